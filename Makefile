@@ -1,0 +1,25 @@
+# The two commands: `make run` starts the whole system, `make test` runs every test.
+# Both install what is missing first (Debian packages, then .venv).
+PYTHON := .venv/bin/python
+
+.PHONY: run test lint format deps clean
+
+deps:
+	@bin/bootstrap
+
+run: deps
+	@$(PYTHON) -m devstack run
+
+test: deps lint
+	@$(PYTHON) -m devstack test
+
+lint: deps
+	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
+
+format: deps
+	@.venv/bin/ruff format .
+	@.venv/bin/ruff check --fix .
+
+clean:
+	rm -rf .stack

@@ -1,0 +1,1 @@
+"""Users, registration, tokens and the staff login of the commerce backend."""

@@ -1,0 +1,17 @@
+"""URLs of the auth service: the shared ones, the login pages, and the gateway's token check."""
+
+from django.urls import path
+
+from accounts import views
+from edge.urls import service_urlpatterns
+
+urlpatterns = [
+    *service_urlpatterns("auth", "accounts.api.urls"),
+    path("login/", views.StaffLoginView.as_view(), name="login"),
+    path("logout/", views.staff_logout, name="logout"),
+    path("internal/verify", views.verify, name="verify"),
+    path("internal/login-redirect", views.login_redirect, name="login_redirect"),
+]
+
+handler404 = "edge.views.not_found"
+handler500 = "edge.views.server_error"

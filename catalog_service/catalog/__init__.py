@@ -1,0 +1,1 @@
+"""Categories, products, prices and stock."""

@@ -1,0 +1,5 @@
+"""The catalog API."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

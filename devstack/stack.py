@@ -1,0 +1,337 @@
+"""The whole system on one machine: Postgres, Redis, an SMTP sink, four services, their
+Celery workers and outbox relays, and nginx in front. ``make run`` and the end-to-end
+tests start it with this same code.
+"""
+
+import mailbox
+import os
+import secrets
+import shutil
+import signal
+import string
+import sys
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from devstack.infra import Postgres, Redis, free_port, port_is_open, remembered
+from devstack.processes import Process, run, wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SERVICES = ("auth", "catalog", "orders", "notify")
+DEMO_STAFF_EMAIL = "staff@example.com"
+DEMO_STAFF_PASSWORD = "demo-staff-password"
+
+
+@dataclass
+class StackConfig:
+    state_dir: Path = ROOT / ".stack"
+    gateway_port: int = 8080
+    service_ports: dict[str, int] = field(
+        default_factory=lambda: {"auth": 8001, "catalog": 8002, "orders": 8003, "notify": 8004}
+    )
+    # Existing servers to use instead of private ones (DATABASE_URL is an admin connection).
+    database_url: str | None = None
+    redis_url: str | None = None
+    # An SMTP server to send to; without one the stack runs its own sink that keeps every message.
+    smtp_port: int | None = None
+    # Prefixes database and role names, so a test stack on a shared server keeps to its own.
+    database_prefix: str = ""
+    # How long a task lost with its worker waits in Redis before it is delivered again.
+    visibility_timeout: int = 30
+    access_token_lifetime: int = 900
+    demo_data: bool = True
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_environment(cls, **overrides: object) -> "StackConfig":
+        return cls(
+            database_url=os.environ.get("DATABASE_URL"), redis_url=os.environ.get("REDIS_URL"), **overrides
+        )
+
+
+def service_dir(service: str) -> Path:
+    return ROOT / f"{service}_service"
+
+
+class Stack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.state = config.state_dir
+        self.state.mkdir(parents=True, exist_ok=True)
+        self.logs = self.state / "logs"
+        self.postgres = Postgres(self.state, config.database_url)
+        self.redis = Redis(self.state, config.redis_url)
+        self.processes: dict[str, Process] = {}
+        self.service_env: dict[str, dict[str, str]] = {}
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.config.gateway_port}"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.state / "mail"
+
+    # --- start -------------------------------------------------------------------------
+    def start(self) -> "Stack":
+        try:
+            self._check_ports_free()
+            self.start_infrastructure()
+            self.prepare_services()
+            self.start_services()
+            self.start_gateway()
+            self.wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _check_ports_free(self) -> None:
+        ports = [self.config.gateway_port, *self.config.service_ports.values()]
+        taken = [port for port in ports if port_is_open(port)]
+        if taken:
+            raise RuntimeError(f"ports {taken} are taken: is another stack running?")
+
+    def start_infrastructure(self) -> None:
+        self.postgres.start()
+        self.redis.start()
+        if self.config.smtp_port is None:
+            self.config.smtp_port = int(remembered(self.state / "smtp-port", free_port))
+            mailbox.Maildir(self.mail_dir, create=True)
+            self._spawn(
+                "smtp",
+                [
+                    str(BIN / "python"),
+                    "-m",
+                    "aiosmtpd",
+                    "-n",
+                    "-l",
+                    f"127.0.0.1:{self.config.smtp_port}",
+                    "-c",
+                    "aiosmtpd.handlers.Mailbox",
+                    str(self.mail_dir),
+                ],
+                ROOT,
+                dict(os.environ),
+            )
+        for service in SERVICES:
+            self.service_env[service] = self.environment_for(service)
+
+    def ensure_signing_keys(self) -> tuple[Path, Path]:
+        keys = self.state / "keys"
+        private_path, public_path = keys / "jwt_private.pem", keys / "jwt_public.pem"
+        if not private_path.exists():
+            keys.mkdir(parents=True, exist_ok=True)
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            private_path.write_bytes(
+                key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                )
+            )
+            private_path.chmod(0o600)
+            public_path.write_bytes(
+                key.public_key().public_bytes(
+                    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+                )
+            )
+        return public_path, private_path
+
+    def environment_for(self, service: str) -> dict[str, str]:
+        """The environment of one service's processes (and of its own tests)."""
+        public_key, private_key = self.ensure_signing_keys()
+        name = f"{self.config.database_prefix}{service}"
+        password = remembered(self.state / "passwords" / service, lambda: secrets.token_hex(12))
+        origins = f"http://127.0.0.1:{self.config.gateway_port},http://localhost:{self.config.gateway_port}"
+        env = {
+            **os.environ,
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PYTHONUNBUFFERED": "1",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_SECRET_KEY": remembered(
+                self.state / "secret-keys" / service, lambda: secrets.token_urlsafe(40)
+            ),
+            "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "false"),
+            "DJANGO_STATIC_ROOT": str(self.state / "static" / service),
+            "DATABASE_URL": self.postgres.ensure_database(name, password),
+            "REDIS_URL": self.redis.url,
+            "CELERY_VISIBILITY_TIMEOUT": str(self.config.visibility_timeout),
+            "JWT_PUBLIC_KEY_PATH": str(public_key),
+            "CSRF_TRUSTED_ORIGINS": origins,
+            "ACCESS_TOKEN_LIFETIME_SECONDS": str(self.config.access_token_lifetime),
+            "EMAIL_URL": f"smtp://127.0.0.1:{self.config.smtp_port}",
+            **self.config.extra_env,
+        }
+        if service == "auth":
+            env["JWT_PRIVATE_KEY_PATH"] = str(private_key)
+        return env
+
+    def manage(self, service: str, *args: str) -> str:
+        return run(
+            [str(BIN / "python"), "manage.py", *args], cwd=service_dir(service), env=self.service_env[service]
+        )
+
+    def prepare_services(self) -> None:
+        """Migrate and collect static files of all four at once, then load the demo data."""
+        steps = [
+            Process(
+                f"{service}-{step[0]}",
+                [str(BIN / "python"), "manage.py", *step, "--noinput"],
+                service_dir(service),
+                self.service_env[service],
+                self.logs / f"{service}-prepare.log",
+            )
+            for service in SERVICES
+            for step in (("migrate",), ("collectstatic",))
+        ]
+        for step in steps:
+            step.start()
+        for step in steps:
+            if step.popen.wait() != 0:
+                raise RuntimeError(f"{step.name} failed:\n{step.log_tail()}")
+        if self.config.demo_data:
+            self.manage(
+                "auth", "ensure_staff_user", "--email", DEMO_STAFF_EMAIL, "--password", DEMO_STAFF_PASSWORD
+            )
+
+    def start_services(self) -> None:
+        for service in SERVICES:
+            self.start_service_process(service, "web")
+            self.start_service_process(service, "worker")
+            self.start_service_process(service, "relay")
+
+    def service_argv(self, service: str, role: str) -> list[str]:
+        if role == "web":
+            argv = [
+                str(BIN / "gunicorn"),
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.config.service_ports[service]}",
+                "--workers",
+                "2",
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "5",
+            ]
+            if service == "auth":
+                # auth answers a subrequest for every protected call: threads and keep-alive.
+                argv += ["--worker-class", "gthread", "--threads", "4", "--keep-alive", "30"]
+            return argv
+        if role == "worker":
+            return [
+                str(BIN / "celery"),
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                service,
+                "-n",
+                f"{service}@%h",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+            ]
+        return [str(BIN / "python"), "manage.py", "relay_outbox"]
+
+    def start_service_process(self, service: str, role: str) -> Process:
+        return self._spawn(
+            f"{service}-{role}",
+            self.service_argv(service, role),
+            service_dir(service),
+            self.service_env[service],
+        )
+
+    def stop_service_process(self, service: str, role: str) -> None:
+        self.processes[f"{service}-{role}"].stop()
+
+    def _spawn(self, name: str, argv: list[str], cwd: Path, env: dict[str, str]) -> Process:
+        process = Process(name, argv, cwd, env, self.logs / f"{name}.log").start()
+        self.processes[name] = process
+        return process
+
+    def start_gateway(self) -> None:
+        nginx_dir = self.state / "nginx"
+        for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (nginx_dir / "temp" / temp).mkdir(parents=True, exist_ok=True)
+            (nginx_dir / "temp" / temp).chmod(0o777)
+        self.logs.mkdir(exist_ok=True)
+        shutil.copy(ROOT / "nginx" / "proxy_headers.conf", nginx_dir / "proxy_headers.conf")
+        ports = self.config.service_ports
+        template = string.Template((ROOT / "nginx" / "gateway.conf.template").read_text())
+        (nginx_dir / "gateway.conf").write_text(
+            template.safe_substitute(
+                GATEWAY_PORT=self.config.gateway_port,
+                AUTH_UPSTREAM=f"127.0.0.1:{ports['auth']}",
+                CATALOG_UPSTREAM=f"127.0.0.1:{ports['catalog']}",
+                ORDERS_UPSTREAM=f"127.0.0.1:{ports['orders']}",
+                NOTIFY_UPSTREAM=f"127.0.0.1:{ports['notify']}",
+                NGINX_INCLUDE_DIR=str(nginx_dir),
+                NGINX_ACCESS_LOG=str(self.logs / "nginx-access.log"),
+            )
+        )
+        (nginx_dir / "nginx.conf").write_text(f"""\
+worker_processes 2;
+pid {nginx_dir}/nginx.pid;
+error_log {self.logs}/nginx-error.log warn;
+daemon off;
+events {{ worker_connections 1024; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    client_body_temp_path {nginx_dir}/temp/client_body;
+    proxy_temp_path {nginx_dir}/temp/proxy;
+    fastcgi_temp_path {nginx_dir}/temp/fastcgi;
+    uwsgi_temp_path {nginx_dir}/temp/uwsgi;
+    scgi_temp_path {nginx_dir}/temp/scgi;
+    include {nginx_dir}/gateway.conf;
+}}
+""")
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        run([nginx, "-t", "-q", "-p", str(nginx_dir), "-c", str(nginx_dir / "nginx.conf")])
+        self._spawn(
+            "nginx",
+            [nginx, "-p", str(nginx_dir), "-c", str(nginx_dir / "nginx.conf")],
+            nginx_dir,
+            dict(os.environ),
+        )
+
+    def wait_healthy(self, timeout: float = 90) -> None:
+        urls = [
+            f"http://127.0.0.1:{port}/api/{service}/health/"
+            for service, port in self.config.service_ports.items()
+        ]
+        urls.append(f"{self.gateway_url}/healthz")
+        for url in urls:
+            wait_until(lambda url=url: self._answers_ok(url), timeout=timeout, what=url)
+
+    def _answers_ok(self, url: str) -> bool:
+        dead = [process for process in self.processes.values() if not process.running]
+        if dead:
+            raise RuntimeError("\n\n".join(f"{p.name} exited:\n{p.log_tail()}" for p in dead))
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    # --- stop --------------------------------------------------------------------------
+    def stop(self) -> None:
+        processes = list(self.processes.values())
+        # Ask everything to stop at once, then wait: stopping one by one takes minutes.
+        for process in processes:
+            process.signal(signal.SIGTERM)
+        for process in processes:
+            process.stop()
+        self.processes.clear()
+        self.redis.stop()
+        self.postgres.stop()

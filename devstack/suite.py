@@ -1,0 +1,58 @@
+"""``make test``: each service's own tests against real Postgres and Redis, then the
+end-to-end tests, which start the live stack themselves. Ends with one total line.
+"""
+
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+from devstack.stack import ROOT, SERVICES, Stack, StackConfig, service_dir
+
+UNIT_SUITES = {"edge": ROOT / "edge", **{service: service_dir(service) for service in SERVICES}}
+
+
+def _pytest(cwd: Path, env: dict[str, str] | None, report: Path, args: list[str]) -> int:
+    argv = [sys.executable, "-m", "pytest", f"--junitxml={report}", *args]
+    print(f"\n=== {cwd.relative_to(ROOT)}: {' '.join(argv[1:])}", flush=True)
+    return subprocess.run(argv, cwd=cwd, env=env, check=False).returncode
+
+
+def _counts(report: Path) -> tuple[int, int, int]:
+    """(passed, failed, skipped) from a JUnit XML report; a missing report counts as a failure."""
+    if not report.exists():
+        return 0, 1, 0
+    suite = ElementTree.parse(report).getroot()
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    tests, skipped = int(suite.get("tests", 0)), int(suite.get("skipped", 0))
+    failed = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+    return tests - failed - skipped, failed, skipped
+
+
+def run_suite(pytest_args: list[str]) -> int:
+    state = ROOT / ".stack" / "test"
+    shutil.rmtree(state, ignore_errors=True)
+    reports = state / "reports"
+    reports.mkdir(parents=True)
+    infrastructure = Stack(StackConfig.from_environment(state_dir=state / "unit", database_prefix="unit_"))
+    codes: dict[str, int] = {}
+    try:
+        infrastructure.start_infrastructure()
+        for name, cwd in UNIT_SUITES.items():
+            env = infrastructure.environment_for(name)
+            codes[name] = _pytest(cwd, env, reports / f"{name}.xml", pytest_args)
+    finally:
+        infrastructure.stop()
+    codes["end-to-end"] = _pytest(ROOT, None, reports / "end-to-end.xml", ["tests", *pytest_args])
+
+    passed = failed = skipped = 0
+    for name in codes:
+        counts = _counts(reports / f"{name}.xml")
+        passed, failed, skipped = passed + counts[0], failed + counts[1], skipped + counts[2]
+    broken = [name for name, code in codes.items() if code != 0]
+    if broken:
+        print(f"\nFailing suites: {', '.join(broken)}", flush=True)
+        failed = max(failed, len(broken))
+    print(f"\ntotal: {passed} passed, {failed} failed, {skipped} skipped", flush=True)
+    return 1 if broken else 0

@@ -1,0 +1,1 @@
+"""Shared code of the commerce services: what two services need, written once."""

@@ -1,0 +1,75 @@
+"""DRF authentication by the access token: a ``Bearer`` header, or the browser's access cookie."""
+
+from dataclasses import dataclass
+
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+
+from edge.conf import edge_settings
+from edge.tokens import Claims, InvalidToken, verify_access_token
+
+MALFORMED_AUTHORIZATION = "Authorization header must be 'Bearer <token>'."
+
+
+@dataclass(frozen=True)
+class TokenUser:
+    """The caller as the token describes it; no database row is needed to serve an API call."""
+
+    claims: Claims
+    is_active: bool = True
+    is_anonymous: bool = False
+    is_authenticated: bool = True
+
+    @property
+    def id(self) -> int:
+        return self.claims.user_id
+
+    pk = id
+
+    @property
+    def email(self) -> str:
+        return self.claims.email
+
+    @property
+    def is_staff(self) -> bool:
+        return self.claims.is_staff
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.claims.is_superuser
+
+    def __str__(self) -> str:
+        return self.claims.email
+
+
+class GatewayJWTAuthentication(authentication.BaseAuthentication):
+    """Verifies the access token itself; client-sent ``X-User-*`` headers are never trusted."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[TokenUser, Claims] | None:
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if header:
+            scheme, _, raw_token = header.partition(" ")
+            if scheme != self.keyword or not raw_token.strip():
+                raise exceptions.AuthenticationFailed(MALFORMED_AUTHORIZATION)
+            return self._authenticate_token(raw_token.strip())
+
+        raw_token = request.COOKIES.get(edge_settings.ACCESS_COOKIE_NAME)
+        if not raw_token:
+            return None
+        user_and_claims = self._authenticate_token(raw_token)
+        # A cookie rides along with any request the browser makes: unsafe methods need CSRF.
+        authentication.SessionAuthentication().enforce_csrf(request)
+        return user_and_claims
+
+    def _authenticate_token(self, raw_token: str) -> tuple[TokenUser, Claims]:
+        try:
+            claims = verify_access_token(raw_token)
+        except InvalidToken as error:
+            raise exceptions.AuthenticationFailed(str(error)) from error
+        return TokenUser(claims), claims
+
+    def authenticate_header(self, request: Request) -> str:
+        # Makes DRF answer 401 (not 403) to a request without credentials.
+        return f'{self.keyword} realm="api"'

@@ -1,0 +1,47 @@
+"""Edge's own settings, read lazily from ``settings.EDGE`` with defaults (as DRF reads ``REST_FRAMEWORK``)."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+
+DEFAULTS: dict[str, Any] = {
+    # The name of the service, used for its queue, cookie names, admin title and logs.
+    "SERVICE_NAME": "",
+    # PEM file with the RS256 public key that verifies access tokens.
+    "JWT_PUBLIC_KEY_PATH": "",
+    "JWT_ALGORITHM": "RS256",
+    # The HttpOnly cookie that carries the access token of a browser session.
+    "ACCESS_COOKIE_NAME": "access_token",
+    # Other services keep a local "shadow" of each verified user for their admin;
+    # auth_service owns the real users and maps a token to one of them instead.
+    "SHADOW_USERS": True,
+    # How long an unsent outbox row waits before the relay resends it (the first send is on commit).
+    "OUTBOX_RELAY_AFTER_SECONDS": 5.0,
+    "OUTBOX_RELAY_INTERVAL_SECONDS": 1.0,
+}
+
+
+class EdgeSettings:
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"Invalid edge setting: {name!r}")
+        value = getattr(settings, "EDGE", {}).get(name, DEFAULTS[name])
+        # Cache the result; setting_changed clears it for tests that override settings.
+        setattr(self, name, value)
+        return value
+
+    def reload(self) -> None:
+        for name in DEFAULTS:
+            self.__dict__.pop(name, None)
+
+
+edge_settings = EdgeSettings()
+
+
+def _reload_edge_settings(*, setting: str, **kwargs: Any) -> None:
+    if setting == "EDGE":
+        edge_settings.reload()
+
+
+setting_changed.connect(_reload_edge_settings)

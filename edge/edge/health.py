@@ -1,0 +1,46 @@
+"""``/api/<service>/health/``: the database and Redis as JSON, 503 when either is down."""
+
+import asyncio
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from health_check.checks import Database
+from health_check.contrib.redis import Redis
+from health_check.views import HealthCheckView
+from redis.asyncio import Redis as RedisClient
+
+from edge.conf import edge_settings
+
+
+def _redis_client() -> RedisClient:
+    return RedisClient.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+
+
+class HealthView(HealthCheckView):
+    checks = (
+        ("database", Database),
+        ("redis", Redis, {"client_factory": _redis_client}),
+    )
+
+    def get_checks(self) -> Any:
+        for name, check, *options in self.checks:
+            yield name, check(**(options[0] if options else {}))
+
+    async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        names, checks = zip(*self.get_checks(), strict=True)
+        with self.get_executor() as executor:
+            results = await asyncio.gather(*(check.get_result(executor) for check in checks))
+        report = {
+            name: str(result.error) if result.error else "ok"
+            for name, result in zip(names, results, strict=True)
+        }
+        healthy = not any(result.error for result in results)
+        return JsonResponse(
+            {
+                "service": edge_settings.SERVICE_NAME,
+                "status": "ok" if healthy else "unavailable",
+                "checks": report,
+            },
+            status=200 if healthy else 503,
+        )

@@ -1,0 +1,1 @@
+"""Transactional messaging: ``publish()`` with an outbox, idempotent handling with an inbox."""

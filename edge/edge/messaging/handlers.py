@@ -1,0 +1,26 @@
+"""The registry of event handlers: ``@handles(UserRegistered)`` in a service's ``events.py``."""
+
+from collections.abc import Callable
+
+from edge.events import Event
+
+Handler = Callable[[Event], None]
+
+_handlers: dict[str, Handler] = {}
+
+NO_HANDLER = "This service has no handler for {type!r}; check the subscribers in edge.events."
+
+
+def handles(event_class: type[Event]) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        _handlers[event_class.type] = handler
+        return handler
+
+    return register
+
+
+def handler_for(event_type: str) -> Handler:
+    try:
+        return _handlers[event_type]
+    except KeyError:
+        raise LookupError(NO_HANDLER.format(type=event_type)) from None

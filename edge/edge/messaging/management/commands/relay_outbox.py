@@ -1,0 +1,41 @@
+"""The outbox relay: resends events that were not sent on commit, until stopped."""
+
+import logging
+import signal
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import DatabaseError, close_old_connections
+
+from edge.conf import edge_settings
+from edge.messaging.services import outbox_relay_pending
+
+logger = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = "Relay unsent outbox events to their subscribers' queues until SIGTERM or SIGINT."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--once", action="store_true", help="Relay what is pending, then exit.")
+
+    def handle(self, *args: Any, once: bool = False, **options: Any) -> None:
+        self.running = True
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        while self.running:
+            try:
+                sent = outbox_relay_pending()
+            except DatabaseError:
+                logger.exception("outbox relay could not read the outbox")
+                close_old_connections()
+                sent = 0
+            if sent:
+                logger.info("outbox relayed", extra={"sent": sent})
+            if once:
+                return
+            time.sleep(edge_settings.OUTBOX_RELAY_INTERVAL_SECONDS)
+
+    def _stop(self, signum: int, frame: object) -> None:
+        self.running = False

@@ -1,0 +1,90 @@
+"""Publishing through the outbox, relaying what is unsent, and handling an event once."""
+
+import logging
+from datetime import timedelta
+
+from celery import current_app
+from django.db import transaction
+from django.utils import timezone
+
+from edge.conf import edge_settings
+from edge.events import Event, event_from_message
+from edge.logging import request_id_var
+from edge.messaging.handlers import handler_for
+from edge.messaging.models import InboxMessage, OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+HANDLE_EVENT_TASK = "edge.handle_event"
+PUBLISH_OUTSIDE_TRANSACTION = "publish() must run inside transaction.atomic(), with the change it announces."
+
+
+def publish(event: Event) -> OutboxMessage:
+    """Write the event to the outbox in the current transaction; send it once that commits."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(PUBLISH_OUTSIDE_TRANSACTION)
+    message = OutboxMessage.objects.create(
+        event_id=event.event_id, event_type=event.type, payload=event.to_message()
+    )
+    # If the broker is down now, the row stays unsent and the relay delivers it later.
+    transaction.on_commit(lambda: outbox_send(message_id=message.event_id), robust=True)
+    return message
+
+
+def outbox_send(*, message_id: object) -> bool:
+    """Send one outbox row to every subscriber's queue; True once it is marked sent."""
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(event_id=message_id, sent_at__isnull=True)
+            .first()
+        )
+        if message is None:
+            return False
+        event_class = event_from_message(message.payload).__class__
+        try:
+            for queue in event_class.subscribers:
+                current_app.send_task(HANDLE_EVENT_TASK, args=[message.payload], queue=queue, retry=False)
+        except Exception as error:
+            # A broker outage must not fail the request that published: the relay retries.
+            message.attempts += 1
+            message.last_error = f"{type(error).__name__}: {error}"
+            message.save(update_fields=["attempts", "last_error"])
+            logger.warning("outbox send failed", extra={"event_id": str(message_id), "error": str(error)})
+            return False
+        message.sent_at = timezone.now()
+        message.attempts += 1
+        message.save(update_fields=["sent_at", "attempts"])
+        return True
+
+
+def outbox_relay_pending(*, limit: int = 100) -> int:
+    """Resend rows still unsent after a grace period (broker down, process died); the count sent."""
+    grace = timedelta(seconds=edge_settings.OUTBOX_RELAY_AFTER_SECONDS)
+    pending = OutboxMessage.objects.filter(
+        sent_at__isnull=True, created_at__lte=timezone.now() - grace
+    ).values_list("event_id", flat=True)[:limit]
+    return sum(outbox_send(message_id=message_id) for message_id in list(pending))
+
+
+def event_handle(*, message: dict) -> bool:
+    """Run this service's handler for the event, once: False when it was handled before."""
+    event = event_from_message(message)
+    handler = handler_for(event.type)
+    token = request_id_var.set(event.request_id)
+    try:
+        with transaction.atomic():
+            # A redelivery waits on the first one's row lock and then finds the row.
+            _, created = InboxMessage.objects.get_or_create(
+                event_id=event.event_id, defaults={"event_type": event.type}
+            )
+            if not created:
+                logger.info(
+                    "event already handled", extra={"event_id": str(event.event_id), "type": event.type}
+                )
+                return False
+            handler(event)
+        logger.info("event handled", extra={"event_id": str(event.event_id), "type": event.type})
+        return True
+    finally:
+        request_id_var.reset(token)

@@ -1,0 +1,65 @@
+"""Middleware shared by every service: request ids, and the gateway identity for the admin."""
+
+import logging
+import time
+from collections.abc import Callable
+
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject
+
+from edge.conf import edge_settings
+from edge.logging import clean_request_id, request_id_var
+from edge.tokens import InvalidToken, verify_access_token
+from edge.users import user_for_claims
+
+logger = logging.getLogger("edge.request")
+
+
+class RequestIdMiddleware:
+    """Takes the gateway's ``X-Request-ID`` (or makes one), logs the request with it, and echoes it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = clean_request_id(request.headers.get("X-Request-ID"))
+        token = request_id_var.set(request_id)
+        started = time.monotonic()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id
+            logger.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                },
+            )
+            return response
+        finally:
+            request_id_var.reset(token)
+
+
+class GatewayAuthenticationMiddleware(AuthenticationMiddleware):
+    """Sets ``request.user`` from the verified access cookie, on every request.
+
+    This is Django's REMOTE_USER idea with a signed token instead of a trusted header:
+    nothing is kept in the session, so a user's staff and superuser flags always follow
+    the token, and every admin site sees a logout at once.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        raw_token = request.COOKIES.get(edge_settings.ACCESS_COOKIE_NAME)
+        if not raw_token:
+            request.user = AnonymousUser()
+            return
+        try:
+            claims = verify_access_token(raw_token)
+        except InvalidToken:
+            request.user = AnonymousUser()
+            return
+        request.user = SimpleLazyObject(lambda: user_for_claims(claims) or AnonymousUser())

@@ -1,0 +1,5 @@
+"""The notify service's Celery app."""
+
+from edge.celery import create_app
+
+app = create_app("notify")

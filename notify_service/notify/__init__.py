@@ -1,0 +1,1 @@
+"""Notifications to customers (email, log), driven by events."""

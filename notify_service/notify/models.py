@@ -1,0 +1,42 @@
+"""A notification: one message to one person, and what became of it."""
+
+from django.db import models
+
+
+class Notification(models.Model):
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        LOG = "log", "Log"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    class Kind(models.TextChoices):
+        WELCOME = "welcome", "Welcome"
+
+    user_id = models.BigIntegerField(db_index=True)
+    email = models.EmailField()
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.EMAIL)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    subject = models.CharField(max_length=200)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    error = models.TextField(blank=True)
+    # The event that caused it: at most one notification of a kind per event.
+    event_id = models.UUIDField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event_id", "kind", "channel"], name="one_notification_per_event"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.email} ({self.status})"

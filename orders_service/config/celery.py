@@ -1,0 +1,5 @@
+"""The orders service's Celery app."""
+
+from edge.celery import create_app
+
+app = create_app("orders")

@@ -1,0 +1,5 @@
+"""The orders API."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,168 @@
+"""Static checks of ``compose.yml``: no containers are started.
+
+The file must follow the Compose Specification (its JSON schema is kept in ``tests/data/``),
+every image it builds must have its build context and Dockerfile in the repository, every
+long-running web process must report its health so that ``depends_on`` conditions can wait for
+it, and the files it mounts from the repository (the gateway's template, the Postgres init
+script, ...) must exist.
+"""
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import Draft7Validator
+
+REPO = Path(__file__).resolve().parent.parent
+COMPOSE_FILE = REPO / "compose.yml"
+COMPOSE_SCHEMA = Path(__file__).resolve().parent / "data" / "compose-spec.json"
+
+# The processes that serve HTTP: the gateway and the four services' gunicorns.
+WEB_SERVICES = ("nginx", "auth", "catalog", "orders", "notify")
+DEPENDENCY_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
+# What the nginx image's envsubst fills in; it leaves variables it wasn't given as they are,
+# and nginx then refuses to start on an unknown "$VARIABLE".
+TEMPLATE_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def load_compose() -> dict[str, Any]:
+    with COMPOSE_FILE.open(encoding="utf-8") as compose_file:
+        compose = yaml.safe_load(compose_file)
+    assert isinstance(compose, dict), "compose.yml must hold a mapping"
+    return compose
+
+
+def services() -> dict[str, dict[str, Any]]:
+    return load_compose()["services"]
+
+
+def bind_mounts() -> list[tuple[str, Path, str]]:
+    """(service, source on the host, target in the container) of every bind mount from the repo."""
+    mounts: list[tuple[str, Path, str]] = []
+    for name, service in services().items():
+        for volume in service.get("volumes", []):
+            if isinstance(volume, dict):
+                if volume.get("type") != "bind":
+                    continue
+                source, target = volume["source"], volume["target"]
+            else:
+                source, target = volume.split(":")[:2]
+                if not source.startswith((".", "/")):
+                    continue  # a named volume
+            mounts.append((name, (REPO / source).resolve(), target))
+    return mounts
+
+
+def mount_targeting(target: str) -> tuple[str, Path, str]:
+    matches = [mount for mount in bind_mounts() if mount[2] == target]
+    assert matches, f"no service mounts a file at {target}"
+    return matches[0]
+
+
+def test_compose_file_follows_the_compose_specification() -> None:
+    schema = json.loads(COMPOSE_SCHEMA.read_text(encoding="utf-8"))
+    assert "draft-07" in schema["$schema"], "the schema is no longer Draft 7: pick its validator"
+    Draft7Validator.check_schema(schema)
+    compose = load_compose()
+
+    errors = sorted(Draft7Validator(schema).iter_errors(compose), key=lambda error: list(error.path))
+
+    assert not errors, "\n".join(
+        f"{'/'.join(str(part) for part in error.path) or '(top)'}: {error.message}" for error in errors
+    )
+    assert "version" not in compose, "the Compose Specification has no `version:`"
+
+
+def test_every_built_image_has_its_context_and_dockerfile() -> None:
+    built = {name: service["build"] for name, service in services().items() if "build" in service}
+    assert built, "compose.yml builds no image"
+
+    for name, build in built.items():
+        if isinstance(build, str):
+            build = {"context": build}
+        context = (REPO / build.get("context", ".")).resolve()
+        assert context.is_dir(), f"{name}: build context {context} is not a directory"
+        dockerfile = context / build.get("dockerfile", "Dockerfile")
+        assert dockerfile.is_file(), f"{name}: Dockerfile {dockerfile} does not exist"
+
+
+def test_every_web_service_has_a_healthcheck() -> None:
+    all_services = services()
+
+    for name in WEB_SERVICES:
+        assert name in all_services, f"no service {name}"
+        healthcheck = all_services[name].get("healthcheck")
+        assert healthcheck, f"{name} has no healthcheck"
+        assert not healthcheck.get("disable", False), f"{name}'s healthcheck is disabled"
+        test = healthcheck.get("test")
+        assert test, f"{name}'s healthcheck has no test"
+        assert test != ["NONE"], f"{name}'s healthcheck is switched off"
+
+
+def test_every_dependency_names_a_service_and_a_condition() -> None:
+    all_services = services()
+
+    for name, service in all_services.items():
+        depends_on = service.get("depends_on", {})
+        assert isinstance(depends_on, dict), f"{name}: depends_on needs the long form, with conditions"
+        for dependency, options in depends_on.items():
+            assert dependency in all_services, f"{name} depends on {dependency}, which is no service"
+            assert dependency != name, f"{name} depends on itself"
+            condition = (options or {}).get("condition")
+            assert condition in DEPENDENCY_CONDITIONS, f"{name} -> {dependency}: condition {condition!r}"
+            if condition == "service_healthy":
+                assert all_services[dependency].get("healthcheck"), (
+                    f"{name} waits for {dependency} to be healthy, which has no healthcheck"
+                )
+
+
+def test_the_gateway_template_is_mounted_from_an_existing_file() -> None:
+    service, source, _ = mount_targeting("/etc/nginx/templates/default.conf.template")
+
+    assert service == "nginx"
+    assert source.is_file(), f"nginx mounts {source}, which does not exist"
+
+
+def test_the_gateway_template_gets_every_variable_it_uses() -> None:
+    nginx = services()["nginx"]
+    _, source, _ = mount_targeting("/etc/nginx/templates/default.conf.template")
+    lines = source.read_text(encoding="utf-8").splitlines()
+    used = {
+        variable
+        for line in lines
+        if not line.lstrip().startswith("#")
+        for variable in TEMPLATE_VARIABLE.findall(line)
+    }
+    environment = nginx.get("environment", {})
+    if isinstance(environment, list):
+        environment = dict(item.split("=", 1) for item in environment)
+
+    missing = sorted(used - set(environment))
+
+    assert not missing, f"the gateway template uses {missing}, which nginx's environment lacks"
+
+
+def test_the_postgres_init_script_is_mounted_from_an_existing_file() -> None:
+    matches = [
+        (service, source)
+        for service, source, target in bind_mounts()
+        if target.startswith("/docker-entrypoint-initdb.d/")
+    ]
+    assert matches, "no init script is mounted into /docker-entrypoint-initdb.d/"
+
+    for service, source in matches:
+        assert service == "postgres"
+        assert source.is_file(), f"postgres mounts {source}, which does not exist"
+        assert source.suffix in {".sh", ".sql"}, f"the postgres image ignores {source.name}"
+
+
+@pytest.mark.parametrize(
+    ("service", "source", "target"),
+    bind_mounts(),
+    ids=lambda value: value.name if isinstance(value, Path) else str(value),
+)
+def test_every_bind_mount_comes_from_an_existing_path(service: str, source: Path, target: str) -> None:
+    assert source.exists(), f"{service} mounts {source} at {target}, which does not exist"
