@@ -41,6 +41,8 @@ def run_suite(pytest_args: list[str]) -> int:
         infrastructure.start_infrastructure()
         for name, cwd in UNIT_SUITES.items():
             env = infrastructure.environment_for(name)
+            # Each suite names its settings in its own pytest configuration.
+            env.pop("DJANGO_SETTINGS_MODULE")
             codes[name] = _pytest(cwd, env, reports / f"{name}.xml", pytest_args)
     finally:
         infrastructure.stop()

@@ -36,6 +36,8 @@ class RequestIdMiddleware:
                     "method": request.method,
                     "path": request.path,
                     "status": response.status_code,
+                    # As the gateway verified it; empty for public routes and direct calls.
+                    "gateway_user_id": request.headers.get("X-User-Id", ""),
                     "duration_ms": round((time.monotonic() - started) * 1000, 1),
                 },
             )

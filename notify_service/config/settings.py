@@ -21,7 +21,7 @@ MAILERS = {
             "port": _email["EMAIL_PORT"],
             "username": _email["EMAIL_HOST_USER"] or None,
             "password": _email["EMAIL_HOST_PASSWORD"] or None,
-            "use_tls": _email["EMAIL_USE_TLS"],
+            "use_tls": _email.get("EMAIL_USE_TLS", False),
             "use_ssl": _email.get("EMAIL_USE_SSL", False),
             "timeout": 10,
         },

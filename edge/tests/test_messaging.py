@@ -1,0 +1,115 @@
+"""publish() with its outbox, the relay, and handling each event once with the inbox."""
+
+import base64
+import contextlib
+import json
+from datetime import timedelta
+
+import pytest
+import redis
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from edge.events import UserRegistered
+from edge.messaging.models import InboxMessage, OutboxMessage
+from edge.messaging.services import event_handle, outbox_relay_pending, publish
+from tests.shop.models import Greeting
+
+
+@pytest.fixture
+def broker():
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete("notify")
+    yield client
+    client.delete("notify")
+
+
+def _queued_events(broker) -> list[dict]:
+    """The events waiting in notify's queue, as Celery's Redis transport keeps them."""
+    messages = [json.loads(raw) for raw in broker.lrange("notify", 0, -1)]
+    return [json.loads(base64.b64decode(message["body"]))[0][0] for message in messages]
+
+
+def _refuse_connection(*args, **kwargs):
+    raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+
+def test_publish_outside_a_transaction_is_refused(transactional_db):
+    with pytest.raises(RuntimeError, match=r"transaction\.atomic"):
+        publish(UserRegistered(user_id=1, email="a@example.com"))
+
+
+def test_a_published_event_reaches_each_subscribers_queue_after_commit(
+    db, broker, django_capture_on_commit_callbacks
+):
+    event = UserRegistered(user_id=1, email="a@example.com")
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        publish(event)
+        assert _queued_events(broker) == []
+
+    assert [queued["event_id"] for queued in _queued_events(broker)] == [str(event.event_id)]
+    assert OutboxMessage.objects.get(event_id=event.event_id).sent_at is not None
+
+
+def test_an_event_whose_transaction_rolls_back_is_never_sent(db, broker, django_capture_on_commit_callbacks):
+    def publish_then_roll_back() -> None:
+        with contextlib.suppress(ZeroDivisionError), transaction.atomic():
+            publish(UserRegistered(user_id=1, email="a@example.com"))
+            raise ZeroDivisionError
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        publish_then_roll_back()
+
+    assert callbacks == []
+    assert _queued_events(broker) == []
+    assert not OutboxMessage.objects.exists()
+
+
+def test_with_the_broker_down_the_event_waits_in_the_outbox_for_the_relay(
+    db, broker, monkeypatch, django_capture_on_commit_callbacks
+):
+    event = UserRegistered(user_id=1, email="a@example.com")
+    with monkeypatch.context() as broker_down:
+        broker_down.setattr(current_app, "send_task", _refuse_connection)
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            publish(event)
+    message = OutboxMessage.objects.get(event_id=event.event_id)
+    assert message.sent_at is None
+    assert message.attempts == 1
+    assert message.last_error
+
+    OutboxMessage.objects.filter(pk=message.pk).update(created_at=timezone.now() - timedelta(minutes=1))
+    assert outbox_relay_pending() == 1
+
+    assert [queued["event_id"] for queued in _queued_events(broker)] == [str(event.event_id)]
+
+
+def test_the_relay_leaves_fresh_rows_to_the_send_on_commit(db, broker):
+    with transaction.atomic():
+        publish(UserRegistered(user_id=1, email="a@example.com"))
+
+    assert outbox_relay_pending() == 0
+    assert _queued_events(broker) == []
+
+
+def test_an_event_delivered_twice_is_handled_once(db):
+    message = UserRegistered(user_id=1, email="twice@example.com").to_message()
+
+    assert event_handle(message=message) is True
+    assert event_handle(message=message) is False
+
+    assert Greeting.objects.filter(email="twice@example.com").count() == 1
+    assert InboxMessage.objects.count() == 1
+
+
+def test_a_failing_handler_leaves_no_inbox_row_so_the_retry_runs_it(db):
+    message = UserRegistered(user_id=1, email="fail@example.com").to_message()
+
+    with pytest.raises(RuntimeError):
+        event_handle(message=message)
+
+    assert not InboxMessage.objects.exists()

@@ -1,0 +1,65 @@
+"""One login for all four admin sites."""
+
+from urllib.parse import quote
+
+import pytest
+
+from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
+from tests.conftest import log_in
+
+ADMIN_SITES = ["/admin/auth/", "/admin/catalog/", "/admin/orders/", "/admin/notify/"]
+
+
+def test_staff_who_log_in_once_open_all_four_admin_sites(browser):
+    landed = log_in(browser, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD)
+    assert landed.status_code == 302
+
+    for site in ADMIN_SITES:
+        page = browser.get(site)
+        assert page.status_code == 200, site
+        assert "Site administration" in page.text
+
+
+@pytest.mark.parametrize(
+    "page", ["/admin/orders/", "/admin/catalog/messaging/outboxmessage/?sent_at__isnull=True"]
+)
+def test_a_browser_without_a_session_goes_to_login_and_comes_back(browser, page):
+    redirect = browser.get(page)
+
+    assert redirect.status_code == 302
+    assert redirect.headers["location"] == f"/login/?next={quote(page, safe='/')}"
+
+    landed = log_in(browser, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, next_page=page)
+
+    assert landed.status_code == 302
+    assert landed.headers["location"] == page
+    assert browser.get(landed.headers["location"]).status_code == 200
+
+
+def test_a_logged_in_customer_gets_403_in_every_admin_site(browser, customer):
+    log_in(browser, customer.email, customer.password)
+
+    for site in ADMIN_SITES:
+        response = browser.get(site, follow_redirects=True)
+        assert response.status_code == 403, site
+
+
+def test_login_never_sends_the_browser_to_another_site(browser):
+    landed = log_in(browser, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, next_page="https://elsewhere.example/")
+
+    assert landed.headers["location"] == "/admin/auth/"
+
+
+def test_logging_out_closes_every_admin_site(browser):
+    log_in(browser, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD)
+    admin_page = browser.get("/admin/catalog/")
+    csrf = browser.cookies["catalog_csrftoken"]
+
+    logged_out = browser.post(
+        "/admin/catalog/logout/", data={"csrfmiddlewaretoken": csrf}, follow_redirects=True
+    )
+
+    assert admin_page.status_code == 200
+    assert logged_out.url.path == "/login/"
+    for site in ADMIN_SITES:
+        assert browser.get(site).status_code == 302, site
