@@ -2,6 +2,7 @@
 through the gateway (and, where a test says so, a service's own port to prove it checks too).
 """
 
+import os
 import shutil
 import threading
 import time
@@ -18,7 +19,15 @@ from aiosmtpd.controller import Controller
 from devstack.infra import free_port
 from devstack.stack import ROOT, Stack, StackConfig
 
-E2E_PORTS = {"auth": 18001, "catalog": 18002, "orders": 18003, "notify": 18004}
+# E2E_PORT_BASE moves the test stack's ports, so two checkouts can run their tests at once.
+PORT_BASE = int(os.environ.get("E2E_PORT_BASE", "18000"))
+GATEWAY_PORT = PORT_BASE + 80
+E2E_PORTS = {
+    "auth": PORT_BASE + 1,
+    "catalog": PORT_BASE + 2,
+    "orders": PORT_BASE + 3,
+    "notify": PORT_BASE + 4,
+}
 ALLOWED_ORIGIN = "http://shop.example"
 
 
@@ -55,7 +64,7 @@ def stack(mail: MailSink) -> Iterator[Stack]:
     shutil.rmtree(state, ignore_errors=True)
     config = StackConfig.from_environment(
         state_dir=state,
-        gateway_port=18080,
+        gateway_port=GATEWAY_PORT,
         service_ports=E2E_PORTS,
         smtp_port=mail.port,
         database_prefix="e2e_",

@@ -57,7 +57,124 @@ class UserRegistered(Event):
     full_name: str = ""
 
 
-EVENT_TYPES: dict[str, type[Event]] = {event.type: event for event in (UserRegistered,)}
+@dataclass(frozen=True, kw_only=True)
+class PasswordResetRequested(Event):
+    type = "user.password_reset_requested"
+    subscribers = ("notify",)
+
+    user_id: int
+    email: str
+    reset_url: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductChanged(Event):
+    """A product was created, or its name, price or active flag changed: orders keeps a price list."""
+
+    type = "product.changed"
+    subscribers = ("orders",)
+
+    product_id: int
+    sku: str
+    name: str
+    # Decimal amounts travel as strings, so no float ever rounds a price.
+    price: str
+    currency: str
+    active: bool
+    change: str  # "created", "updated" or "deactivated"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderPlaced(Event):
+    type = "order.placed"
+    subscribers = ("catalog",)
+
+    order_id: int
+    customer_id: int
+    customer_email: str
+    items: list[dict[str, int]]  # [{"product_id": 1, "quantity": 2}, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class StockReserved(Event):
+    type = "stock.reserved"
+    subscribers = ("orders",)
+
+    order_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class StockRejected(Event):
+    type = "stock.rejected"
+    subscribers = ("orders",)
+
+    order_id: int
+    reason: str
+    # [{"product_id": 1, "requested": 3, "available": 1}, ...]; empty when the reason is not stock.
+    shortages: list[dict[str, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderEvent(Event):
+    """What notify needs to tell a customer about their order."""
+
+    order_id: int
+    customer_id: int
+    customer_email: str
+    total: str
+    currency: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderConfirmed(OrderEvent):
+    type = "order.confirmed"
+    subscribers = ("notify",)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderRejected(OrderEvent):
+    type = "order.rejected"
+    subscribers = ("notify",)
+
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderShipped(OrderEvent):
+    type = "order.shipped"
+    subscribers = ("notify",)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderDelivered(OrderEvent):
+    type = "order.delivered"
+    subscribers = ("notify",)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderCancelled(OrderEvent):
+    type = "order.cancelled"
+    subscribers = ("catalog", "notify")
+
+    reason: str
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    event.type: event
+    for event in (
+        UserRegistered,
+        PasswordResetRequested,
+        ProductChanged,
+        OrderPlaced,
+        StockReserved,
+        StockRejected,
+        OrderConfirmed,
+        OrderRejected,
+        OrderShipped,
+        OrderDelivered,
+        OrderCancelled,
+    )
+}
 
 
 def event_from_message(message: dict[str, Any]) -> Event:

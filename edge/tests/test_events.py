@@ -4,9 +4,58 @@ import json
 
 import pytest
 
-from edge.events import EVENT_TYPES, UserRegistered, event_from_message
+from edge.events import (
+    EVENT_TYPES,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderDelivered,
+    OrderPlaced,
+    OrderRejected,
+    OrderShipped,
+    PasswordResetRequested,
+    ProductChanged,
+    StockRejected,
+    StockReserved,
+    UserRegistered,
+    event_from_message,
+)
 
-EXAMPLES = {UserRegistered: UserRegistered(user_id=1, email="ann@example.com", full_name="Ann")}
+ORDER = {
+    "order_id": 10,
+    "customer_id": 1,
+    "customer_email": "ann@example.com",
+    "total": "25.90",
+    "currency": "EUR",
+}
+EXAMPLES = {
+    UserRegistered: UserRegistered(user_id=1, email="ann@example.com", full_name="Ann"),
+    PasswordResetRequested: PasswordResetRequested(
+        user_id=1, email="ann@example.com", reset_url="http://127.0.0.1:8080/password-reset/?token=abc"
+    ),
+    ProductChanged: ProductChanged(
+        product_id=3,
+        sku="TEA-001",
+        name="Green tea",
+        price="4.50",
+        currency="EUR",
+        active=True,
+        change="created",
+    ),
+    OrderPlaced: OrderPlaced(
+        order_id=10, customer_id=1, customer_email="ann@example.com", items=[{"product_id": 3, "quantity": 2}]
+    ),
+    StockReserved: StockReserved(order_id=10),
+    StockRejected: StockRejected(
+        order_id=10,
+        reason="insufficient stock",
+        shortages=[{"product_id": 3, "requested": 2, "available": 1}],
+    ),
+    OrderConfirmed: OrderConfirmed(**ORDER),
+    OrderRejected: OrderRejected(**ORDER, reason="insufficient stock"),
+    OrderShipped: OrderShipped(**ORDER),
+    OrderDelivered: OrderDelivered(**ORDER),
+    OrderCancelled: OrderCancelled(**ORDER, reason="changed my mind"),
+}
 
 
 def test_every_event_type_has_an_example():
