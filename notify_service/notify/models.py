@@ -15,6 +15,12 @@ class Notification(models.Model):
 
     class Kind(models.TextChoices):
         WELCOME = "welcome", "Welcome"
+        PASSWORD_RESET = "password_reset", "Password reset"
+        ORDER_CONFIRMED = "order_confirmed", "Order confirmed"
+        ORDER_REJECTED = "order_rejected", "Order rejected"
+        ORDER_SHIPPED = "order_shipped", "Order shipped"
+        ORDER_DELIVERED = "order_delivered", "Order delivered"
+        ORDER_CANCELLED = "order_cancelled", "Order cancelled"
 
     user_id = models.BigIntegerField(db_index=True)
     email = models.EmailField()
