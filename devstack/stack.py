@@ -166,6 +166,7 @@ class Stack:
             "CSRF_TRUSTED_ORIGINS": origins,
             "ACCESS_TOKEN_LIFETIME_SECONDS": str(self.config.access_token_lifetime),
             "EMAIL_URL": f"smtp://127.0.0.1:{self.config.smtp_port}",
+            "CATALOG_API_URL": f"http://127.0.0.1:{self.config.service_ports['catalog']}/api/catalog/",
             **self.config.extra_env,
         }
         if service == "auth":

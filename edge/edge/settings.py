@@ -81,6 +81,9 @@ def service_settings(*, service: str, app: str, base_dir: Path) -> dict[str, Any
                 "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
             },
         },
+        # A Redis outage turns cache reads into misses instead of errors: pages stay up.
+        "DJANGO_REDIS_IGNORE_EXCEPTIONS": True,
+        "DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS": True,
         "REDIS_URL": redis_url,
         "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
         "AUTH_PASSWORD_VALIDATORS": [
@@ -120,6 +123,7 @@ def service_settings(*, service: str, app: str, base_dir: Path) -> dict[str, Any
             "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
             "PAGE_SIZE": 20,
             "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+            "EXCEPTION_HANDLER": "edge.exceptions.exception_handler",
         },
         "SPECTACULAR_SETTINGS": {
             "TITLE": f"{service} service API",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jwt
 import pytest
+from celery import current_app
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pytest_django.fixtures import Settings
@@ -26,8 +27,13 @@ def _unit_test_settings(settings: Settings) -> None:
     settings.WHITENOISE_AUTOREFRESH = True
     # Real hashing costs a quarter second a password; no test is about its strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    settings.CELERY_TASK_EAGER_PROPAGATES = True
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager() -> None:
+    # The app reads its settings once; its conf is where eager mode takes effect.
+    current_app.conf.task_always_eager = True
+    current_app.conf.task_eager_propagates = True
 
 
 @pytest.fixture(scope="session")

@@ -28,3 +28,7 @@ MAILERS = {
     },
 }
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Commerce <no-reply@commerce.local>")
+# A refused email is retried after 2, 4, 8... seconds (capped), then marked failed.
+NOTIFY_SEND_MAX_RETRIES = env.int("NOTIFY_SEND_MAX_RETRIES", default=8)
+NOTIFY_RETRY_BACKOFF_SECONDS = env.float("NOTIFY_RETRY_BACKOFF_SECONDS", default=2.0)
+NOTIFY_RETRY_BACKOFF_MAX = env.float("NOTIFY_RETRY_BACKOFF_MAX", default=300.0)

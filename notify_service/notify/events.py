@@ -1,6 +1,14 @@
 """Handlers of the events notify consumes."""
 
-from edge.events import UserRegistered
+from edge.events import (
+    OrderCancelled,
+    OrderConfirmed,
+    OrderDelivered,
+    OrderEvent,
+    OrderRejected,
+    OrderShipped,
+    UserRegistered,
+)
 from edge.messaging.handlers import handles
 from notify.models import Notification
 from notify.services import notification_create
@@ -13,5 +21,25 @@ def welcome_new_user(event: UserRegistered) -> None:
         email=event.email,
         kind=Notification.Kind.WELCOME,
         context={"full_name": event.full_name, "email": event.email},
+        event_id=event.event_id,
+    )
+
+
+ORDER_KINDS = {
+    OrderConfirmed: Notification.Kind.ORDER_CONFIRMED,
+    OrderRejected: Notification.Kind.ORDER_REJECTED,
+    OrderShipped: Notification.Kind.ORDER_SHIPPED,
+    OrderDelivered: Notification.Kind.ORDER_DELIVERED,
+    OrderCancelled: Notification.Kind.ORDER_CANCELLED,
+}
+
+
+@handles(*ORDER_KINDS)
+def tell_customer_about_order(event: OrderEvent) -> None:
+    notification_create(
+        user_id=event.customer_id,
+        email=event.customer_email,
+        kind=ORDER_KINDS[type(event)],
+        context={**event.to_message(), "reason": getattr(event, "reason", "")},
         event_id=event.event_id,
     )

@@ -33,8 +33,13 @@ def notification_create(
     return notification
 
 
+@transaction.atomic
 def notification_send(*, notification: Notification) -> Notification:
-    """Send over SMTP and mark it sent; SMTP errors propagate so the task can retry."""
+    """Send over SMTP and mark it sent; SMTP errors propagate so the task can retry.
+
+    The row stays locked while sending, so a redelivered task waits and then finds it sent.
+    """
+    notification = Notification.objects.select_for_update().get(pk=notification.pk)
     if notification.status == Notification.Status.SENT:
         return notification
     message = EmailMultiAlternatives(
@@ -57,4 +62,35 @@ def notification_send(*, notification: Notification) -> Notification:
             "event_id": str(notification.event_id),
         },
     )
+    return notification
+
+
+def notification_fail(*, notification: Notification, error: Exception) -> Notification:
+    """Give up after the last retry: staff see the error and can resend from the admin."""
+    notification.status = Notification.Status.FAILED
+    notification.error = f"{type(error).__name__}: {error}"
+    notification.save(update_fields=["status", "error"])
+    logger.error(
+        "notification failed",
+        extra={
+            "notification_id": notification.pk,
+            "kind": notification.kind,
+            "channel": notification.channel,
+            "email": notification.email,
+            "error": notification.error,
+        },
+    )
+    return notification
+
+
+def notification_resend(*, notification: Notification) -> Notification:
+    """Queue a failed (or stuck) notification again; one that was sent stays sent."""
+    from notify.tasks import send_notification
+
+    if notification.status == Notification.Status.SENT:
+        return notification
+    notification.status = Notification.Status.PENDING
+    notification.error = ""
+    notification.save(update_fields=["status", "error"])
+    transaction.on_commit(lambda: send_notification.delay(notification.pk))
     return notification

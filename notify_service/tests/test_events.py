@@ -1,10 +1,26 @@
 """Events in, emails out."""
 
+import pytest
 from django.core import mail
 
-from edge.events import UserRegistered
+from edge.events import (
+    OrderCancelled,
+    OrderConfirmed,
+    OrderDelivered,
+    OrderRejected,
+    OrderShipped,
+    UserRegistered,
+)
 from edge.messaging.services import event_handle
 from notify.models import Notification
+
+ORDER = {
+    "order_id": 10,
+    "customer_id": 3,
+    "customer_email": "ann@example.com",
+    "total": "25.90",
+    "currency": "EUR",
+}
 
 
 def test_a_new_user_gets_one_welcome_email(db, django_capture_on_commit_callbacks):
@@ -32,3 +48,30 @@ def test_the_same_event_twice_sends_one_email(db, django_capture_on_commit_callb
 
     assert len(mail.outbox) == 1
     assert Notification.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("event", "subject"),
+    [
+        (OrderConfirmed(**ORDER), "Your order #10 is confirmed"),
+        (OrderRejected(**ORDER, reason="insufficient stock"), "Your order #10 could not be accepted"),
+        (OrderShipped(**ORDER), "Your order #10 is on its way"),
+        (OrderDelivered(**ORDER), "Your order #10 was delivered"),
+        (OrderCancelled(**ORDER, reason="changed my mind"), "Your order #10 is cancelled"),
+    ],
+    ids=lambda value: getattr(value, "type", ""),
+)
+def test_each_order_event_emails_the_customer(db, django_capture_on_commit_callbacks, event, subject):
+    with django_capture_on_commit_callbacks(execute=True):
+        event_handle(message=event.to_message())
+
+    assert [(email.to, email.subject) for email in mail.outbox] == [(["ann@example.com"], subject)]
+    assert "#10" in mail.outbox[0].body
+    assert Notification.objects.get().kind == f"order_{event.type.split('.')[1]}"
+
+
+def test_a_rejection_tells_the_reason(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        event_handle(message=OrderRejected(**ORDER, reason="insufficient stock").to_message())
+
+    assert "Reason: insufficient stock" in mail.outbox[0].body

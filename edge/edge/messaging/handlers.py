@@ -11,9 +11,12 @@ _handlers: dict[str, Handler] = {}
 NO_HANDLER = "This service has no handler for {type!r}; check the subscribers in edge.events."
 
 
-def handles(event_class: type[Event]) -> Callable[[Handler], Handler]:
+def handles(*event_classes: type[Event]) -> Callable[[Handler], Handler]:
+    """Register the decorated function as this service's one handler of these events."""
+
     def register(handler: Handler) -> Handler:
-        _handlers[event_class.type] = handler
+        for event_class in event_classes:
+            _handlers[event_class.type] = handler
         return handler
 
     return register

@@ -1,5 +1,10 @@
 """The orders API."""
 
-from django.urls import URLPattern
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list[URLPattern] = []
+from orders.api.views import OrderViewSet
+
+router = SimpleRouter()
+router.register("", OrderViewSet, basename="order")
+
+urlpatterns = router.urls

@@ -1,0 +1,61 @@
+"""Sending: retried while the mail server refuses, then failed with its error; staff resend."""
+
+from smtplib import SMTPServerDisconnected
+
+import pytest
+from celery import current_app
+from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
+
+from notify.models import Notification
+from notify.services import notification_resend
+from notify.tasks import send_notification
+from tests.factories import NotificationFactory
+
+
+@pytest.fixture
+def refusing_mail_server(monkeypatch, settings):
+    settings.NOTIFY_SEND_MAX_RETRIES = 2
+    settings.NOTIFY_RETRY_BACKOFF_SECONDS = 0
+    attempts = []
+
+    def refuse(self, messages):
+        attempts.append(messages)
+        raise SMTPServerDisconnected("Connection unexpectedly closed")
+
+    monkeypatch.setattr(EmailBackend, "send_messages", refuse)
+    return attempts
+
+
+def test_a_refused_email_is_retried_then_marked_failed_with_the_error(db, refusing_mail_server, monkeypatch):
+    # Eager retries run inline; the first call then reports the retry it scheduled.
+    current_app.conf.task_eager_propagates = False
+    notification = NotificationFactory()
+
+    send_notification.delay(notification.pk)
+
+    notification.refresh_from_db()
+    assert len(refusing_mail_server) == 3
+    assert notification.status == Notification.Status.FAILED
+    assert "Connection unexpectedly closed" in notification.error
+
+
+def test_staff_resend_a_failed_notification(db, django_capture_on_commit_callbacks):
+    notification = NotificationFactory(status=Notification.Status.FAILED, error="SMTPServerDisconnected")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notification_resend(notification=notification)
+
+    notification.refresh_from_db()
+    assert (notification.status, notification.error) == (Notification.Status.SENT, "")
+    assert len(mail.outbox) == 1
+
+
+def test_a_sent_notification_is_not_sent_again(db, django_capture_on_commit_callbacks):
+    notification = NotificationFactory(status=Notification.Status.SENT)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notification_resend(notification=notification)
+    send_notification.delay(notification.pk)
+
+    assert mail.outbox == []

@@ -1,0 +1,100 @@
+"""Validation and representation of the orders API."""
+
+import re
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from orders.models import Order, OrderItem, OrderTransition
+from orders.selectors import price_list_for
+
+UNKNOWN_PRODUCT = "Unknown product."
+INACTIVE_PRODUCT = "This product is no longer sold."
+DUPLICATE_PRODUCT = "Each product may appear once; add up the quantities."
+MIXED_CURRENCIES = "All products of one order must share a currency."
+KEY_MISSING = "This header is required: a unique key per order you place (a UUID is fine)."
+KEY_MALFORMED = "Use 8 to 255 characters: letters, digits, '-', '_', ':' or '.'."
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{8,255}$")
+
+
+def validate_idempotency_key(value: str | None) -> str:
+    if not value:
+        raise serializers.ValidationError({"Idempotency-Key": [KEY_MISSING]})
+    if not IDEMPOTENCY_KEY_PATTERN.match(value):
+        raise serializers.ValidationError({"Idempotency-Key": [KEY_MALFORMED]})
+    return value
+
+
+class OrderItemInputSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=settings.ORDERS_MAX_QUANTITY)
+
+
+class OrderCreateSerializer(serializers.Serializer):
+    items = OrderItemInputSerializer(many=True, allow_empty=False, max_length=settings.ORDERS_MAX_ITEMS)
+
+    def validate_items(self, items: list[dict[str, int]]) -> list[dict[str, int]]:
+        prices = price_list_for(product_ids=[item["product_id"] for item in items])
+        seen: set[int] = set()
+        # Keyed by the item's position, as DRF reports the items' own field errors.
+        errors: dict[int, dict[str, list[str]]] = {}
+        for index, item in enumerate(items):
+            product = prices.get(item["product_id"])
+            if product is None:
+                errors[index] = {"product_id": [UNKNOWN_PRODUCT]}
+            elif not product.active:
+                errors[index] = {"product_id": [INACTIVE_PRODUCT]}
+            elif item["product_id"] in seen:
+                errors[index] = {"product_id": [DUPLICATE_PRODUCT]}
+            seen.add(item["product_id"])
+        if errors:
+            raise serializers.ValidationError(errors)
+        if len({prices[item["product_id"]].currency for item in items}) > 1:
+            raise serializers.ValidationError(MIXED_CURRENCIES)
+        return items
+
+
+class OrderItemSerializer(serializers.ModelSerializer):
+    line_total = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = OrderItem
+        fields = ["product_id", "sku", "name", "unit_price", "quantity", "line_total"]
+
+
+class OrderTransitionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderTransition
+        fields = ["from_status", "to_status", "at", "actor_kind", "actor_id", "actor_label", "reason"]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    items = OrderItemSerializer(many=True, read_only=True)
+    history = OrderTransitionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "status",
+            "customer_id",
+            "customer_email",
+            "total",
+            "currency",
+            "created_at",
+            "updated_at",
+            "items",
+            "history",
+        ]
+        read_only_fields = fields
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+def order_representation(order: Order) -> dict[str, Any]:
+    """The order as the API shows it, read back fresh (with its items and history)."""
+    fresh = Order.objects.prefetch_related("items", "history").get(pk=order.pk)
+    return OrderSerializer(fresh).data

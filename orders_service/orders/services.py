@@ -1,0 +1,281 @@
+"""Writes of orders: placing (once per idempotency key), the life cycle, and the price list."""
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+
+from edge.events import (
+    OrderCancelled,
+    OrderConfirmed,
+    OrderDelivered,
+    OrderEvent,
+    OrderPlaced,
+    OrderRejected,
+    OrderShipped,
+    ProductChanged,
+)
+from edge.exceptions import DomainError
+from edge.messaging.services import publish
+from orders.models import IdempotencyKey, Order, OrderItem, OrderTransition, PriceListEntry
+
+KEY_REUSED = "This Idempotency-Key was used with another request body."
+KEY_IN_PROGRESS = "A request with this Idempotency-Key is still being processed; retry shortly."
+INVALID_TRANSITION = "An order that is {current} cannot become {requested}."
+
+
+class InvalidTransition(DomainError):
+    status_code = 409
+
+    def __init__(self, current: str, requested: str) -> None:
+        super().__init__(INVALID_TRANSITION.format(current=current, requested=requested))
+        self.current = current
+
+    def payload(self) -> dict[str, Any]:
+        return {"detail": str(self), "status": self.current}
+
+
+class IdempotencyKeyReused(DomainError):
+    status_code = 422
+
+    def __init__(self) -> None:
+        super().__init__(KEY_REUSED)
+
+
+class RequestInProgress(DomainError):
+    status_code = 409
+
+    def __init__(self) -> None:
+        super().__init__(KEY_IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who moved an order, for its history."""
+
+    kind: str
+    label: str
+    id: int | None = None
+
+    @classmethod
+    def for_user(cls, user: Any) -> "Actor":
+        kind = OrderTransition.ActorKind.STAFF if user.is_staff else OrderTransition.ActorKind.CUSTOMER
+        return cls(kind=kind, label=user.email, id=user.id)
+
+    @classmethod
+    def system(cls, name: str) -> "Actor":
+        return cls(kind=OrderTransition.ActorKind.SYSTEM, label=name)
+
+
+@dataclass(frozen=True)
+class IdempotentResponse:
+    status: int
+    body: dict[str, Any]
+    replayed: bool
+
+
+def request_fingerprint(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def order_place(*, customer: Any, items: list[dict[str, int]]) -> Order:
+    """A pending order priced from the price list; ``order.placed`` asks the catalog for stock.
+
+    The items are validated already (known, active products; sane quantities).
+    """
+    prices = PriceListEntry.objects.in_bulk([item["product_id"] for item in items])
+    lines = [
+        OrderItem(
+            product_id=item["product_id"],
+            sku=prices[item["product_id"]].sku,
+            name=prices[item["product_id"]].name,
+            unit_price=prices[item["product_id"]].price,
+            quantity=item["quantity"],
+        )
+        for item in items
+    ]
+    order = Order.objects.create(
+        customer_id=customer.id,
+        customer_email=customer.email,
+        currency=prices[items[0]["product_id"]].currency,
+        total=sum((line.line_total for line in lines), Decimal("0.00")),
+    )
+    for line in lines:
+        line.order = order
+    OrderItem.objects.bulk_create(lines)
+    _record(order, Order.Status.PENDING, actor=Actor.for_user(customer), reason="placed")
+    publish(
+        OrderPlaced(
+            order_id=order.pk,
+            customer_id=order.customer_id,
+            customer_email=order.customer_email,
+            items=[{"product_id": line.product_id, "quantity": line.quantity} for line in lines],
+        )
+    )
+    return order
+
+
+@transaction.atomic
+def order_place_once(
+    *,
+    customer: Any,
+    idempotency_key: str,
+    fingerprint: str,
+    items: list[dict[str, int]],
+    render: Callable[[Order], dict[str, Any]],
+) -> IdempotentResponse:
+    """Place an order once per (customer, key): a retry gets the first answer back.
+
+    The key row commits with the order, so a crash between them cannot leave one without
+    the other. The advisory lock makes a concurrent retry answer 409 instead of waiting.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_xact_lock(hashtext(%s))", [f"orders:{customer.id}:{idempotency_key}"]
+        )
+        if not cursor.fetchone()[0]:
+            raise RequestInProgress
+    stored = IdempotencyKey.objects.filter(user_id=customer.id, key=idempotency_key).first()
+    if stored is not None:
+        if stored.request_fingerprint != fingerprint:
+            raise IdempotencyKeyReused
+        return IdempotentResponse(stored.response_status, stored.response_body, replayed=True)
+    order = order_place(customer=customer, items=items)
+    body = render(order)
+    IdempotencyKey.objects.create(
+        user_id=customer.id,
+        key=idempotency_key,
+        request_fingerprint=fingerprint,
+        response_status=201,
+        response_body=body,
+        order=order,
+    )
+    return IdempotentResponse(201, body, replayed=False)
+
+
+def _record(order: Order, to_status: str, *, actor: Actor, reason: str = "") -> None:
+    OrderTransition.objects.create(
+        order=order,
+        from_status="" if to_status == Order.Status.PENDING else order.status,
+        to_status=to_status,
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        actor_label=actor.label,
+        reason=reason,
+    )
+    order.status = to_status
+    order.save(update_fields=["status", "updated_at"])
+
+
+def _order_event_fields(order: Order) -> dict[str, Any]:
+    return {
+        "order_id": order.pk,
+        "customer_id": order.customer_id,
+        "customer_email": order.customer_email,
+        "total": str(order.total),
+        "currency": order.currency,
+    }
+
+
+def _transition(order: Order, to_status: str, *, actor: Actor, reason: str, event: OrderEvent) -> Order:
+    if not order.can_transition_to(to_status):
+        raise InvalidTransition(order.status, to_status)
+    _record(order, to_status, actor=actor, reason=reason)
+    # The outbox row commits with the new status: consumers never hear of a change that rolled back.
+    publish(event)
+    return order
+
+
+def _locked(order_id: int) -> Order:
+    return Order.objects.select_for_update().get(pk=order_id)
+
+
+@transaction.atomic
+def order_confirm(*, order_id: int) -> Order:
+    """The catalog reserved the stock. A cancel that came first wins, and the stock goes back."""
+    order = _locked(order_id)
+    if order.status == Order.Status.CANCELLED:
+        # The reservation was made after the cancel: ask the catalog to release it again.
+        publish(OrderCancelled(**_order_event_fields(order), reason="cancelled before stock was reserved"))
+        return order
+    if order.status != Order.Status.PENDING:
+        return order
+    return _transition(
+        order,
+        Order.Status.CONFIRMED,
+        actor=Actor.system("catalog"),
+        reason="stock reserved",
+        event=OrderConfirmed(**_order_event_fields(order)),
+    )
+
+
+@transaction.atomic
+def order_reject(*, order_id: int, reason: str) -> Order:
+    order = _locked(order_id)
+    if order.status != Order.Status.PENDING:
+        return order
+    return _transition(
+        order,
+        Order.Status.REJECTED,
+        actor=Actor.system("catalog"),
+        reason=reason,
+        event=OrderRejected(**_order_event_fields(order), reason=reason),
+    )
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, actor: Actor, reason: str = "") -> Order:
+    order = _locked(order.pk)
+    reason = reason or f"cancelled by {actor.kind}"
+    return _transition(
+        order,
+        Order.Status.CANCELLED,
+        actor=actor,
+        reason=reason,
+        event=OrderCancelled(**_order_event_fields(order), reason=reason),
+    )
+
+
+@transaction.atomic
+def order_ship(*, order: Order, actor: Actor) -> Order:
+    order = _locked(order.pk)
+    return _transition(
+        order,
+        Order.Status.SHIPPED,
+        actor=actor,
+        reason="shipped",
+        event=OrderShipped(**_order_event_fields(order)),
+    )
+
+
+@transaction.atomic
+def order_deliver(*, order: Order, actor: Actor) -> Order:
+    order = _locked(order.pk)
+    return _transition(
+        order,
+        Order.Status.DELIVERED,
+        actor=actor,
+        reason="delivered",
+        event=OrderDelivered(**_order_event_fields(order)),
+    )
+
+
+def price_list_apply(*, event: ProductChanged) -> PriceListEntry | None:
+    """Keep the newest price the catalog announced; an older event arriving late changes nothing."""
+    entry = PriceListEntry.objects.select_for_update().filter(product_id=event.product_id).first()
+    if entry is not None and entry.changed_at >= event.occurred_at:
+        return entry
+    values = {
+        "sku": event.sku,
+        "name": event.name,
+        "price": Decimal(event.price),
+        "currency": event.currency,
+        "active": event.active,
+        "changed_at": event.occurred_at,
+    }
+    entry, _ = PriceListEntry.objects.update_or_create(product_id=event.product_id, defaults=values)
+    return entry

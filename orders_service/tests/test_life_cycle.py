@@ -1,0 +1,108 @@
+"""The order life cycle as the API shows it: who may move an order where, and its history."""
+
+import pytest
+
+from edge.events import OrderCancelled, OrderDelivered, OrderShipped
+from edge.messaging.models import OutboxMessage
+from orders.models import Order
+from tests.factories import OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _events(event_type: str) -> list[dict]:
+    return [message.payload for message in OutboxMessage.objects.filter(event_type=event_type)]
+
+
+def test_a_customer_cancels_a_confirmed_order_and_the_catalog_is_told(customer_client):
+    order = OrderFactory(status=Order.Status.CONFIRMED)
+
+    response = customer_client.post(
+        f"/api/orders/{order.id}/cancel/", {"reason": "changed my mind"}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
+    last = response.json()["history"][-1]
+    assert (last["from_status"], last["to_status"], last["actor_kind"], last["reason"]) == (
+        "confirmed",
+        "cancelled",
+        "customer",
+        "changed my mind",
+    )
+    assert [event["order_id"] for event in _events(OrderCancelled.type)] == [order.id]
+
+
+def test_customer_cannot_cancel_a_shipped_order(customer_client):
+    order = OrderFactory(status=Order.Status.SHIPPED)
+
+    response = customer_client.post(f"/api/orders/{order.id}/cancel/")
+
+    assert response.status_code == 409
+    assert response.json()["status"] == "shipped"
+    assert not _events(OrderCancelled.type)
+
+
+def test_staff_ship_then_deliver(staff_client):
+    order = OrderFactory(status=Order.Status.CONFIRMED)
+
+    shipped = staff_client.post(f"/api/orders/{order.id}/ship/")
+    delivered = staff_client.post(f"/api/orders/{order.id}/deliver/")
+
+    assert (shipped.status_code, delivered.status_code) == (200, 200)
+    assert [step["to_status"] for step in delivered.json()["history"]] == ["shipped", "delivered"]
+    assert delivered.json()["history"][0]["actor_kind"] == "staff"
+    assert len(_events(OrderShipped.type)) == len(_events(OrderDelivered.type)) == 1
+
+
+def test_a_pending_order_cannot_ship(staff_client):
+    order = OrderFactory(status=Order.Status.PENDING)
+
+    response = staff_client.post(f"/api/orders/{order.id}/ship/")
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "An order that is pending cannot become shipped.",
+        "status": "pending",
+    }
+
+
+def test_a_customer_cannot_ship(customer_client):
+    order = OrderFactory(status=Order.Status.CONFIRMED)
+
+    assert customer_client.post(f"/api/orders/{order.id}/ship/").status_code == 403
+    order.refresh_from_db()
+    assert order.status == Order.Status.CONFIRMED
+
+
+def test_another_customers_order_is_404(customer_client):
+    theirs = OrderFactory(customer_id=6, customer_email="user6@example.com")
+
+    assert customer_client.get(f"/api/orders/{theirs.id}/").status_code == 404
+    assert customer_client.post(f"/api/orders/{theirs.id}/cancel/").status_code == 404
+
+
+def test_customers_list_their_own_orders_and_staff_all(customer_client, staff_client):
+    mine = OrderFactory()
+    OrderFactory(customer_id=6, customer_email="user6@example.com")
+
+    assert [row["id"] for row in customer_client.get("/api/orders/").json()["results"]] == [mine.id]
+    assert staff_client.get("/api/orders/").json()["count"] == 2
+
+
+def test_staff_filter_by_status_and_customer_email(staff_client):
+    OrderFactory(status=Order.Status.SHIPPED)
+    wanted = OrderFactory(customer_id=6, customer_email="Ann@Example.com", status=Order.Status.SHIPPED)
+    OrderFactory(customer_id=6, customer_email="ann@example.com")
+
+    response = staff_client.get("/api/orders/", {"status": "shipped", "customer_email": "ann@example.com"})
+
+    assert [row["id"] for row in response.json()["results"]] == [wanted.id]
+
+
+@pytest.mark.parametrize("query", [{"status": "lost"}, {"created_after": "yesterday"}])
+def test_a_malformed_filter_is_400(staff_client, query):
+    response = staff_client.get("/api/orders/", query)
+
+    assert response.status_code == 400
+    assert set(response.json()) == set(query)
