@@ -2,7 +2,7 @@
 # Both install what is missing first (Debian packages, then .venv).
 PYTHON := .venv/bin/python
 
-.PHONY: run test lint format deps clean
+.PHONY: run test bench lint format deps clean
 
 deps:
 	@bin/bootstrap
@@ -23,3 +23,7 @@ format: deps
 
 clean:
 	rm -rf .stack
+
+bench: deps
+	@bin/bootstrap wrk
+	@$(PYTHON) -m bench

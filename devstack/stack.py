@@ -45,6 +45,9 @@ class StackConfig:
     visibility_timeout: int = 30
     access_token_lifetime: int = 900
     demo_data: bool = True
+    # gunicorn worker processes per service, and each Celery worker's concurrency.
+    web_workers: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SERVICES, 2))
+    worker_concurrency: int = 2
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -215,7 +218,7 @@ class Stack:
                 "--bind",
                 f"127.0.0.1:{self.config.service_ports[service]}",
                 "--workers",
-                "2",
+                str(self.config.web_workers[service]),
                 "--access-logfile",
                 "-",
                 "--graceful-timeout",
@@ -236,7 +239,7 @@ class Stack:
                 "-n",
                 f"{service}@%h",
                 "--concurrency",
-                "2",
+                str(self.config.worker_concurrency),
                 "--loglevel",
                 "INFO",
                 "--without-gossip",
@@ -244,12 +247,14 @@ class Stack:
             ]
         return [str(BIN / "python"), "manage.py", "relay_outbox"]
 
-    def start_service_process(self, service: str, role: str) -> Process:
+    def start_service_process(
+        self, service: str, role: str, extra_env: dict[str, str] | None = None
+    ) -> Process:
         return self._spawn(
             f"{service}-{role}",
             self.service_argv(service, role),
             service_dir(service),
-            self.service_env[service],
+            {**self.service_env[service], **(extra_env or {})},
         )
 
     def stop_service_process(self, service: str, role: str) -> None:
@@ -260,9 +265,10 @@ class Stack:
         self.processes[name] = process
         return process
 
-    def start_gateway(self) -> None:
+    def start_gateway(self, *, auth_cache_seconds: int = 0) -> None:
+        """nginx in front; ``auth_cache_seconds`` > 0 caches the token check's answers."""
         nginx_dir = self.state / "nginx"
-        for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cache"):
             (nginx_dir / "temp" / temp).mkdir(parents=True, exist_ok=True)
             (nginx_dir / "temp" / temp).chmod(0o777)
         self.logs.mkdir(exist_ok=True)
@@ -278,6 +284,9 @@ class Stack:
                 NOTIFY_UPSTREAM=f"127.0.0.1:{ports['notify']}",
                 NGINX_INCLUDE_DIR=str(nginx_dir),
                 NGINX_ACCESS_LOG=str(self.logs / "nginx-access.log"),
+            NGINX_CACHE_DIR=str(nginx_dir / "temp" / "cache"),
+            AUTH_CACHE_ZONE="auth_verify" if auth_cache_seconds else "off",
+            AUTH_CACHE_SECONDS=auth_cache_seconds or 1,
             )
         )
         (nginx_dir / "nginx.conf").write_text(f"""\
@@ -305,6 +314,11 @@ http {{
             nginx_dir,
             dict(os.environ),
         )
+
+    def restart_gateway(self, *, auth_cache_seconds: int = 0) -> None:
+        self.processes.pop("nginx").stop()
+        self.start_gateway(auth_cache_seconds=auth_cache_seconds)
+        self.wait_healthy()
 
     def wait_healthy(self, timeout: float = 90) -> None:
         urls = [

@@ -1,6 +1,6 @@
 """Registering, tokens and the welcome email: one event all the way through the real parts."""
 
-from tests.conftest import eventually, register
+from tests.support import eventually, register
 
 
 def test_a_new_customer_gets_a_welcome_email_and_sees_it_in_notify(gateway, mail):

@@ -5,7 +5,7 @@ from urllib.parse import quote
 import pytest
 
 from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
-from tests.conftest import log_in
+from tests.support import log_in
 
 ADMIN_SITES = ["/admin/auth/", "/admin/catalog/", "/admin/orders/", "/admin/notify/"]
 

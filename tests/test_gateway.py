@@ -6,7 +6,7 @@ import re
 import httpx
 import pytest
 
-from tests.conftest import ALLOWED_ORIGIN, E2E_PORTS
+from tests.support import ALLOWED_ORIGIN, E2E_PORTS
 
 SERVICES = list(E2E_PORTS)
 

@@ -1,0 +1,199 @@
+"""``make bench``: starts the stack in its production settings, loads it on loopback, prints
+one table and writes bench/results.json. Every figure comes from the same run, and each
+comparison is a ratio of two figures measured side by side, so it holds on a noisy machine.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.pipeline import order_pipeline
+from bench.wrk import wrk
+from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, ROOT, SERVICES, Stack, StackConfig
+
+BENCH_DIR = Path(__file__).resolve().parent
+PORT_BASE = 19000
+PRODUCT_LIST = "/api/catalog/products/"
+
+
+def bench_config() -> StackConfig:
+    return StackConfig.from_environment(
+        state_dir=ROOT / ".stack" / "bench",
+        gateway_port=PORT_BASE + 80,
+        service_ports={service: PORT_BASE + index for index, service in enumerate(SERVICES, start=1)},
+        # Two cores: the busy services get a third worker process, the quiet ones stay at two.
+        web_workers={"auth": 2, "catalog": 3, "orders": 3, "notify": 2},
+        worker_concurrency=2,
+        database_prefix="bench_",
+        extra_env={"DJANGO_DEBUG": "false", "LOG_LEVEL": "WARNING"},
+    )
+
+
+def product_list(stack: Stack, results: dict[str, Any]) -> None:
+    url = f"{stack.gateway_url}{PRODUCT_LIST}"
+    httpx.get(url).raise_for_status()
+    results["product_list_cached"] = wrk(url)
+    stack.stop_service_process("catalog", "web")
+    stack.start_service_process("catalog", "web", extra_env={"CATALOG_CACHE_ENABLED": "false"})
+    stack.wait_healthy()
+    try:
+        results["product_list_uncached"] = wrk(url)
+    finally:
+        stack.stop_service_process("catalog", "web")
+        stack.start_service_process("catalog", "web")
+        stack.wait_healthy()
+
+
+def express_peer(stack: Stack, results: dict[str, Any]) -> None:
+    """The same product list JSON, served by an Express service behind an Express gateway."""
+    peer = BENCH_DIR / "peer"
+    if not (peer / "node_modules" / "express").exists():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=peer, check=True)
+    body = stack.state / "peer-product-list.json"
+    body.write_bytes(httpx.get(f"{stack.gateway_url}{PRODUCT_LIST}").content)
+    service_port, gateway_port = PORT_BASE + 91, PORT_BASE + 90
+    service = subprocess.Popen(["node", "service.js", str(service_port), str(body)], cwd=peer)
+    gateway = subprocess.Popen(["node", "gateway.js", str(gateway_port), str(service_port)], cwd=peer)
+    try:
+        url = f"http://127.0.0.1:{gateway_port}{PRODUCT_LIST}"
+        _wait_for(url)
+        assert httpx.get(url).content == body.read_bytes()
+        results["peer_express_product_list"] = wrk(url)
+    finally:
+        for process in (gateway, service):
+            process.terminate()
+            process.wait(10)
+
+
+def gateway_overhead(stack: Stack, results: dict[str, Any], token: str) -> None:
+    """/api/auth/me/ through nginx (with its auth subrequest) and straight to gunicorn."""
+    headers = {"Authorization": f"Bearer {token}"}
+    direct = f"http://127.0.0.1:{stack.config.service_ports['auth']}/api/auth/me/"
+    # Few connections: this compares latency, not who saturates the two cores first.
+    results["me_direct"] = wrk(direct, connections=4, headers=headers)
+    results["me_through_gateway"] = wrk(f"{stack.gateway_url}/api/auth/me/", connections=4, headers=headers)
+
+
+def auth_cache(stack: Stack, results: dict[str, Any], token: str) -> None:
+    """The auth subrequest with nginx caching /internal/verify answers, against without."""
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"{stack.gateway_url}/api/notify/notifications/?page_size=1"
+    results["auth_subrequest_uncached"] = wrk(url, headers=headers)
+    stack.restart_gateway(auth_cache_seconds=5)
+    try:
+        results["auth_subrequest_cached"] = wrk(url, headers=headers)
+    finally:
+        stack.restart_gateway()
+
+
+def _wait_for(url: str, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise TimeoutError(url)
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return round(numerator / denominator, 3) if denominator else float("nan")
+
+
+def summary(results: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "cached_list_vs_express_rps": _ratio(
+            results["product_list_cached"]["requests_per_s"],
+            results["peer_express_product_list"]["requests_per_s"],
+        ),
+        "cached_vs_uncached_list_rps": _ratio(
+            results["product_list_cached"]["requests_per_s"],
+            results["product_list_uncached"]["requests_per_s"],
+        ),
+        "gateway_vs_direct_me_p50": _ratio(
+            results["me_through_gateway"]["p50_ms"], results["me_direct"]["p50_ms"]
+        ),
+        "gateway_vs_direct_me_mean": _ratio(
+            results["me_through_gateway"]["mean_ms"], results["me_direct"]["mean_ms"]
+        ),
+        "auth_cache_on_vs_off_rps": _ratio(
+            results["auth_subrequest_cached"]["requests_per_s"],
+            results["auth_subrequest_uncached"]["requests_per_s"],
+        ),
+    }
+
+
+def print_table(results: dict[str, Any]) -> None:
+    rows = [
+        ("product list, gateway, Redis-cached", "product_list_cached"),
+        ("product list, gateway, cache off", "product_list_uncached"),
+        ("peer: Express gateway + Express service", "peer_express_product_list"),
+        ("GET /api/auth/me/ straight to gunicorn", "me_direct"),
+        ("GET /api/auth/me/ through the gateway", "me_through_gateway"),
+        ("protected call, auth subrequest uncached", "auth_subrequest_uncached"),
+        ("protected call, auth subrequest cached 5 s", "auth_subrequest_cached"),
+    ]
+    print(f"\n{'scenario':<46}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    for label, key in rows:
+        row = results[key]
+        print(f"{label:<46}{row['requests_per_s']:>10.0f}{row['p50_ms']:>10.2f}{row['p99_ms']:>10.2f}")
+    pipeline = results["order_pipeline"]
+    print(f"\norder pipeline: {pipeline['orders']} orders at {pipeline['rate_per_s']}/s")
+    for name in ("post_to_confirmed_ms", "post_to_email_sent_ms"):
+        figures = pipeline[name]
+        print(
+            f"  {name:<24} p50 {figures['p50']:>8.1f}  p95 {figures['p95']:>8.1f}  p99 {figures['p99']:>8.1f}"
+        )
+    print(
+        f"  lost {pipeline['lost']}, duplicated {pipeline['duplicated']}, oversold {pipeline['oversold']}"
+        f", emails received {pipeline['emails_received']}"
+    )
+    print("\nratios")
+    for name, value in results["ratios"].items():
+        print(f"  {name:<36}{value:>8}")
+
+
+def main() -> int:
+    config = bench_config()
+    shutil.rmtree(config.state_dir, ignore_errors=True)
+    stack = Stack(config)
+    print("Starting the stack (production settings) for the benchmark...", flush=True)
+    stack.start()
+    results: dict[str, Any] = {
+        "machine": {"cores": _cores()},
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    try:
+        token = httpx.post(
+            f"{stack.gateway_url}/api/auth/token/",
+            json={"email": DEMO_STAFF_EMAIL, "password": DEMO_STAFF_PASSWORD},
+        ).json()["access"]
+        product_list(stack, results)
+        express_peer(stack, results)
+        gateway_overhead(stack, results, token)
+        auth_cache(stack, results, token)
+        results["order_pipeline"] = order_pipeline(stack, token)
+        results["ratios"] = summary(results)
+    finally:
+        stack.stop()
+    (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print_table(results)
+    print(f"\nwritten to {BENCH_DIR / 'results.json'}")
+    return 0
+
+
+def _cores() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,227 @@
+"""The order pipeline under a steady load: 1,000 orders at 50 a second, timed from the POST
+to the confirmation and to the confirmation email, with every order accounted for."""
+
+import mailbox
+import statistics
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import psycopg
+
+from devstack.stack import Stack
+
+ORDERS = 1000
+RATE_PER_S = 50
+CUSTOMERS = 20
+SETTLE_TIMEOUT_S = 180
+
+
+def order_pipeline(
+    stack: Stack, staff_token: str, *, orders: int = ORDERS, rate: int = RATE_PER_S
+) -> dict[str, Any]:
+    staff = {"Authorization": f"Bearer {staff_token}"}
+    with httpx.Client(base_url=stack.gateway_url, timeout=30) as client:
+        product_id = _stocked_product(client, staff, on_hand=orders * 10)
+        _wait(lambda: _price_known(stack, product_id), "orders to learn the product's price")
+        tokens = [_customer_token(client) for _ in range(CUSTOMERS)]
+    posted_at: dict[int, float] = {}
+    failures: list[str] = []
+    lock = threading.Lock()
+
+    def post(index: int) -> None:
+        headers = {
+            "Authorization": f"Bearer {tokens[index % CUSTOMERS]}",
+            "Idempotency-Key": str(uuid.uuid4()),
+        }
+        started = time.time()
+        answer = clients[index % len(clients)].post(
+            "/api/orders/", json={"items": [{"product_id": product_id, "quantity": 1}]}, headers=headers
+        )
+        with lock:
+            if answer.status_code == 201:
+                posted_at[answer.json()["id"]] = started
+            else:
+                failures.append(f"{answer.status_code} {answer.text[:200]}")
+
+    clients = [httpx.Client(base_url=stack.gateway_url, timeout=30) for _ in range(8)]
+    start = time.monotonic()
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        for index in range(orders):
+            # A steady rate: each POST leaves at its own time, whatever the previous ones took.
+            time.sleep(max(0.0, start + index / rate - time.monotonic()))
+            pool.submit(post, index)
+    for client in clients:
+        client.close()
+    order_ids = sorted(posted_at)
+    _wait(
+        lambda: _confirmed_count(stack, order_ids) + _rejected_count(stack, order_ids) == len(order_ids),
+        "every order to be confirmed or rejected",
+    )
+    _wait(lambda: _emails_sent(stack, order_ids) >= len(order_ids), "every confirmation email to be sent")
+
+    confirmed_at = _confirmed_at(stack, order_ids)
+    sent_at = _email_sent_at(stack, order_ids)
+    return {
+        "orders": orders,
+        "rate_per_s": rate,
+        "accepted": len(order_ids),
+        "post_failures": failures[:5],
+        "post_to_confirmed_ms": _percentiles([(confirmed_at[i] - posted_at[i]) * 1000 for i in confirmed_at]),
+        "post_to_email_sent_ms": _percentiles([(sent_at[i] - posted_at[i]) * 1000 for i in sent_at]),
+        "lost": len(order_ids) - len(confirmed_at) - _rejected_count(stack, order_ids) + len(failures),
+        "duplicated": _duplicates(stack, order_ids),
+        "oversold": _oversold(stack, product_id, len(confirmed_at)),
+        "emails_received": _emails_received(stack),
+    }
+
+
+def _stocked_product(client: httpx.Client, staff: dict[str, str], *, on_hand: int) -> int:
+    category = client.post(
+        "/api/catalog/categories/", json={"name": f"Bench {uuid.uuid4().hex[:6]}"}, headers=staff
+    )
+    category.raise_for_status()
+    product = client.post(
+        "/api/catalog/products/",
+        json={
+            "sku": f"BENCH-{uuid.uuid4().hex[:8]}",
+            "name": "Benchmark widget",
+            "price": "9.99",
+            "currency": "EUR",
+            "category": category.json()["id"],
+            "on_hand": on_hand,
+        },
+        headers=staff,
+    )
+    product.raise_for_status()
+    return product.json()["id"]
+
+
+def _customer_token(client: httpx.Client) -> str:
+    email, password = f"bench-{uuid.uuid4().hex[:10]}@example.com", "a-long-benchmark-passphrase"
+    client.post("/api/auth/register/", json={"email": email, "password": password}).raise_for_status()
+    answer = client.post("/api/auth/token/", json={"email": email, "password": password})
+    answer.raise_for_status()
+    return answer.json()["access"]
+
+
+def _query(stack: Stack, service: str, sql: str, params: list[Any]) -> list[tuple]:
+    with psycopg.connect(stack.service_env[service]["DATABASE_URL"]) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+def _price_known(stack: Stack, product_id: int) -> bool:
+    return bool(
+        _query(stack, "orders", "SELECT 1 FROM orders_pricelistentry WHERE product_id = %s", [product_id])
+    )
+
+
+def _confirmed_count(stack: Stack, order_ids: list[int]) -> int:
+    return _query(
+        stack,
+        "orders",
+        "SELECT count(*) FROM orders_order WHERE id = ANY(%s) AND status = 'confirmed'",
+        [order_ids],
+    )[0][0]
+
+
+def _rejected_count(stack: Stack, order_ids: list[int]) -> int:
+    return _query(
+        stack,
+        "orders",
+        "SELECT count(*) FROM orders_order WHERE id = ANY(%s) AND status = 'rejected'",
+        [order_ids],
+    )[0][0]
+
+
+def _confirmed_at(stack: Stack, order_ids: list[int]) -> dict[int, float]:
+    rows = _query(
+        stack,
+        "orders",
+        "SELECT order_id, min(at) FROM orders_ordertransition "
+        "WHERE order_id = ANY(%s) AND to_status = 'confirmed' GROUP BY order_id",
+        [order_ids],
+    )
+    return {order_id: at.timestamp() for order_id, at in rows}
+
+
+def _confirmation_events(stack: Stack, order_ids: list[int]) -> dict[str, int]:
+    rows = _query(
+        stack,
+        "orders",
+        "SELECT event_id::text, (payload->>'order_id')::bigint FROM messaging_outboxmessage "
+        "WHERE event_type = 'order.confirmed' AND (payload->>'order_id')::bigint = ANY(%s)",
+        [order_ids],
+    )
+    return dict(rows)
+
+
+def _email_sent_at(stack: Stack, order_ids: list[int]) -> dict[int, float]:
+    events = _confirmation_events(stack, order_ids)
+    rows = _query(
+        stack,
+        "notify",
+        "SELECT event_id::text, sent_at FROM notify_notification "
+        "WHERE event_id::text = ANY(%s) AND status = 'sent'",
+        [list(events)],
+    )
+    return {events[event_id]: sent_at.timestamp() for event_id, sent_at in rows}
+
+
+def _emails_sent(stack: Stack, order_ids: list[int]) -> int:
+    return len(_email_sent_at(stack, order_ids))
+
+
+def _duplicates(stack: Stack, order_ids: list[int]) -> int:
+    """Anything done twice: a second confirmation, a second reservation, a second email."""
+    confirmations = _query(
+        stack,
+        "orders",
+        "SELECT count(*) - count(DISTINCT order_id) FROM orders_ordertransition "
+        "WHERE order_id = ANY(%s) AND to_status = 'confirmed'",
+        [order_ids],
+    )[0][0]
+    events = list(_confirmation_events(stack, order_ids))
+    emails = _query(
+        stack, "notify", "SELECT count(*) FROM notify_notification WHERE event_id::text = ANY(%s)", [events]
+    )[0][0] - len(events)
+    placed_twice = _query(
+        stack,
+        "orders",
+        "SELECT count(*) - count(DISTINCT payload->>'order_id') "
+        "FROM messaging_outboxmessage WHERE event_type = 'order.placed'",
+        [],
+    )[0][0]
+    return confirmations + emails + placed_twice
+
+
+def _oversold(stack: Stack, product_id: int, confirmed: int) -> int:
+    """Units reserved beyond what the confirmed orders hold, or beyond what is on hand."""
+    on_hand, reserved = _query(
+        stack, "catalog", "SELECT on_hand, reserved FROM catalog_stock WHERE product_id = %s", [product_id]
+    )[0]
+    return max(0, reserved - confirmed) + max(0, reserved - on_hand)
+
+
+def _emails_received(stack: Stack) -> int:
+    return sum(
+        1 for message in mailbox.Maildir(stack.mail_dir, create=False) if "is confirmed" in message["Subject"]
+    )
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    if len(values) < 2:
+        return {"p50": float("nan"), "p95": float("nan"), "p99": float("nan")}
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return {"p50": round(cuts[49], 1), "p95": round(cuts[94], 1), "p99": round(cuts[98], 1)}
+
+
+def _wait(check: Any, what: str) -> None:
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {SETTLE_TIMEOUT_S}s for {what}")
+        time.sleep(0.5)

@@ -1,0 +1,186 @@
+"""What the end-to-end tests share besides fixtures: a mail sink, accounts, waiting, shopping."""
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+import httpx
+import psycopg
+from celery import Celery
+
+from devstack.stack import Stack
+
+# E2E_PORT_BASE moves the test stack's ports, so two checkouts can run their tests at once.
+PORT_BASE = int(os.environ.get("E2E_PORT_BASE", "18000"))
+GATEWAY_PORT = PORT_BASE + 80
+E2E_PORTS = {
+    "auth": PORT_BASE + 1,
+    "catalog": PORT_BASE + 2,
+    "orders": PORT_BASE + 3,
+    "notify": PORT_BASE + 4,
+}
+ALLOWED_ORIGIN = "http://shop.example"
+
+
+class MailSink:
+    """A real SMTP server that keeps what it receives, for the tests to read."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.messages: list[Message] = []
+        # While set, every message is refused with a temporary failure, as a busy server does.
+        self.refusing = False
+        self.refused = 0
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        with self._lock:
+            if self.refusing:
+                self.refused += 1
+                return "451 4.3.0 Mail server busy, try again later"
+            self.messages.append(message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str, subject: str = "") -> list[Message]:
+        with self._lock:
+            return [
+                message
+                for message in self.messages
+                if address in message["To"] and subject in str(message["Subject"])
+            ]
+
+
+def eventually(check: Callable[[], object], *, timeout: float = 20, interval: float = 0.25) -> object:
+    """The first truthy result of ``check`` within ``timeout`` seconds (events take a moment)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout}s: {check}")
+        time.sleep(interval)
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    email: str
+    password: str
+    access: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access}"}
+
+
+def register(gateway: httpx.Client, *, full_name: str = "Test Customer") -> Account:
+    email = f"customer-{uuid.uuid4().hex[:10]}@example.com"
+    password = "a-long-and-unusual-passphrase"
+    created = gateway.post(
+        "/api/auth/register/", json={"email": email, "password": password, "full_name": full_name}
+    )
+    assert created.status_code == 201, created.text
+    tokens = gateway.post("/api/auth/token/", json={"email": email, "password": password})
+    assert tokens.status_code == 200, tokens.text
+    return Account(created.json()["id"], email, password, tokens.json()["access"])
+
+
+def log_in(client: httpx.Client, email: str, password: str, next_page: str = "") -> httpx.Response:
+    """Logs in at /login/ the way a browser does: GET the form for its CSRF cookie, then POST."""
+    form = client.get("/login/", params={"next": next_page} if next_page else None)
+    assert form.status_code == 200
+    csrf = client.cookies["auth_csrftoken"]
+    return client.post(
+        str(form.url),
+        data={"csrfmiddlewaretoken": csrf, "username": email, "password": password, "next": next_page},
+        headers={
+            "Referer": str(form.url),
+            "Origin": str(form.url.copy_with(path="/", query=None)).rstrip("/"),
+        },
+    )
+
+
+def create_product(
+    gateway: httpx.Client, staff: dict[str, str], *, on_hand: int, price: str = "12.50"
+) -> dict:
+    """A new product with stock, created by staff through the gateway."""
+    suffix = uuid.uuid4().hex[:8]
+    category = gateway.post("/api/catalog/categories/", json={"name": f"Test {suffix}"}, headers=staff)
+    assert category.status_code == 201, category.text
+    product = gateway.post(
+        "/api/catalog/products/",
+        json={
+            "sku": f"T-{suffix}",
+            "name": f"Test product {suffix}",
+            "price": price,
+            "currency": "EUR",
+            "category": category.json()["id"],
+            "on_hand": on_hand,
+        },
+        headers=staff,
+    )
+    assert product.status_code == 201, product.text
+    return product.json()
+
+
+def wait_until_orders_knows(stack: Stack, product_id: int) -> None:
+    """product.changed reached orders' price list (orders prices from it)."""
+
+    def known() -> bool:
+        with psycopg.connect(stack.service_env["orders"]["DATABASE_URL"]) as connection:
+            return bool(
+                connection.execute(
+                    "SELECT 1 FROM orders_pricelistentry WHERE product_id = %s", [product_id]
+                ).fetchone()
+            )
+
+    eventually(known, timeout=30)
+
+
+def place_order(gateway: httpx.Client, customer: Account, items: list[tuple[int, int]]) -> httpx.Response:
+    return gateway.post(
+        "/api/orders/",
+        json={"items": [{"product_id": product_id, "quantity": quantity} for product_id, quantity in items]},
+        headers={**customer.auth, "Idempotency-Key": str(uuid.uuid4())},
+    )
+
+
+def order_status(gateway: httpx.Client, customer: Account, order_id: int) -> str:
+    return gateway.get(f"/api/orders/{order_id}/", headers=customer.auth).json()["status"]
+
+
+def wait_for_status(
+    gateway: httpx.Client, customer: Account, order_id: int, status: str, timeout: float = 40
+) -> None:
+    eventually(lambda: order_status(gateway, customer, order_id) == status, timeout=timeout)
+
+
+def stock(gateway: httpx.Client, staff: dict[str, str], product_id: int) -> dict[str, int]:
+    answer = gateway.get(f"/api/catalog/products/{product_id}/stock/", headers=staff)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def outbox_payloads(stack: Stack, service: str, event_type: str) -> list[dict[str, Any]]:
+    with psycopg.connect(stack.service_env[service]["DATABASE_URL"]) as connection:
+        rows = connection.execute(
+            "SELECT payload FROM messaging_outboxmessage WHERE event_type = %s ORDER BY created_at",
+            [event_type],
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def deliver_again(stack: Stack, payload: dict[str, Any], queue: str) -> None:
+    """Put an event on a service's queue once more, as a redelivering broker would."""
+    app = Celery(broker=stack.redis.url)
+    try:
+        app.send_task("edge.handle_event", args=[payload], queue=queue)
+    finally:
+        app.close()
