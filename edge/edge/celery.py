@@ -23,7 +23,13 @@ def celery_settings(*, service: str, broker_url: str, visibility_timeout: int) -
     """The ``CELERY_*`` settings shared by every service."""
     return {
         "CELERY_BROKER_URL": broker_url,
-        "CELERY_BROKER_TRANSPORT_OPTIONS": {"visibility_timeout": visibility_timeout},
+        "CELERY_BROKER_TRANSPORT_OPTIONS": {
+            "visibility_timeout": visibility_timeout,
+            # kombu sweeps for messages lost with their worker every interval x throttle
+            # seconds (100 by default): sweep often enough to honour the visibility timeout.
+            "unacked_restore_interval": max(1, min(10, visibility_timeout // 2)),
+            "unacked_restore_throttle": 1,
+        },
         "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP": True,
         "CELERY_TASK_DEFAULT_QUEUE": service,
         # A task is acknowledged after it ran: a worker killed mid-task leaves it for another.
