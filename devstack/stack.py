@@ -284,9 +284,9 @@ class Stack:
                 NOTIFY_UPSTREAM=f"127.0.0.1:{ports['notify']}",
                 NGINX_INCLUDE_DIR=str(nginx_dir),
                 NGINX_ACCESS_LOG=str(self.logs / "nginx-access.log"),
-            NGINX_CACHE_DIR=str(nginx_dir / "temp" / "cache"),
-            AUTH_CACHE_ZONE="auth_verify" if auth_cache_seconds else "off",
-            AUTH_CACHE_SECONDS=auth_cache_seconds or 1,
+                NGINX_CACHE_DIR=str(nginx_dir / "temp" / "cache"),
+                AUTH_CACHE_ZONE="auth_verify" if auth_cache_seconds else "off",
+                AUTH_CACHE_SECONDS=auth_cache_seconds or 1,
             )
         )
         (nginx_dir / "nginx.conf").write_text(f"""\
