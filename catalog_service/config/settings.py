@@ -1,9 +1,27 @@
-"""Settings of the catalog service: the shared shape from edge."""
+"""Settings of the catalog service: the shared shape from edge, then the catalog's own."""
 
 from pathlib import Path
+
+import environ
 
 from edge.settings import service_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-globals().update(service_settings(service="catalog", app="catalog", base_dir=BASE_DIR))
+_shared = service_settings(service="catalog", app="catalog", base_dir=BASE_DIR)
+# Full-text search (SearchVector, GIN indexes), and CSV import/export in the admin.
+_shared["INSTALLED_APPS"] += ["django.contrib.postgres", "import_export"]
+# Domain errors of the services become 400s with field errors.
+_shared["REST_FRAMEWORK"]["EXCEPTION_HANDLER"] = "catalog.api.exceptions.exception_handler"
+globals().update(_shared)
+
+env = environ.Env()
+
+CATALOG_DEFAULT_CURRENCY = env.str("CATALOG_DEFAULT_CURRENCY", default="EUR")
+# The most products one page of the API may hold; a larger ?page_size= is a 400.
+CATALOG_MAX_PAGE_SIZE = 100
+# Cached responses are keyed by a version that every write bumps, so they never go stale;
+# the timeout only frees memory taken by versions nobody asks for any more.
+CATALOG_CACHE_TIMEOUT = env.int("CATALOG_CACHE_TIMEOUT", default=300)
+# A product with this many units or fewer available shows under "low stock" in the admin.
+CATALOG_LOW_STOCK_THRESHOLD = env.int("CATALOG_LOW_STOCK_THRESHOLD", default=5)

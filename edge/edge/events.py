@@ -142,7 +142,8 @@ class OrderRejected(OrderEvent):
 @dataclass(frozen=True, kw_only=True)
 class OrderShipped(OrderEvent):
     type = "order.shipped"
-    subscribers = ("notify",)
+    # Catalog takes the shipped units off the stock on hand (they were reserved until now).
+    subscribers = ("catalog", "notify")
 
 
 @dataclass(frozen=True, kw_only=True)

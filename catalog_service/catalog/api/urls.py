@@ -1,5 +1,11 @@
-"""The catalog API."""
+"""The catalog API: /api/catalog/products/ and /api/catalog/categories/."""
 
-from django.urls import URLPattern
+from rest_framework.routers import DefaultRouter
 
-urlpatterns: list[URLPattern] = []
+from catalog.api.views import CategoryViewSet, ProductViewSet
+
+router = DefaultRouter()
+router.register("products", ProductViewSet, basename="product")
+router.register("categories", CategoryViewSet, basename="category")
+
+urlpatterns = router.urls

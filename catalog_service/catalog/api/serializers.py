@@ -1,0 +1,116 @@
+"""What the catalogue API accepts (input serializers validate) and what it answers."""
+
+from rest_framework import serializers
+
+from catalog.models import CURRENCY_CODE, Category, Product, Stock, StockMovement
+
+
+# --- output ------------------------------------------------------------------------------
+class CategoryRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "slug", "name"]
+        read_only_fields = fields
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug", "parent", "active", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class StockSerializer(serializers.ModelSerializer):
+    available = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Stock
+        fields = ["on_hand", "reserved", "available", "updated_at"]
+        read_only_fields = fields
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    category = CategoryRefSerializer(read_only=True)
+    in_stock = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "sku",
+            "name",
+            "slug",
+            "description",
+            "price",
+            "currency",
+            "active",
+            "category",
+            "in_stock",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_in_stock(self, product: Product) -> bool:
+        return product.stock.available > 0
+
+
+class StaffProductSerializer(ProductSerializer):
+    """Staff also see the numbers behind ``in_stock``."""
+
+    stock = StockSerializer(read_only=True)
+
+    class Meta(ProductSerializer.Meta):
+        fields = [*ProductSerializer.Meta.fields, "stock"]
+        read_only_fields = fields
+
+
+class StockMovementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StockMovement
+        fields = [
+            "id",
+            "reason",
+            "on_hand_delta",
+            "reserved_delta",
+            "order_id",
+            "note",
+            "actor_id",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+# --- input -------------------------------------------------------------------------------
+class ProductInputSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=200)
+    slug = serializers.SlugField(max_length=220, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    currency = serializers.CharField(max_length=3, required=False, validators=[CURRENCY_CODE])
+    active = serializers.BooleanField(required=False)
+    on_hand = serializers.IntegerField(min_value=0, required=False, help_text="Units in stock to start with.")
+
+
+class ProductUpdateInputSerializer(ProductInputSerializer):
+    # Stock changes only through adjustments, which the ledger records with a reason.
+    on_hand = None
+
+
+class CategoryInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    slug = serializers.SlugField(max_length=140, required=False)
+    parent = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.all(), required=False, allow_null=True
+    )
+
+
+class CategoryUpdateInputSerializer(CategoryInputSerializer):
+    active = serializers.BooleanField(required=False)
+
+
+class StockAdjustInputSerializer(serializers.Serializer):
+    on_hand = serializers.IntegerField(min_value=0, help_text="The units now on hand, as counted.")
+    reason = serializers.CharField(max_length=200, help_text="Why: a stocktake, a delivery, damage...")

@@ -1,0 +1,92 @@
+"""Reads of the catalogue: product lists, full-text search, the category tree."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
+
+from catalog.models import SEARCH_CONFIG, Category, Product, StockMovement
+
+# A SKU typed in full is what the customer wants, ahead of any word match.
+SKU_EXACT_RANK = 1.0
+SKU_PREFIX_RANK = 0.5
+
+
+def product_list(*, include_inactive: bool = False) -> QuerySet[Product]:
+    """Products with their category and stock; the public sees only active ones."""
+    products = Product.objects.select_related("category", "stock")
+    return products if include_inactive else products.filter(active=True)
+
+
+def product_search(products: QuerySet[Product], *, term: str) -> QuerySet[Product]:
+    """Products matching ``term`` in name, SKU or description, or by SKU prefix, best first.
+
+    ``websearch`` reads the term as people type it: words, "quoted phrases", -exclusions.
+    """
+    term = term.strip()
+    query = SearchQuery(term, search_type="websearch", config=SEARCH_CONFIG)
+    sku_rank = Case(
+        When(sku__iexact=term, then=Value(SKU_EXACT_RANK)),
+        When(sku__istartswith=term, then=Value(SKU_PREFIX_RANK)),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    return (
+        products.annotate(rank=SearchRank(F("search_vector"), query) + sku_rank)
+        .filter(Q(search_vector=query) | Q(sku__istartswith=term))
+        .order_by("-rank", "id")
+    )
+
+
+def category_descendant_ids(category_ids: Iterable[int]) -> set[int]:
+    """The ids of every category below these (not the categories themselves).
+
+    The tree is small: one query for all its edges, walked here, beats a query per level.
+    """
+    children = _children_by_parent(Category.objects.values_list("id", "parent_id"))
+    found: set[int] = set()
+    pending = list(category_ids)
+    while pending:
+        for child in children.get(pending.pop(), ()):
+            if child not in found:
+                found.add(child)
+                pending.append(child)
+    return found
+
+
+def category_tree(*, include_inactive: bool = False) -> list[dict[str, Any]]:
+    """The categories as nested dicts, roots first; an inactive category hides its subtree."""
+    categories = list(Category.objects.order_by("name", "id"))
+    if not include_inactive:
+        categories = [category for category in categories if category.active]
+    nodes = {
+        category.pk: {
+            "id": category.pk,
+            "name": category.name,
+            "slug": category.slug,
+            **({"active": category.active} if include_inactive else {}),
+            "children": [],
+        }
+        for category in categories
+    }
+    roots = []
+    for category in categories:
+        if category.parent_id is None:
+            roots.append(nodes[category.pk])
+        elif category.parent_id in nodes:
+            nodes[category.parent_id]["children"].append(nodes[category.pk])
+    return roots
+
+
+def stock_movement_list(*, product: Product) -> QuerySet[StockMovement]:
+    return StockMovement.objects.filter(product=product)
+
+
+def _children_by_parent(edges: Iterable[tuple[int, int | None]]) -> dict[int, list[int]]:
+    children: dict[int, list[int]] = defaultdict(list)
+    for category_id, parent_id in edges:
+        if parent_id is not None:
+            children[parent_id].append(category_id)
+    return children

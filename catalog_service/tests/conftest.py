@@ -1,0 +1,30 @@
+from collections.abc import Callable
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    # Each test's database starts again at cache version 0: answers of the last test must go.
+    cache.clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def staff_client(make_token: Callable[..., str]) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(1, is_staff=True)}")
+    return client
+
+
+@pytest.fixture
+def customer_client(make_token: Callable[..., str]) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(5)}")
+    return client
