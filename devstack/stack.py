@@ -203,6 +203,7 @@ class Stack:
             self.manage(
                 "auth", "ensure_staff_user", "--email", DEMO_STAFF_EMAIL, "--password", DEMO_STAFF_PASSWORD
             )
+            self.manage("catalog", "load_demo_catalog")
 
     def start_services(self) -> None:
         for service in SERVICES:

@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 
+from catalog.errors import DUPLICATE_SKU
+
 CURRENCY_CODE = RegexValidator(r"^[A-Z]{3}$", "Enter a three-letter ISO 4217 code, e.g. EUR.")
 SEARCH_CONFIG = "english"
 
@@ -23,7 +25,8 @@ def default_currency() -> str:
 
 class Category(models.Model):
     name = models.CharField(max_length=120)
-    slug = models.SlugField(max_length=140, unique=True)
+    # Made from the name when left empty (see catalog.services).
+    slug = models.SlugField(max_length=140, unique=True, blank=True)
     # PROTECT: a category with children or products is deactivated, never deleted under them.
     parent = models.ForeignKey(
         "self", null=True, blank=True, related_name="children", on_delete=models.PROTECT
@@ -43,7 +46,7 @@ class Category(models.Model):
 class Product(models.Model):
     sku = models.CharField("SKU", max_length=64)
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=220, unique=True)
+    slug = models.SlugField(max_length=220, unique=True, blank=True)
     description = models.TextField(blank=True)
     category = models.ForeignKey(Category, related_name="products", on_delete=models.PROTECT)
     price = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
@@ -65,7 +68,9 @@ class Product(models.Model):
         ordering = ["name", "id"]
         constraints = [
             # SKUs are compared case-insensitively: "tea-001" and "TEA-001" are one product.
-            models.UniqueConstraint(Upper("sku"), name="catalog_product_sku_unique"),
+            models.UniqueConstraint(
+                Upper("sku"), name="catalog_product_sku_unique", violation_error_message=DUPLICATE_SKU
+            ),
             models.CheckConstraint(condition=Q(price__gte=0), name="catalog_product_price_not_negative"),
         ]
         indexes = [

@@ -112,7 +112,7 @@ def product_create(
         _move(
             stock, StockMovement.Reason.ADJUSTMENT, on_hand=on_hand, note="Initial stock", actor_id=actor_id
         )
-    publish(_product_changed(product, "created"))
+    publish(product_changed(product, "created"))
     cache_invalidate()
     return product
 
@@ -165,7 +165,7 @@ def _product_change(product: Product, changes: dict[str, Any]) -> None:
     _save_unique(product)
     if any(getattr(product, field) != value for field, value in before.items()):
         change = "deactivated" if before["active"] and not product.active else "updated"
-        publish(_product_changed(product, change))
+        publish(product_changed(product, change))
 
 
 def _in_lock_order(products: Iterable[Product]) -> list[Product]:
@@ -186,7 +186,8 @@ def _check_product(product: Product, *, new_category: bool) -> None:
         raise CatalogError(errors.DUPLICATE_SKU, field="sku")
 
 
-def _product_changed(product: Product, change: str) -> ProductChanged:
+def product_changed(product: Product, change: str) -> ProductChanged:
+    """The ``product.changed`` event for this product as it is now."""
     return ProductChanged(
         product_id=product.pk,
         sku=product.sku,

@@ -1,0 +1,232 @@
+"""The catalogue in the admin: categories, products with their stock ledger, bulk actions, CSV.
+
+Every change goes through ``catalog.services``, as the API's do: orders hear of new prices,
+the ledger records stock changes, and cached API answers are invalidated.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import F, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from import_export.admin import ImportExportModelAdmin
+
+from catalog import services
+from catalog.errors import BELOW_RESERVED, INACTIVE_CATEGORY
+from catalog.models import Category, Product, StockMovement
+from catalog.resources import ProductResource
+
+STOCK_REASON_REQUIRED = "Say why the stock on hand changes."
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "parent", "active"]
+    list_filter = ["active", ("parent", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["parent"]
+    fields = ["name", "slug", "parent", "active"]
+
+    def save_model(self, request: HttpRequest, obj: Category, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            saved = services.category_update(
+                category=Category.objects.get(pk=obj.pk),
+                **{field: form.cleaned_data[field] for field in form.changed_data},
+            )
+        else:
+            saved = services.category_create(name=obj.name, slug=obj.slug, parent=form.cleaned_data["parent"])
+        obj.pk, obj.active = saved.pk, saved.active
+
+    def has_delete_permission(self, request: HttpRequest, obj: Category | None = None) -> bool:
+        # Products and subcategories hang on a category: it is deactivated, not deleted.
+        return False
+
+
+class LowStockFilter(admin.SimpleListFilter):
+    title = "stock"
+    parameter_name = "stock"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [
+            ("low", f"Low ({settings.CATALOG_LOW_STOCK_THRESHOLD} or fewer available)"),
+            ("out", "Out of stock"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Product]) -> QuerySet[Product]:
+        available = F("stock__on_hand") - F("stock__reserved")
+        if self.value() == "low":
+            return queryset.alias(available=available).filter(
+                available__lte=settings.CATALOG_LOW_STOCK_THRESHOLD
+            )
+        if self.value() == "out":
+            return queryset.alias(available=available).filter(available__lte=0)
+        return queryset
+
+
+class StockMovementInline(admin.TabularInline):
+    """The ledger: read-only, newest first; stock changes through the product form's fields."""
+
+    model = StockMovement
+    fields = ["created_at", "reason", "on_hand_delta", "reserved_delta", "order_id", "note", "actor_id"]
+    readonly_fields = fields
+    ordering = ["-created_at", "-id"]
+    extra = 0
+    can_delete = False
+    max_num = 0
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Product | None = None) -> bool:
+        return False
+
+
+class ProductAdminForm(forms.ModelForm):
+    on_hand = forms.IntegerField(min_value=0, required=False, help_text="Units on hand, as counted.")
+    stock_reason = forms.CharField(
+        max_length=200,
+        required=False,
+        help_text="Why the units on hand change (a delivery, a count, damage).",
+    )
+
+    class Meta:
+        model = Product
+        fields = ["sku", "name", "slug", "category", "description", "price", "currency", "active"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["on_hand"].initial = self.instance.stock.on_hand
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        category = data.get("category")
+        if "category" in self.changed_data and category is not None and not category.active:
+            self.add_error("category", INACTIVE_CATEGORY)
+        if "on_hand" in self.changed_data and data.get("on_hand") is not None:
+            if self.instance.pk and not data.get("stock_reason"):
+                self.add_error("stock_reason", STOCK_REASON_REQUIRED)
+            reserved = self.instance.stock.reserved if self.instance.pk else 0
+            if data["on_hand"] < reserved:
+                self.add_error("on_hand", BELOW_RESERVED.format(reserved=reserved))
+        return data
+
+
+class PercentageForm(forms.Form):
+    percentage = forms.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        min_value=Decimal("-99.99"),
+        max_value=Decimal("1000"),
+        help_text="10 raises every selected price by 10%; -10 lowers it by 10%.",
+    )
+
+
+@admin.register(Product)
+class ProductAdmin(ImportExportModelAdmin):
+    form = ProductAdminForm
+    resource_classes = [ProductResource]
+    list_display = [
+        "sku",
+        "name",
+        "category",
+        "price",
+        "currency",
+        "active",
+        "on_hand",
+        "reserved",
+        "available",
+    ]
+    list_filter = ["active", ("category", admin.RelatedOnlyFieldListFilter), LowStockFilter]
+    search_fields = ["sku", "name"]
+    list_select_related = ["category", "stock"]
+    autocomplete_fields = ["category"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["reserved", "available", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["sku", "name", "slug", "category", "description"]}),
+        ("Price", {"fields": ["price", "currency", "active"]}),
+        ("Stock", {"fields": ["on_hand", "stock_reason", "reserved", "available"]}),
+        ("History", {"fields": ["created_at", "updated_at"]}),
+    ]
+    inlines = [StockMovementInline]
+    actions = ["activate", "deactivate", "change_price"]
+
+    @admin.display(ordering="stock__on_hand")
+    def on_hand(self, product: Product) -> int:
+        return product.stock.on_hand
+
+    @admin.display(ordering="stock__reserved")
+    def reserved(self, product: Product) -> int:
+        return product.stock.reserved if product.pk else 0
+
+    @admin.display()
+    def available(self, product: Product) -> int:
+        return product.stock.available if product.pk else 0
+
+    def save_model(self, request: HttpRequest, obj: Product, form: ProductAdminForm, change: bool) -> None:
+        data = form.cleaned_data
+        fields = [field for field in ProductAdminForm.Meta.fields if field in form.changed_data]
+        if change:
+            product = services.product_update(
+                product=Product.objects.get(pk=obj.pk), **{field: data[field] for field in fields}
+            )
+            if "on_hand" in form.changed_data and data["on_hand"] is not None:
+                services.stock_adjust(
+                    product=product,
+                    on_hand=data["on_hand"],
+                    note=data["stock_reason"],
+                    actor_id=request.user.pk,
+                )
+        else:
+            product = services.product_create(
+                **{field: data[field] for field in ProductAdminForm.Meta.fields},
+                on_hand=data.get("on_hand") or 0,
+                actor_id=request.user.pk,
+            )
+        obj.pk, obj.slug = product.pk, product.slug
+
+    def has_delete_permission(self, request: HttpRequest, obj: Product | None = None) -> bool:
+        # Orders and the ledger name products: they are deactivated, not deleted.
+        return False
+
+    @admin.action(description="Activate selected products")
+    def activate(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        changed = services.product_bulk_set_active(products=queryset.select_related("category"), active=True)
+        self.message_user(request, f"{changed} product(s) activated.", messages.SUCCESS)
+
+    @admin.action(description="Deactivate selected products")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        changed = services.product_bulk_set_active(products=queryset.select_related("category"), active=False)
+        self.message_user(request, f"{changed} product(s) deactivated.", messages.SUCCESS)
+
+    @admin.action(description="Change price of selected products by a percentage")
+    def change_price(self, request: HttpRequest, queryset: QuerySet[Product]) -> HttpResponse | None:
+        form = PercentageForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            changed = services.product_change_price_by_percentage(
+                products=queryset.select_related("category"), percentage=form.cleaned_data["percentage"]
+            )
+            self.message_user(
+                request,
+                f"Prices of {changed} product(s) changed by {form.cleaned_data['percentage']}%.",
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/catalog/product/change_price.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Change prices by a percentage",
+                "opts": self.model._meta,
+                "form": form,
+                "products": queryset,
+                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                "select_across": request.POST.get("select_across", "0"),
+                "action": "change_price",
+            },
+        )

@@ -1,0 +1,188 @@
+"""The catalogue admin: filters, the ledger inline, bulk actions and CSV import/export."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from catalog.models import Product, Stock
+from edge.events import ProductChanged
+from tests.factories import CategoryFactory, make_product
+from tests.helpers import published
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/catalog/catalog/product/"
+
+
+@pytest.fixture
+def admin_client(make_token) -> Client:
+    client = Client()
+    client.cookies["access_token"] = make_token(1, is_staff=True, is_superuser=True)
+    return client
+
+
+def shown(response) -> set[str]:
+    assert response.status_code == 200
+    return {product.sku for product in response.context["cl"].result_list}
+
+
+def test_the_low_stock_filter_shows_products_with_few_units_available(admin_client):
+    make_product(sku="PLENTY", on_hand=50)
+    make_product(sku="FEW", on_hand=3)
+    make_product(sku="NONE", on_hand=0)
+
+    assert shown(admin_client.get(CHANGELIST, {"stock": "low"})) == {"FEW", "NONE"}
+    assert shown(admin_client.get(CHANGELIST, {"stock": "out"})) == {"NONE"}
+
+
+def test_products_are_found_by_sku_or_name_and_filtered_by_category(admin_client):
+    tea = CategoryFactory()
+    make_product(sku="TEA-1", name="Sencha", category=tea)
+    make_product(sku="BREAD-1", name="Rye bread")
+
+    assert shown(admin_client.get(CHANGELIST, {"q": "sencha"})) == {"TEA-1"}
+    assert shown(admin_client.get(CHANGELIST, {"q": "bread-1"})) == {"BREAD-1"}
+    assert shown(admin_client.get(CHANGELIST, {"category__id__exact": tea.pk})) == {"TEA-1"}
+
+
+def test_the_product_page_shows_the_stock_ledger(admin_client):
+    product = make_product(on_hand=7)
+
+    page = admin_client.get(f"{CHANGELIST}{product.pk}/change/")
+
+    assert page.status_code == 200
+    assert "Initial stock" in page.text
+
+
+def test_changing_stock_in_the_form_needs_a_reason_and_writes_the_ledger(admin_client):
+    product = make_product(sku="TEA-1", name="Sencha", price="4.50", on_hand=7)
+    form = {
+        "sku": "TEA-1",
+        "name": "Sencha",
+        "slug": product.slug,
+        "category": product.category.pk,
+        "description": "",
+        "price": "5.00",
+        "currency": "EUR",
+        "active": "on",
+        "on_hand": "9",
+        "stock_reason": "",
+        "movements-TOTAL_FORMS": "0",
+        "movements-INITIAL_FORMS": "0",
+    }
+
+    refused = admin_client.post(f"{CHANGELIST}{product.pk}/change/", form)
+    saved = admin_client.post(f"{CHANGELIST}{product.pk}/change/", {**form, "stock_reason": "Delivery"})
+
+    assert refused.status_code == 200
+    assert saved.status_code == 302
+    assert Stock.objects.get(product=product).on_hand == 9
+    assert product.movements.first().note == "Delivery"
+    assert published(ProductChanged, product_id=product.pk, price="5.00")
+
+
+def test_bulk_deactivate_and_activate(admin_client):
+    products = [make_product(), make_product()]
+    ids = [str(product.pk) for product in products]
+
+    admin_client.post(CHANGELIST, {"action": "deactivate", ACTION_CHECKBOX_NAME: ids})
+    assert not Product.objects.filter(active=True).exists()
+    admin_client.post(CHANGELIST, {"action": "activate", ACTION_CHECKBOX_NAME: ids})
+
+    assert Product.objects.filter(active=True).count() == 2
+    assert len(published(ProductChanged, change="deactivated")) == 2
+
+
+def test_bulk_price_change_asks_for_the_percentage_first(admin_client):
+    product = make_product(price="10.00")
+    selection = {"action": "change_price", ACTION_CHECKBOX_NAME: [str(product.pk)]}
+
+    asked = admin_client.post(CHANGELIST, selection)
+    applied = admin_client.post(CHANGELIST, {**selection, "apply": "1", "percentage": "15"})
+
+    assert asked.status_code == 200
+    assert "percentage" in asked.text
+    assert applied.status_code == 302
+    product.refresh_from_db()
+    assert product.price == Decimal("11.50")
+
+
+def test_products_export_to_csv(admin_client):
+    make_product(sku="TEA-1", name="Sencha", price="4.50", on_hand=7)
+
+    response = admin_client.post(
+        "/admin/catalog/catalog/product/export/", {"format": "0", "resource": "0", **_all_export_fields()}
+    )
+
+    assert response.status_code == 200
+    lines = response.content.decode().splitlines()
+    assert lines[0].startswith("id,sku,name")
+    assert "TEA-1,Sencha" in lines[1]
+    assert "4.50" in lines[1]
+
+
+def test_a_csv_import_creates_and_updates_products_through_the_services(admin_client):
+    tea = CategoryFactory(slug="tea")
+    make_product(sku="TEA-1", name="Sencha", price="4.50", category=tea)
+    csv = (
+        "sku,name,category,price,currency,active\nTEA-1,Sencha,tea,5.00,EUR,1\nTEA-2,Matcha,tea,12.00,EUR,1\n"
+    )
+
+    _import(admin_client, csv)
+
+    assert dict(Product.objects.values_list("sku", "price")) == {
+        "TEA-1": Decimal("5.00"),
+        "TEA-2": Decimal("12.00"),
+    }
+    assert published(ProductChanged, change="created", sku="TEA-2")
+    assert Stock.objects.filter(product__sku="TEA-2").exists()
+
+
+def test_a_csv_with_bad_rows_reports_them_by_line_and_saves_nothing(admin_client):
+    CategoryFactory(slug="tea")
+    csv = (
+        "sku,name,category,price,currency,active\n"
+        "TEA-1,Sencha,tea,5.00,EUR,1\n"
+        "TEA-2,Matcha,tea,-3.00,EUR,1\n"
+        "TEA-3,Genmaicha,coffee,4.00,EUR,1\n"
+    )
+
+    response = _import(admin_client, csv)
+
+    assert not Product.objects.exists()
+    invalid = response.context["result"].invalid_rows
+    assert {(row.number, *row.field_specific_errors) for row in invalid} == {(2, "price"), (3, "category")}
+    assert "Unknown category: &#x27;coffee&#x27;." in response.content.decode()
+
+
+def _all_export_fields() -> dict[str, str]:
+    names = (
+        "id",
+        "sku",
+        "name",
+        "slug",
+        "description",
+        "category",
+        "price",
+        "currency",
+        "active",
+        "on_hand",
+        "reserved",
+    )
+    return {f"productresource_{name}": "on" for name in names}
+
+
+def _import(client: Client, csv: str):
+    upload = SimpleUploadedFile("products.csv", csv.encode(), content_type="text/csv")
+    preview = client.post(
+        "/admin/catalog/catalog/product/import/", {"resource": "0", "format": "0", "import_file": upload}
+    )
+    assert preview.status_code == 200
+    result = preview.context["result"]
+    if result.has_errors() or result.has_validation_errors():
+        return preview
+    confirm = preview.context["confirm_form"].initial
+    return client.post("/admin/catalog/catalog/product/process_import/", confirm)

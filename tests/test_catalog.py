@@ -1,0 +1,186 @@
+"""The catalogue through the gateway: demo data, staff writes seen at once, and no overselling."""
+
+import random
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import psycopg
+import pytest
+from celery import Celery
+
+from devstack.processes import Process
+from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, Stack, service_dir
+from edge.events import OrderPlaced
+from tests.conftest import eventually
+
+PRODUCTS = "/api/catalog/products/"
+CATEGORIES = "/api/catalog/categories/"
+
+
+@pytest.fixture(scope="module")
+def staff(stack: Stack) -> dict[str, str]:
+    with httpx.Client(base_url=stack.gateway_url, timeout=15) as client:
+        tokens = client.post(
+            "/api/auth/token/", json={"email": DEMO_STAFF_EMAIL, "password": DEMO_STAFF_PASSWORD}
+        )
+    assert tokens.status_code == 200, tokens.text
+    return {"Authorization": f"Bearer {tokens.json()['access']}"}
+
+
+def new_product(gateway: httpx.Client, staff: dict[str, str], **fields: object) -> dict:
+    leaf = _a_leaf(gateway.get(CATEGORIES).json())
+    body = {
+        "sku": f"E2E-{uuid.uuid4().hex[:8]}",
+        "name": "End-to-end kettle",
+        "price": "19.90",
+        "category": leaf["id"],
+    }
+    created = gateway.post(PRODUCTS, json={**body, **fields}, headers=staff)
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+def test_the_stack_serves_the_demo_catalogue(gateway):
+    products = gateway.get(PRODUCTS, params={"page_size": 1})
+    tree = gateway.get(CATEGORIES)
+
+    assert products.status_code == 200
+    assert products.json()["count"] >= 300
+    assert any(child["children"] for root in tree.json() for child in root["children"])
+
+
+def test_search_finds_demo_products_by_word_and_by_sku(gateway):
+    by_word = gateway.get(PRODUCTS, params={"search": "headphones"}).json()
+    sku = by_word["results"][0]["sku"]
+    by_sku = gateway.get(PRODUCTS, params={"search": sku.lower()}).json()
+
+    assert by_word["count"] >= 1
+    assert all("headphones" in product["name"].lower() for product in by_word["results"])
+    assert by_sku["results"][0]["sku"] == sku
+
+
+def test_a_price_change_is_read_at_once_through_the_gateway(gateway, staff):
+    product = new_product(gateway, staff, price="19.90")
+    detail = f"{PRODUCTS}{product['id']}/"
+    gateway.get(detail)
+    assert gateway.get(detail).headers["X-Cache"] == "HIT"
+
+    changed = gateway.patch(detail, json={"price": "24.50"}, headers=staff)
+
+    assert changed.status_code == 200, changed.text
+    assert gateway.get(detail).json()["price"] == "24.50"
+    listed = gateway.get(PRODUCTS, params={"search": product["sku"]}).json()["results"]
+    assert [row["price"] for row in listed] == ["24.50"]
+
+
+def test_a_stock_change_is_read_at_once_through_the_gateway(gateway, staff):
+    product = new_product(gateway, staff, on_hand=3)
+    detail = f"{PRODUCTS}{product['id']}/"
+    assert gateway.get(detail).json()["in_stock"] is True
+
+    adjusted = gateway.post(
+        f"{detail}stock/", json={"on_hand": 0, "reason": "Sold at the fair"}, headers=staff
+    )
+
+    assert adjusted.status_code == 200, adjusted.text
+    assert gateway.get(detail).json()["in_stock"] is False
+
+
+def test_a_customer_cannot_write_to_the_catalogue(gateway, customer):
+    leaf = _a_leaf(gateway.get(CATEGORIES).json())
+    body = {"sku": "E2E-NOPE", "name": "Nope", "price": "1.00", "category": leaf["id"]}
+
+    assert gateway.post(PRODUCTS, json=body, headers=customer.auth).status_code == 403
+    assert gateway.post(PRODUCTS, json=body).status_code == 401
+
+
+def test_bad_input_is_400_and_an_unknown_product_is_a_json_404(gateway, staff):
+    negative = gateway.post(
+        PRODUCTS, json={"sku": "E2E-NEG", "name": "Neg", "price": "-1", "category": 1}, headers=staff
+    )
+    too_big = gateway.get(PRODUCTS, params={"page_size": 1000})
+    unknown = gateway.get(f"{PRODUCTS}999999999/")
+
+    assert negative.status_code == 400
+    assert "price" in negative.json()
+    assert too_big.status_code == 400
+    assert "page_size" in too_big.json()
+    assert unknown.status_code == 404
+    assert unknown.json()["detail"]
+
+
+def test_fifty_concurrent_orders_for_ten_units_reserve_exactly_ten(gateway, staff, stack):
+    product = new_product(gateway, staff, on_hand=10)
+    base = random.randrange(10**8, 10**9)
+    orders = [
+        OrderPlaced(
+            order_id=base + number,
+            customer_id=1,
+            customer_email="race@example.com",
+            items=[{"product_id": product["id"], "quantity": 1}],
+        )
+        for number in range(50)
+    ]
+    broker = Celery("e2e", broker=stack.redis.url)
+    # More worker processes than the stack's two, so that reservations really run side by side.
+    extra_worker = _start_extra_catalog_worker(stack)
+    try:
+        eventually(lambda: "ready" in extra_worker.log_tail(100), timeout=30)
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            list(
+                pool.map(
+                    lambda event: broker.send_task(
+                        "edge.handle_event", args=[event.to_message()], queue="catalog"
+                    ),
+                    orders,
+                )
+            )
+        answers = eventually(lambda: _answers(stack, [event.order_id for event in orders]), timeout=60)
+    finally:
+        extra_worker.stop()
+        broker.close()
+
+    stock = gateway.get(f"{PRODUCTS}{product['id']}/stock/", headers=staff).json()
+    ledger = gateway.get(
+        f"{PRODUCTS}{product['id']}/movements/", params={"page_size": 100}, headers=staff
+    ).json()
+    assert answers == {"stock.reserved": 10, "stock.rejected": 40}
+    assert (stock["on_hand"], stock["reserved"], stock["available"]) == (10, 10, 0)
+    assert ledger["count"] == 11
+    assert sum(row["on_hand_delta"] for row in ledger["results"]) == stock["on_hand"]
+    assert sum(row["reserved_delta"] for row in ledger["results"]) == stock["reserved"]
+    assert gateway.get(f"{PRODUCTS}{product['id']}/").json()["in_stock"] is False
+
+
+def _a_leaf(tree: list[dict]) -> dict:
+    node = tree[0]
+    while node["children"]:
+        node = node["children"][0]
+    return node
+
+
+def _answers(stack: Stack, order_ids: list[int]) -> dict[str, int] | None:
+    """How catalog answered these orders, from its outbox, once it answered all of them."""
+    with psycopg.connect(stack.service_env["catalog"]["DATABASE_URL"]) as connection:
+        rows = connection.execute(
+            "SELECT event_type, count(DISTINCT payload->>'order_id') FROM messaging_outboxmessage "
+            "WHERE event_type IN ('stock.reserved', 'stock.rejected') "
+            "AND (payload->>'order_id')::bigint = ANY(%s) GROUP BY event_type",
+            [order_ids],
+        ).fetchall()
+    answers = dict(rows)
+    return answers if sum(answers.values()) == len(order_ids) else None
+
+
+def _start_extra_catalog_worker(stack: Stack) -> Process:
+    argv = stack.service_argv("catalog", "worker")
+    argv[argv.index("--concurrency") + 1] = "4"
+    argv[argv.index("-n") + 1] = "catalog-race@%h"
+    return Process(
+        "catalog-race-worker",
+        argv,
+        service_dir("catalog"),
+        stack.service_env["catalog"],
+        stack.logs / "catalog-race-worker.log",
+    ).start()
