@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django_redis.exceptions import ConnectionInterrupted
 
 from catalog import errors, services
 from catalog.api.pagination import PAGE_SIZE_INVALID
@@ -376,3 +377,45 @@ def test_prices_stay_exact_decimals(api_client):
     prices = [Decimal(product["price"]) for product in api_client.get(PRODUCTS).json()["results"]]
 
     assert sum(prices) == Decimal("0.30")
+
+
+def test_answers_come_from_the_database_when_redis_is_down(api_client, monkeypatch):
+    product = make_product(price="4.50")
+
+    def redis_down(*args, **kwargs):
+        raise ConnectionInterrupted(connection=None)
+
+    monkeypatch.setattr("catalog.cache.cache.get", redis_down)
+    monkeypatch.setattr("catalog.cache.cache.set", redis_down)
+
+    response = api_client.get(f"{PRODUCTS}{product.pk}/")
+
+    assert response.status_code == 200
+    assert response.json()["price"] == "4.50"
+
+
+def test_a_product_cannot_be_created_in_an_inactive_category(staff_client):
+    closed = CategoryFactory(active=False)
+
+    response = staff_client.post(PRODUCTS, product_input(closed), format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"category": [errors.INACTIVE_CATEGORY]}
+
+
+def test_a_full_update_needs_every_required_field(staff_client):
+    product = make_product()
+
+    response = staff_client.put(f"{PRODUCTS}{product.pk}/", {"price": "1.00"}, format="json")
+
+    assert response.status_code == 400
+    assert {"sku", "name", "category"} <= set(response.json())
+
+
+def test_staff_list_inactive_products_and_filter_by_active(staff_client, api_client):
+    make_product(name="On sale")
+    make_product(name="Withdrawn", active=False)
+
+    assert sorted(names(staff_client.get(PRODUCTS))) == ["On sale", "Withdrawn"]
+    assert names(staff_client.get(PRODUCTS, {"active": "false"})) == ["Withdrawn"]
+    assert api_client.get(PRODUCTS, {"active": "false"}).json()["count"] == 1

@@ -1,5 +1,6 @@
 """The catalogue API: anyone reads (from the cache), staff write (through the services)."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -171,6 +172,6 @@ def _valid(
     return dict(serializer.validated_data)
 
 
-def _cached_response(request: Request, scope: str, build: Any) -> Response:
+def _cached_response(request: Request, scope: str, build: Callable[[], Any]) -> Response:
     data, state = cached(request, scope=scope, build=build)
     return Response(data, headers={CACHE_HEADER: state})
