@@ -16,21 +16,40 @@ from django.template.response import TemplateResponse
 from import_export.admin import ImportExportModelAdmin
 
 from catalog import services
-from catalog.errors import BELOW_RESERVED, INACTIVE_CATEGORY
+from catalog.cache import deferred_invalidation
+from catalog.errors import BELOW_RESERVED, CATEGORY_CYCLE, INACTIVE_CATEGORY
 from catalog.models import Category, Product, StockMovement
 from catalog.resources import ProductResource
+from catalog.selectors import category_descendant_ids
 
 STOCK_REASON_REQUIRED = "Say why the stock on hand changes."
 
 
+class CategoryAdminForm(forms.ModelForm):
+    class Meta:
+        model = Category
+        fields = ["name", "slug", "parent", "active"]
+
+    def clean_parent(self) -> Category | None:
+        parent = self.cleaned_data["parent"]
+        category = self.instance
+        if (
+            parent
+            and category.pk
+            and (parent.pk == category.pk or parent.pk in category_descendant_ids([category.pk]))
+        ):
+            raise forms.ValidationError(CATEGORY_CYCLE)
+        return parent
+
+
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
+    form = CategoryAdminForm
     list_display = ["name", "slug", "parent", "active"]
     list_filter = ["active", ("parent", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["parent"]
-    fields = ["name", "slug", "parent", "active"]
 
     def save_model(self, request: HttpRequest, obj: Category, form: forms.ModelForm, change: bool) -> None:
         if change:
@@ -170,23 +189,25 @@ class ProductAdmin(ImportExportModelAdmin):
     def save_model(self, request: HttpRequest, obj: Product, form: ProductAdminForm, change: bool) -> None:
         data = form.cleaned_data
         fields = [field for field in ProductAdminForm.Meta.fields if field in form.changed_data]
-        if change:
-            product = services.product_update(
-                product=Product.objects.get(pk=obj.pk), **{field: data[field] for field in fields}
-            )
-            if "on_hand" in form.changed_data and data["on_hand"] is not None:
-                services.stock_adjust(
-                    product=product,
-                    on_hand=data["on_hand"],
-                    note=data["stock_reason"],
+        # The admin saves in one transaction: both writes bump the cache version once, last.
+        with deferred_invalidation():
+            if change:
+                product = services.product_update(
+                    product=Product.objects.get(pk=obj.pk), **{field: data[field] for field in fields}
+                )
+                if "on_hand" in form.changed_data and data["on_hand"] is not None:
+                    services.stock_adjust(
+                        product=product,
+                        on_hand=data["on_hand"],
+                        note=data["stock_reason"],
+                        actor_id=request.user.pk,
+                    )
+            else:
+                product = services.product_create(
+                    **{field: data[field] for field in ProductAdminForm.Meta.fields},
+                    on_hand=data.get("on_hand") or 0,
                     actor_id=request.user.pk,
                 )
-        else:
-            product = services.product_create(
-                **{field: data[field] for field in ProductAdminForm.Meta.fields},
-                on_hand=data.get("on_hand") or 0,
-                actor_id=request.user.pk,
-            )
         obj.pk, obj.slug = product.pk, product.slug
 
     def has_delete_permission(self, request: HttpRequest, obj: Product | None = None) -> bool:

@@ -13,7 +13,9 @@ from the database.
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
@@ -36,13 +38,42 @@ BUMP_VERSION_SQL = (
 )
 
 
+# Set inside deferred_invalidation(): the writes there ask for a bump, which comes at its end.
+_deferred: ContextVar[list[bool] | None] = ContextVar("catalog_deferred_invalidation", default=None)
+NOT_IN_TRANSACTION = "deferred_invalidation() must run inside the transaction of its writes."
+
+
 def cache_invalidate() -> None:
     """Make every cached answer old; call it last in a write's transaction.
 
-    The version row stays locked until the transaction ends: last, the lock is held briefly.
+    The version row stays locked until the transaction ends. Taking it last in every write
+    keeps one lock order (data rows, then the version), so writers never deadlock.
     """
+    pending = _deferred.get()
+    if pending is not None:
+        pending.append(True)
+        return
     with connection.cursor() as cursor:
         cursor.execute(BUMP_VERSION_SQL, [VERSION_NAME])
+
+
+@contextmanager
+def deferred_invalidation() -> Iterator[None]:
+    """Several writes in one transaction (an admin form, a CSV import): one bump, after the last."""
+    if not connection.in_atomic_block:
+        raise RuntimeError(NOT_IN_TRANSACTION)
+    if _deferred.get() is not None:
+        yield
+        return
+    pending: list[bool] = []
+    token = _deferred.set(pending)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    # Only reached without an exception: with one, the transaction is rolled back anyway.
+    if pending:
+        cache_invalidate()
 
 
 def cache_version() -> int:

@@ -12,6 +12,7 @@ from import_export import fields, resources
 from import_export.widgets import ForeignKeyWidget
 
 from catalog import services
+from catalog.cache import deferred_invalidation
 from catalog.errors import CatalogError
 from catalog.models import Category, Product
 
@@ -53,6 +54,11 @@ class ProductResource(resources.ModelResource):
 
     def get_queryset(self) -> Any:
         return Product.objects.select_related("category", "stock")
+
+    def import_data_inner(self, *args: Any, **kwargs: Any) -> Any:
+        # Inside the import's transaction: one cache bump after the last row, not one per row.
+        with deferred_invalidation():
+            return super().import_data_inner(*args, **kwargs)
 
     def do_instance_save(self, instance: Product, is_create: bool) -> None:
         values = {name: getattr(instance, name) for name in IMPORTED_FIELDS}

@@ -7,7 +7,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from catalog.models import Product, Stock
+from catalog.errors import CATEGORY_CYCLE
+from catalog.models import Category, Product, Stock
 from edge.events import ProductChanged
 from tests.factories import CategoryFactory, make_product
 from tests.helpers import published
@@ -186,3 +187,51 @@ def _import(client: Client, csv: str):
         return preview
     confirm = preview.context["confirm_form"].initial
     return client.post("/admin/catalog/catalog/product/process_import/", confirm)
+
+
+def test_a_product_added_in_the_admin_gets_its_stock_and_is_announced(admin_client):
+    category = CategoryFactory()
+    form = {
+        "sku": "TEA-9",
+        "name": "Hojicha",
+        "slug": "",
+        "category": category.pk,
+        "description": "",
+        "price": "7.00",
+        "currency": "EUR",
+        "active": "on",
+        "on_hand": "4",
+        "stock_reason": "",
+        "movements-TOTAL_FORMS": "0",
+        "movements-INITIAL_FORMS": "0",
+    }
+
+    assert admin_client.get(f"{CHANGELIST}add/").status_code == 200
+    response = admin_client.post(f"{CHANGELIST}add/", form)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    product = Product.objects.get(sku="TEA-9")
+    assert (product.slug, product.stock.on_hand) == ("hojicha", 4)
+    assert published(ProductChanged, product_id=product.pk, change="created")
+
+
+def test_a_category_added_in_the_admin(admin_client):
+    response = admin_client.post("/admin/catalog/catalog/category/add/", {"name": "Tea", "slug": "tea"})
+
+    assert response.status_code == 302
+    assert Category.objects.get().slug == "tea"
+
+
+def test_a_category_cannot_be_moved_under_its_own_child_in_the_admin(admin_client):
+    root = CategoryFactory()
+    child = CategoryFactory(parent=root)
+
+    response = admin_client.post(
+        f"/admin/catalog/catalog/category/{root.pk}/change/",
+        {"name": root.name, "slug": root.slug, "parent": child.pk, "active": "on"},
+    )
+
+    assert response.status_code == 200
+    assert CATEGORY_CYCLE in response.context["adminform"].form.errors["parent"]
+    root.refresh_from_db()
+    assert root.parent is None
