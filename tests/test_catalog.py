@@ -1,44 +1,17 @@
 """The catalogue through the gateway: demo data, staff writes seen at once, and no overselling."""
 
 import random
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
-import psycopg
-import pytest
 from celery import Celery
 
 from devstack.processes import Process
-from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, Stack, service_dir
+from devstack.stack import Stack, service_dir
 from edge.events import OrderPlaced
-from tests.conftest import eventually
+from tests.support import create_product, eventually, outbox_payloads, stock
 
 PRODUCTS = "/api/catalog/products/"
 CATEGORIES = "/api/catalog/categories/"
-
-
-@pytest.fixture(scope="module")
-def staff(stack: Stack) -> dict[str, str]:
-    with httpx.Client(base_url=stack.gateway_url, timeout=15) as client:
-        tokens = client.post(
-            "/api/auth/token/", json={"email": DEMO_STAFF_EMAIL, "password": DEMO_STAFF_PASSWORD}
-        )
-    assert tokens.status_code == 200, tokens.text
-    return {"Authorization": f"Bearer {tokens.json()['access']}"}
-
-
-def new_product(gateway: httpx.Client, staff: dict[str, str], **fields: object) -> dict:
-    leaf = _a_leaf(gateway.get(CATEGORIES).json())
-    body = {
-        "sku": f"E2E-{uuid.uuid4().hex[:8]}",
-        "name": "End-to-end kettle",
-        "price": "19.90",
-        "category": leaf["id"],
-    }
-    created = gateway.post(PRODUCTS, json={**body, **fields}, headers=staff)
-    assert created.status_code == 201, created.text
-    return created.json()
 
 
 def test_the_stack_serves_the_demo_catalogue(gateway):
@@ -61,7 +34,7 @@ def test_search_finds_demo_products_by_word_and_by_sku(gateway):
 
 
 def test_a_price_change_is_read_at_once_through_the_gateway(gateway, staff):
-    product = new_product(gateway, staff, price="19.90")
+    product = create_product(gateway, staff, on_hand=5, price="19.90")
     detail = f"{PRODUCTS}{product['id']}/"
     gateway.get(detail)
     assert gateway.get(detail).headers["X-Cache"] == "HIT"
@@ -75,7 +48,7 @@ def test_a_price_change_is_read_at_once_through_the_gateway(gateway, staff):
 
 
 def test_a_stock_change_is_read_at_once_through_the_gateway(gateway, staff):
-    product = new_product(gateway, staff, on_hand=3)
+    product = create_product(gateway, staff, on_hand=3)
     detail = f"{PRODUCTS}{product['id']}/"
     assert gateway.get(detail).json()["in_stock"] is True
 
@@ -88,8 +61,7 @@ def test_a_stock_change_is_read_at_once_through_the_gateway(gateway, staff):
 
 
 def test_a_customer_cannot_write_to_the_catalogue(gateway, customer):
-    leaf = _a_leaf(gateway.get(CATEGORIES).json())
-    body = {"sku": "E2E-NOPE", "name": "Nope", "price": "1.00", "category": leaf["id"]}
+    body = {"sku": "E2E-NOPE", "name": "Nope", "price": "1.00", "category": 1}
 
     assert gateway.post(PRODUCTS, json=body, headers=customer.auth).status_code == 403
     assert gateway.post(PRODUCTS, json=body).status_code == 401
@@ -111,7 +83,7 @@ def test_bad_input_is_400_and_an_unknown_product_is_a_json_404(gateway, staff):
 
 
 def test_fifty_concurrent_orders_for_ten_units_reserve_exactly_ten(gateway, staff, stack):
-    product = new_product(gateway, staff, on_hand=10)
+    product = create_product(gateway, staff, on_hand=10)
     base = random.randrange(10**8, 10**9)
     orders = [
         OrderPlaced(
@@ -136,40 +108,31 @@ def test_fifty_concurrent_orders_for_ten_units_reserve_exactly_ten(gateway, staf
                     orders,
                 )
             )
-        answers = eventually(lambda: _answers(stack, [event.order_id for event in orders]), timeout=60)
+        answers = eventually(lambda: _answers(stack, {event.order_id for event in orders}), timeout=60)
     finally:
         extra_worker.stop()
         broker.close()
 
-    stock = gateway.get(f"{PRODUCTS}{product['id']}/stock/", headers=staff).json()
+    units = stock(gateway, staff, product["id"])
     ledger = gateway.get(
         f"{PRODUCTS}{product['id']}/movements/", params={"page_size": 100}, headers=staff
     ).json()
     assert answers == {"stock.reserved": 10, "stock.rejected": 40}
-    assert (stock["on_hand"], stock["reserved"], stock["available"]) == (10, 10, 0)
+    assert (units["on_hand"], units["reserved"], units["available"]) == (10, 10, 0)
     assert ledger["count"] == 11
-    assert sum(row["on_hand_delta"] for row in ledger["results"]) == stock["on_hand"]
-    assert sum(row["reserved_delta"] for row in ledger["results"]) == stock["reserved"]
+    assert sum(row["on_hand_delta"] for row in ledger["results"]) == units["on_hand"]
+    assert sum(row["reserved_delta"] for row in ledger["results"]) == units["reserved"]
     assert gateway.get(f"{PRODUCTS}{product['id']}/").json()["in_stock"] is False
 
 
-def _a_leaf(tree: list[dict]) -> dict:
-    node = tree[0]
-    while node["children"]:
-        node = node["children"][0]
-    return node
-
-
-def _answers(stack: Stack, order_ids: list[int]) -> dict[str, int] | None:
-    """How catalog answered these orders, from its outbox, once it answered all of them."""
-    with psycopg.connect(stack.service_env["catalog"]["DATABASE_URL"]) as connection:
-        rows = connection.execute(
-            "SELECT event_type, count(DISTINCT payload->>'order_id') FROM messaging_outboxmessage "
-            "WHERE event_type IN ('stock.reserved', 'stock.rejected') "
-            "AND (payload->>'order_id')::bigint = ANY(%s) GROUP BY event_type",
-            [order_ids],
-        ).fetchall()
-    answers = dict(rows)
+def _answers(stack: Stack, order_ids: set[int]) -> dict[str, int] | None:
+    """How many of these orders catalog answered each way, once it answered all of them."""
+    answers = {
+        event_type: sum(
+            payload["order_id"] in order_ids for payload in outbox_payloads(stack, "catalog", event_type)
+        )
+        for event_type in ("stock.reserved", "stock.rejected")
+    }
     return answers if sum(answers.values()) == len(order_ids) else None
 
 

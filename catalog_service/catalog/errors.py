@@ -1,8 +1,12 @@
 """The writes the catalogue refuses, and the messages it refuses them with.
 
-Each error names the input field at fault, so the API's one exception handler can answer
-a 400 with field errors and the admin can attach the message to the same field.
+Each error names the input field at fault, so edge's one exception handler answers a 400
+with field errors, like a serializer's.
 """
+
+from typing import Any
+
+from edge.exceptions import DomainError
 
 DUPLICATE_SKU = "A product with this SKU already exists."
 DUPLICATE_SLUG = "This slug is already taken."
@@ -18,10 +22,13 @@ REJECT_UNKNOWN_PRODUCTS = "Unknown or inactive products: {ids}."
 REJECT_INSUFFICIENT_STOCK = "Insufficient stock."
 
 
-class CatalogError(Exception):
+class CatalogError(DomainError):
     """A write the catalogue refuses; ``field`` names the input at fault."""
 
     def __init__(self, message: str, *, field: str = "non_field_errors") -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+
+    def payload(self) -> dict[str, Any]:
+        return {self.field: [self.message]}
