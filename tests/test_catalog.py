@@ -8,7 +8,15 @@ from celery import Celery
 from devstack.processes import Process
 from devstack.stack import Stack, service_dir
 from edge.events import OrderPlaced
-from tests.support import create_product, eventually, outbox_payloads, stock
+from tests.support import (
+    create_product,
+    eventually,
+    outbox_payloads,
+    place_order,
+    stock,
+    wait_for_status,
+    wait_until_orders_knows,
+)
 
 PRODUCTS = "/api/catalog/products/"
 CATEGORIES = "/api/catalog/categories/"
@@ -147,3 +155,36 @@ def _start_extra_catalog_worker(stack: Stack) -> Process:
         stack.service_env["catalog"],
         stack.logs / "catalog-race-worker.log",
     ).start()
+
+
+def test_an_order_reserves_stock_and_its_cancellation_gives_it_back(gateway, staff, stack, customer):
+    product = create_product(gateway, staff, on_hand=5)
+    wait_until_orders_knows(stack, product["id"])
+
+    placed = place_order(gateway, customer, [(product["id"], 3)])
+    assert placed.status_code == 201, placed.text
+    order_id = placed.json()["id"]
+    wait_for_status(gateway, customer, order_id, "confirmed")
+    reserved = stock(gateway, staff, product["id"])
+    cancelled = gateway.post(f"/api/orders/{order_id}/cancel/", headers=customer.auth)
+
+    assert (reserved["on_hand"], reserved["reserved"]) == (5, 3)
+    assert cancelled.status_code == 200, cancelled.text
+    assert eventually(lambda: stock(gateway, staff, product["id"])["reserved"] == 0)
+
+
+def test_a_shipped_order_leaves_the_stock_on_hand(gateway, staff, stack, customer):
+    product = create_product(gateway, staff, on_hand=5)
+    wait_until_orders_knows(stack, product["id"])
+    order_id = place_order(gateway, customer, [(product["id"], 2)]).json()["id"]
+    wait_for_status(gateway, customer, order_id, "confirmed")
+
+    shipped = gateway.post(f"/api/orders/{order_id}/ship/", headers=staff)
+
+    assert shipped.status_code == 200, shipped.text
+    assert eventually(
+        lambda: (
+            stock(gateway, staff, product["id"]) | {"updated_at": None}
+            == {"on_hand": 3, "reserved": 0, "available": 3, "updated_at": None}
+        )
+    )
