@@ -10,6 +10,8 @@ import shutil
 import signal
 import string
 import sys
+import threading
+import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +73,10 @@ class Stack:
         self.redis = Redis(self.state, config.redis_url)
         self.processes: dict[str, Process] = {}
         self.service_env: dict[str, dict[str, str]] = {}
+        # Processes stopped on purpose; every other one that exits is started again.
+        self._held: set[str] = set()
+        self._lock = threading.RLock()
+        self._supervising = threading.Event()
 
     @property
     def gateway_url(self) -> str:
@@ -92,7 +98,26 @@ class Stack:
         except BaseException:
             self.stop()
             raise
+        self._supervising.set()
+        threading.Thread(target=self._supervise, name="devstack-supervisor", daemon=True).start()
         return self
+
+    def _supervise(self) -> None:
+        """Start again any process that exited on its own, as compose's restart policy does.
+
+        A Celery worker, for one, exits when it loses Redis at the wrong moment.
+        """
+        while self._supervising.is_set():
+            time.sleep(1.0)
+            with self._lock:
+                for name, process in list(self.processes.items()):
+                    if name not in self._held and not process.running and self._supervising.is_set():
+                        print(
+                            f"devstack: {name} exited ({process.popen.returncode}); starting it again",
+                            file=sys.stderr,
+                            flush=True,
+                        )
+                        process.start()
 
     def _check_ports_free(self) -> None:
         ports = [self.config.gateway_port, *self.config.service_ports.values()]
@@ -259,12 +284,20 @@ class Stack:
         )
 
     def stop_service_process(self, service: str, role: str) -> None:
-        self.processes[f"{service}-{role}"].stop()
+        name = f"{service}-{role}"
+        with self._lock:
+            self._held.add(name)
+            self.processes[name].stop()
 
     def _spawn(self, name: str, argv: list[str], cwd: Path, env: dict[str, str]) -> Process:
-        process = Process(name, argv, cwd, env, self.logs / f"{name}.log").start()
-        self.processes[name] = process
-        return process
+        with self._lock:
+            previous = self.processes.get(name)
+            if previous is not None:
+                previous.stop()
+            process = Process(name, argv, cwd, env, self.logs / f"{name}.log").start()
+            self.processes[name] = process
+            self._held.discard(name)
+            return process
 
     def start_gateway(self, *, auth_cache_seconds: int = 0) -> None:
         """nginx in front; ``auth_cache_seconds`` > 0 caches the token check's answers."""
@@ -317,7 +350,6 @@ http {{
         )
 
     def restart_gateway(self, *, auth_cache_seconds: int = 0) -> None:
-        self.processes.pop("nginx").stop()
         self.start_gateway(auth_cache_seconds=auth_cache_seconds)
         self.wait_healthy()
 
@@ -331,7 +363,11 @@ http {{
             wait_until(lambda url=url: self._answers_ok(url), timeout=timeout, what=url)
 
     def _answers_ok(self, url: str) -> bool:
-        dead = [process for process in self.processes.values() if not process.running]
+        dead = [
+            process
+            for name, process in self.processes.items()
+            if not process.running and name not in self._held and not self._supervising.is_set()
+        ]
         if dead:
             raise RuntimeError("\n\n".join(f"{p.name} exited:\n{p.log_tail()}" for p in dead))
         try:
@@ -342,6 +378,7 @@ http {{
 
     # --- stop --------------------------------------------------------------------------
     def stop(self) -> None:
+        self._supervising.clear()
         processes = list(self.processes.values())
         # Ask everything to stop at once, then wait: stopping one by one takes minutes.
         for process in processes:

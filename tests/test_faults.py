@@ -1,0 +1,132 @@
+"""Faults injected into the live stack; each ends with every order in its right state and
+every email sent exactly once."""
+
+import signal
+
+import pytest
+
+from tests.support import (
+    create_product,
+    deliver_again,
+    eventually,
+    outbox_payloads,
+    place_order,
+    register,
+    stock,
+    wait_for_status,
+    wait_until_orders_knows,
+)
+
+
+@pytest.fixture
+def kettle(gateway, staff, stack):
+    product = create_product(gateway, staff, on_hand=100, price="20.00")
+    wait_until_orders_knows(stack, product["id"])
+    return product
+
+
+def _confirmed_once(gateway, mail, customer, order_ids: list[int]) -> None:
+    for order_id in order_ids:
+        wait_for_status(gateway, customer, order_id, "confirmed", timeout=60)
+        eventually(lambda order_id=order_id: mail.to(customer.email, f"#{order_id} is confirmed"), timeout=60)
+    for order_id in order_ids:
+        assert len(mail.to(customer.email, f"#{order_id} is confirmed")) == 1
+
+
+def test_orders_are_taken_while_the_catalog_is_down_and_confirmed_when_it_is_back(
+    gateway, staff, stack, customer, mail, kettle
+):
+    with _stopped(stack, "catalog"):
+        answers = [place_order(gateway, customer, [(kettle["id"], 1)]) for _ in range(3)]
+        assert [answer.status_code for answer in answers] == [201, 201, 201]
+        assert {answer.json()["status"] for answer in answers} == {"pending"}
+
+    _confirmed_once(gateway, mail, customer, [answer.json()["id"] for answer in answers])
+    assert stock(gateway, staff, kettle["id"])["reserved"] == 3
+
+
+def test_requests_succeed_while_redis_is_down_and_every_event_arrives_after(
+    gateway, staff, stack, mail, kettle
+):
+    stack.redis.stop()
+    try:
+        newcomer = register(gateway)
+        order = place_order(gateway, newcomer, [(kettle["id"], 2)])
+        assert order.status_code == 201
+    finally:
+        stack.redis.start()
+
+    assert eventually(lambda: mail.to(newcomer.email, "Welcome"), timeout=60)
+    _confirmed_once(gateway, mail, newcomer, [order.json()["id"]])
+    assert len(mail.to(newcomer.email, "Welcome")) == 1
+
+
+def test_a_worker_killed_mid_event_leaves_the_event_for_its_restart(
+    gateway, staff, stack, customer, mail, kettle
+):
+    order_ids = [place_order(gateway, customer, [(kettle["id"], 1)]).json()["id"] for _ in range(6)]
+
+    # SIGKILL: no warm shutdown, no acknowledgement of what the worker was holding.
+    stack.processes["catalog-worker"].signal(signal.SIGKILL)
+    stack.processes["catalog-worker"].popen.wait(10)
+    pending_at_kill = [
+        order_id for order_id in order_ids if _status(gateway, customer, order_id) == "pending"
+    ]
+    stack.start_service_process("catalog", "worker")
+
+    assert pending_at_kill, "the kill came after every event was handled; nothing was in flight"
+    _confirmed_once(gateway, mail, customer, order_ids)
+    assert stock(gateway, staff, kettle["id"])["reserved"] == 6
+
+
+def test_an_event_delivered_twice_reserves_once_and_emails_once(
+    gateway, staff, stack, customer, mail, kettle
+):
+    order_id = place_order(gateway, customer, [(kettle["id"], 4)]).json()["id"]
+    _confirmed_once(gateway, mail, customer, [order_id])
+    placed = next(p for p in outbox_payloads(stack, "orders", "order.placed") if p["order_id"] == order_id)
+    confirmed = next(
+        p for p in outbox_payloads(stack, "orders", "order.confirmed") if p["order_id"] == order_id
+    )
+
+    deliver_again(stack, placed, queue="catalog")
+    deliver_again(stack, confirmed, queue="notify")
+    # A third event behind the duplicates shows when the workers have got past them.
+    marker = place_order(gateway, customer, [(kettle["id"], 1)]).json()["id"]
+    _confirmed_once(gateway, mail, customer, [marker])
+
+    assert stock(gateway, staff, kettle["id"])["reserved"] == 5
+    assert len(mail.to(customer.email, f"#{order_id} is confirmed")) == 1
+
+
+def test_emails_refused_for_a_while_go_out_once_the_server_accepts(gateway, stack, customer, mail, kettle):
+    mail.refusing = True
+    try:
+        order_id = place_order(gateway, customer, [(kettle["id"], 1)]).json()["id"]
+        wait_for_status(gateway, customer, order_id, "confirmed")
+        eventually(lambda: mail.refused >= 2, timeout=30)
+        assert mail.to(customer.email, f"#{order_id}") == []
+    finally:
+        mail.refusing = False
+
+    _confirmed_once(gateway, mail, customer, [order_id])
+
+
+def _status(gateway, customer, order_id: int) -> str:
+    return gateway.get(f"/api/orders/{order_id}/", headers=customer.auth).json()["status"]
+
+
+class _stopped:
+    """Stops a service's web process and worker, and starts them again on leaving."""
+
+    def __init__(self, stack, service: str) -> None:
+        self.stack, self.service = stack, service
+
+    def __enter__(self) -> None:
+        self.stack.stop_service_process(self.service, "web")
+        self.stack.stop_service_process(self.service, "worker")
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stack.start_service_process(self.service, "web")
+        self.stack.start_service_process(self.service, "worker")
+        self.stack.wait_healthy()
