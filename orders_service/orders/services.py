@@ -167,8 +167,9 @@ def _record(order: Order, to_status: str, *, actor: Actor, reason: str = "") -> 
         actor_label=actor.label,
         reason=reason,
     )
-    order.status = to_status
-    order.save(update_fields=["status", "updated_at"])
+    if order.status != to_status:
+        order.status = to_status
+        order.save(update_fields=["status", "updated_at"])
 
 
 def _order_event_fields(order: Order) -> dict[str, Any]:
