@@ -151,11 +151,22 @@ class Stack:
             self.service_env[service] = self.environment_for(service)
 
     def ensure_signing_keys(self) -> tuple[Path, Path]:
+        """auth's key directories: ``private/<kid>.pem`` and ``current`` (the kid it signs with),
+        ``public/<kid>.pem`` for every service. ``manage.py rotate_signing_key`` adds the next one."""
         keys = self.state / "keys"
-        private_path, public_path = keys / "jwt_private.pem", keys / "jwt_public.pem"
-        if not private_path.exists():
-            keys.mkdir(parents=True, exist_ok=True)
+        public_dir, private_dir = keys / "public", keys / "private"
+        if not (private_dir / "current").exists():
+            public_dir.mkdir(parents=True, exist_ok=True)
+            private_dir.mkdir(parents=True, exist_ok=True)
+            private_dir.chmod(0o700)
+            kid = f"k{secrets.token_hex(6)}"
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            (public_dir / f"{kid}.pem").write_bytes(
+                key.public_key().public_bytes(
+                    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+                )
+            )
+            private_path = private_dir / f"{kid}.pem"
             private_path.write_bytes(
                 key.private_bytes(
                     serialization.Encoding.PEM,
@@ -164,16 +175,12 @@ class Stack:
                 )
             )
             private_path.chmod(0o600)
-            public_path.write_bytes(
-                key.public_key().public_bytes(
-                    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-                )
-            )
-        return public_path, private_path
+            (private_dir / "current").write_text(kid)
+        return public_dir, private_dir
 
     def environment_for(self, service: str) -> dict[str, str]:
         """The environment of one service's processes (and of its own tests)."""
-        public_key, private_key = self.ensure_signing_keys()
+        public_keys, private_keys = self.ensure_signing_keys()
         name = f"{self.config.database_prefix}{service}"
         password = remembered(self.state / "passwords" / service, lambda: secrets.token_hex(12))
         origins = f"http://127.0.0.1:{self.config.gateway_port},http://localhost:{self.config.gateway_port}"
@@ -190,7 +197,7 @@ class Stack:
             "DATABASE_URL": self.postgres.ensure_database(name, password),
             "REDIS_URL": self.redis.url,
             "CELERY_VISIBILITY_TIMEOUT": str(self.config.visibility_timeout),
-            "JWT_PUBLIC_KEY_PATH": str(public_key),
+            "JWT_PUBLIC_KEY_PATH": str(public_keys),
             "CSRF_TRUSTED_ORIGINS": origins,
             "ACCESS_TOKEN_LIFETIME_SECONDS": str(self.config.access_token_lifetime),
             "EMAIL_URL": f"smtp://127.0.0.1:{self.config.smtp_port}",
@@ -198,7 +205,9 @@ class Stack:
             **self.config.extra_env,
         }
         if service == "auth":
-            env["JWT_PRIVATE_KEY_PATH"] = str(private_key)
+            env["JWT_PRIVATE_KEY_DIR"] = str(private_keys)
+            # Links in emails (password reset) point at the gateway, never at a request's Host.
+            env["PUBLIC_BASE_URL"] = self.gateway_url
         return env
 
     def manage(self, service: str, *args: str) -> str:

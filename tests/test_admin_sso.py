@@ -24,8 +24,11 @@ def test_staff_who_log_in_once_open_all_four_admin_sites(browser):
     "page", ["/admin/orders/", "/admin/catalog/messaging/outboxmessage/?sent_at__isnull=True"]
 )
 def test_a_browser_without_a_session_goes_to_login_and_comes_back(browser, page):
-    redirect = browser.get(page)
+    renew = browser.get(page)
+    redirect = browser.get(renew.headers["location"])
 
+    assert renew.status_code == 302
+    assert renew.headers["location"] == f"/login/refresh?next={quote(page, safe='/')}"
     assert redirect.status_code == 302
     assert redirect.headers["location"] == f"/login/?next={quote(page, safe='/')}"
 
@@ -62,4 +65,5 @@ def test_logging_out_closes_every_admin_site(browser):
     assert admin_page.status_code == 200
     assert logged_out.url.path == "/login/"
     for site in ADMIN_SITES:
-        assert browser.get(site).status_code == 302, site
+        closed = browser.get(site, follow_redirects=True)
+        assert closed.url.path == "/login/", site

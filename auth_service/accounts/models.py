@@ -32,6 +32,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=True, help_text="Inactive users cannot log in and their tokens are refused."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    # Every token carries the generation it was issued at; bumping it revokes them all at once
+    # (password reset, deactivation, a change of staff or superuser status).
+    token_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 

@@ -1,11 +1,48 @@
-"""Writes of the accounts app: registering users and issuing their tokens."""
+"""Writes of the accounts app: users, their tokens and their standing, passwords, login throttling.
 
+Revocation has two parts. A user's *standing* (active, staff, superuser and token generation)
+is written to Redis after every change, and every service checks it on each request
+(``edge.revocation``). Removing staff or superuser status, deactivating a user and resetting a
+password all bump the user's token generation, which refuses every token issued before: the
+admin sites read ``is_staff`` from the token, so a token whose claims no longer describe the
+user must stop working, and reactivating a user must not revive their old tokens.
+"""
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import cache
 from django.db import transaction
-from rest_framework_simplejwt.tokens import RefreshToken
+from django.db.models import F
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import User
-from edge.events import UserRegistered
+from accounts.tokens import AccessToken, RefreshToken
+from edge.events import PasswordResetRequested, UserRegistered
 from edge.messaging.services import publish
+from edge.revocation import UserState, access_token_revoke, user_state_store
+from edge.tokens import Claims
+
+REFRESH_REVOKED = "Token has been revoked."
+SESSION_TOO_OLD = "The session has reached its time limit; log in again."
+NOT_YOUR_TOKEN = "The refresh token belongs to another user."
+SUPERUSER_ONLY = "Only a superuser may grant or change superuser status, or change a superuser."
+CANNOT_CHANGE_YOURSELF = "You cannot deactivate yourself or remove your own staff status."
+
+ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser")
+
+
+class PermissionDeniedError(Exception):
+    """The actor may not make this change."""
+
+
+# --- registration ---------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -16,10 +53,216 @@ def user_register(*, email: str, password: str, full_name: str = "") -> User:
     return user
 
 
-def token_pair_for(user: User) -> RefreshToken:
-    """A refresh token whose ``access_token`` carries the claims every service reads."""
+# --- standing in Redis ----------------------------------------------------------------------
+
+
+def _state_of(user: User | None) -> UserState:
+    if user is None:
+        # A deleted user: no token of theirs may work again.
+        return UserState(active=False, is_staff=False, is_superuser=False, generation=0)
+    return UserState(
+        active=user.is_active,
+        is_staff=user.is_staff,
+        is_superuser=user.is_superuser,
+        generation=user.token_generation,
+    )
+
+
+def user_state_sync(*, user_id: int) -> None:
+    """Write the user's standing to Redis as the database has it, once the change commits."""
+
+    def store() -> None:
+        user = User.objects.filter(pk=user_id).first()
+        user_state_store(user_id=user_id, state=_state_of(user))
+
+    # on_commit runs at once outside a transaction; inside, a rollback writes nothing.
+    transaction.on_commit(store, robust=False)
+
+
+def user_state_load(user_id: int) -> UserState:
+    """``edge.revocation``'s loader: the standing from the database, kept in Redis for next time."""
+    state = _state_of(User.objects.filter(pk=user_id).first())
+    user_state_store(user_id=user_id, state=state)
+    return state
+
+
+@transaction.atomic
+def user_tokens_revoke_all(*, user: User) -> User:
+    """Refuse every access and refresh token issued to the user so far."""
+    User.objects.filter(pk=user.pk).update(token_generation=F("token_generation") + 1)
+    user.refresh_from_db(fields=["token_generation"])
+    user_state_sync(user_id=user.pk)
+    return user
+
+
+# --- tokens ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    refresh: RefreshToken
+    access: AccessToken
+
+
+def token_pair_issue(*, user: User, auth_time: int | None = None) -> TokenPair:
+    """A refresh token and its access token, with the claims every service reads.
+
+    ``auth_time`` is when the user entered their password; a refreshed pair keeps it, so a
+    browser session can be held to an absolute limit.
+    """
     refresh = RefreshToken.for_user(user)
     refresh["email"] = user.email
     refresh["is_staff"] = user.is_staff
     refresh["is_superuser"] = user.is_superuser
-    return refresh
+    refresh["gen"] = user.token_generation
+    refresh["auth_time"] = auth_time or int(time.time())
+    access = refresh.access_token
+    # The session id: logging out with only the access token can still revoke its refresh token.
+    access["sid"] = refresh["jti"]
+    # Services without the user's standing in Redis accept signed tokens, so it is written now.
+    user_state_store(user_id=user.pk, state=_state_of(user))
+    return TokenPair(refresh=refresh, access=access)
+
+
+def token_refresh(*, raw_refresh: str, max_session_age: int | None = None) -> TokenPair:
+    """A new pair for a refresh token, which is used up (blacklisted): a stolen copy cannot replay it.
+
+    The claims are read afresh from the user; ``max_session_age`` (seconds since the password
+    was entered) holds browser sessions to an absolute limit. Raises ``TokenError``.
+    """
+    refresh = RefreshToken(raw_refresh)  # signature, expiry, type and the blacklist
+    if max_session_age is not None and time.time() - refresh.get("auth_time", 0) > max_session_age:
+        raise TokenError(SESSION_TOO_OLD)
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=refresh["user_id"]).first()
+        if user is None or not user.is_active or refresh.get("gen", 0) < user.token_generation:
+            raise TokenError(REFRESH_REVOKED)
+        # Two requests racing with the same token: only the first creates the blacklist row.
+        _, first_use = refresh.blacklist()
+        if not first_use:
+            raise TokenError(REFRESH_REVOKED)
+        return token_pair_issue(user=user, auth_time=refresh.get("auth_time"))
+
+
+def token_revoke(*, access: Claims | None = None, raw_refresh: str | None = None) -> None:
+    """Logout: the access token is refused from now on and its refresh token cannot be used.
+
+    The refresh token is the one given, or the one the access token was issued with.
+    """
+    if raw_refresh:
+        try:
+            refresh = RefreshToken(raw_refresh)
+        except TokenError:
+            refresh = None  # expired or already revoked: nothing left to revoke
+        if refresh is not None:
+            if access is not None and int(refresh["user_id"]) != access.user_id:
+                raise PermissionDeniedError(NOT_YOUR_TOKEN)
+            refresh.blacklist()
+    if access is not None:
+        access_token_revoke(jti=access.jti, exp=access.exp)
+        if access.session_id:
+            outstanding = OutstandingToken.objects.filter(
+                jti=access.session_id, user_id=access.user_id
+            ).first()
+            if outstanding is not None:
+                BlacklistedToken.objects.get_or_create(token=outstanding)
+
+
+# --- the user's own account -----------------------------------------------------------------
+
+
+def user_profile_update(*, user: User, full_name: str) -> User:
+    user.full_name = full_name
+    user.save(update_fields=["full_name"])
+    return user
+
+
+@transaction.atomic
+def user_password_set(*, user: User, password: str) -> User:
+    """Set a new password and revoke every token issued with the old one."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user_tokens_revoke_all(user=user)
+
+
+@transaction.atomic
+def password_reset_request(*, email: str) -> None:
+    """Email a reset link to the account with this address, if there is an active one.
+
+    The caller answers the same either way, so the API tells nobody which emails have accounts.
+    """
+    user = User.objects.filter(email__iexact=email, is_active=True).first()
+    if user is None or not user.has_usable_password():
+        return
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    # Django's token covers the password hash and last login: it works once, then expires.
+    token = default_token_generator.make_token(user)
+    reset_url = f"{settings.PUBLIC_BASE_URL}/password-reset/{uid}/{token}/"
+    publish(PasswordResetRequested(user_id=user.pk, email=user.email, reset_url=reset_url))
+
+
+# --- staff changes --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_access_set(
+    *,
+    user: User,
+    actor_id: int,
+    actor_is_superuser: bool,
+    is_active: bool | None = None,
+    is_staff: bool | None = None,
+    is_superuser: bool | None = None,
+) -> User:
+    """Activate, deactivate, grant or remove staff or superuser status.
+
+    Only a superuser touches superuser status or a superuser's account. Any change revokes the
+    user's tokens: their claims no longer describe them.
+    """
+    changes = {
+        field: value
+        for field, value in (("is_active", is_active), ("is_staff", is_staff), ("is_superuser", is_superuser))
+        if value is not None and getattr(user, field) != value
+    }
+    if not actor_is_superuser and ("is_superuser" in changes or user.is_superuser) and changes:
+        raise PermissionDeniedError(SUPERUSER_ONLY)
+    if user.pk == actor_id and (changes.get("is_active") is False or changes.get("is_staff") is False):
+        raise PermissionDeniedError(CANNOT_CHANGE_YOURSELF)
+    if not changes:
+        return user
+    for field, value in changes.items():
+        setattr(user, field, value)
+    user.save(update_fields=list(changes))
+    return user_tokens_revoke_all(user=user)
+
+
+@transaction.atomic
+def user_delete(*, user: User) -> None:
+    user_id = user.pk
+    user.delete()
+    user_state_sync(user_id=user_id)
+
+
+# --- login throttling -----------------------------------------------------------------------
+
+
+def _failures_key(email: str) -> str:
+    # Hashed: the cache holds no email addresses.
+    return "login-failures:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+def login_is_locked(*, email: str) -> bool:
+    return (cache.get(_failures_key(email)) or 0) >= settings.LOGIN_FAILURE_LIMIT
+
+
+def login_failure_record(*, email: str) -> None:
+    """Count a failed login for the account; at the limit, the account is locked for the lockout time."""
+    key = _failures_key(email)
+    # add() then incr(): atomic in Redis, so concurrent guesses are all counted.
+    cache.add(key, 0, timeout=settings.LOGIN_LOCKOUT_SECONDS)
+    if cache.incr(key) >= settings.LOGIN_FAILURE_LIMIT:
+        cache.touch(key, timeout=settings.LOGIN_LOCKOUT_SECONDS)
+
+
+def login_failures_clear(*, email: str) -> None:
+    cache.delete(_failures_key(email))

@@ -1,17 +1,49 @@
-"""Browser pages and the gateway's token check: ``/login/``, ``/logout/``, ``/internal/verify``."""
+"""Browser pages and the gateway's token check.
 
+``/login/`` sets two HttpOnly cookies: the access token (every path, short-lived) and a refresh
+token that only the login pages see. When the access token expires, the gateway sends an admin
+page's browser through ``/login/refresh``, which rotates the refresh token and comes back, so a
+staff member who keeps working stays logged in, up to an absolute limit
+(``STAFF_SESSION_MAX_AGE``). ``/logout/`` revokes both tokens, which ends the session in every
+admin site at once.
+"""
+
+import time
+from typing import Any
+
+from django import forms
 from django.conf import settings
-from django.contrib.auth.views import LoginView, redirect_to_login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.models import update_last_login
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
+from rest_framework_simplejwt.exceptions import TokenError
 
-from accounts.services import token_pair_for
+from accounts.services import (
+    TokenPair,
+    login_failure_record,
+    login_failures_clear,
+    login_is_locked,
+    token_pair_issue,
+    token_refresh,
+    token_revoke,
+    user_password_set,
+)
 from edge.conf import edge_settings
+from edge.revocation import authenticate
 from edge.tokens import InvalidToken, verify_access_token
 
 MISSING_TOKEN = "Authentication credentials were not provided."
 STAFF_ONLY = "This action needs a staff account."
+ACCOUNT_LOCKED = "Too many failed logins for this account. Wait a few minutes and try again."
+DEFAULT_NEXT = "/admin/auth/"
+SESSION_END = "/login/end"
+STAFF_CONTEXT = {"site_header": "Commerce staff", "site_title": "Commerce staff"}
 
 
 def _bearer_or_cookie(request: HttpRequest) -> str | None:
@@ -25,13 +57,14 @@ def _bearer_or_cookie(request: HttpRequest) -> str | None:
 def verify(request: HttpRequest) -> HttpResponse:
     """nginx's ``auth_request``: 204 with the identity headers, 401, or 403. Never a redirect.
 
-    ``?staff=1`` also requires a staff token (catalog writes).
+    The hot path: the signature, then one Redis round trip for revocations and the user's
+    standing, and no database query. ``?staff=1`` also requires a staff token (catalog writes).
     """
     raw_token = _bearer_or_cookie(request)
     if not raw_token:
         return JsonResponse({"detail": MISSING_TOKEN}, status=401)
     try:
-        claims = verify_access_token(raw_token)
+        claims = authenticate(raw_token)
     except InvalidToken as error:
         return JsonResponse({"detail": str(error)}, status=401)
     if request.GET.get("staff") and not claims.is_staff:
@@ -43,46 +76,150 @@ def verify(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _safe_next(request: HttpRequest) -> str:
+    """``next`` when it stays on this site, else the auth admin: no open redirect."""
+    next_page = request.GET.get("next", "")
+    if next_page and url_has_allowed_host_and_scheme(
+        next_page, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return next_page
+    return DEFAULT_NEXT
+
+
 @require_GET
 def login_redirect(request: HttpRequest) -> HttpResponse:
-    """Where the gateway sends a browser without a session: the login page, then back."""
-    return redirect_to_login(request.headers.get("X-Original-URI", ""), settings.LOGIN_URL)
+    """Where the gateway sends a browser whose access cookie is missing or expired: renew, or log in."""
+    return redirect_to_login(request.headers.get("X-Original-URI", ""), "/login/refresh")
 
 
-class StaffLoginView(LoginView):
-    """The one login page of every admin site: sets the HttpOnly access cookie they all read."""
+def _set_session_cookies(request: HttpRequest, response: HttpResponse, pair: TokenPair) -> None:
+    secure = request.is_secure()
+    response.set_cookie(
+        edge_settings.ACCESS_COOKIE_NAME,
+        str(pair.access),
+        max_age=int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()),
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
+    )
+    # The cookie lasts as long as the session may: the absolute limit from the password entry.
+    session_left = (
+        pair.refresh["auth_time"] + int(settings.STAFF_SESSION_MAX_AGE.total_seconds()) - int(time.time())
+    )
+    response.set_cookie(
+        settings.REFRESH_COOKIE_NAME,
+        str(pair.refresh),
+        max_age=max(session_left, 0),
+        path=settings.REFRESH_COOKIE_PATH,
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
+    )
+
+
+def _clear_session_cookies(response: HttpResponse) -> None:
+    response.delete_cookie(edge_settings.ACCESS_COOKIE_NAME, samesite="Lax")
+    response.delete_cookie(settings.REFRESH_COOKIE_NAME, path=settings.REFRESH_COOKIE_PATH, samesite="Lax")
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """Django's login form, refusing an account with too many recent failures before any check."""
+
+    def clean(self) -> dict[str, Any]:
+        email = self.cleaned_data.get("username")
+        if email and login_is_locked(email=email):
+            raise forms.ValidationError(ACCOUNT_LOCKED, code="locked")
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            if email:
+                login_failure_record(email=email)
+            raise
+
+
+class StaffLoginView(auth_views.LoginView):
+    """The one login page of every admin site: sets the cookies they all read."""
 
     template_name = "admin/login.html"
+    authentication_form = ThrottledAuthenticationForm
     redirect_authenticated_user = False
-    extra_context = {"site_header": "Commerce staff", "site_title": "Commerce staff", "title": "Log in"}
+    extra_context = {**STAFF_CONTEXT, "title": "Log in"}
 
     def get_default_redirect_url(self) -> str:
-        return "/admin/auth/"
+        return DEFAULT_NEXT
 
-    def form_valid(self, form: object) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         user = form.get_user()
-        access_token = token_pair_for(user).access_token
+        login_failures_clear(email=user.email)
+        pair = token_pair_issue(user=user)
+        update_last_login(None, user)
         # get_success_url() only accepts a ``next`` on this host: no open redirect.
         response = HttpResponseRedirect(self.get_success_url())
-        response.set_cookie(
-            edge_settings.ACCESS_COOKIE_NAME,
-            str(access_token),
-            max_age=int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()),
-            httponly=True,
-            samesite="Lax",
-            secure=self.request.is_secure(),
-        )
+        _set_session_cookies(self.request, response, pair)
         return response
+
+
+@never_cache
+@require_GET
+def session_refresh(request: HttpRequest) -> HttpResponse:
+    """Renews the access cookie from the refresh cookie and goes back; the login page if it can't."""
+    next_page = _safe_next(request)
+    raw_refresh = request.COOKIES.get(settings.REFRESH_COOKIE_NAME)
+    if raw_refresh:
+        try:
+            pair = token_refresh(
+                raw_refresh=raw_refresh, max_session_age=int(settings.STAFF_SESSION_MAX_AGE.total_seconds())
+            )
+        except TokenError:
+            pass  # expired, revoked, used before, or past the session's limit: log in again
+        else:
+            response = HttpResponseRedirect(next_page)
+            _set_session_cookies(request, response, pair)
+            return response
+    response = redirect_to_login(next_page, settings.LOGIN_URL)
+    _clear_session_cookies(response)
+    return response
 
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def staff_logout(request: HttpRequest) -> HttpResponse:
-    """Clears the access cookie, which ends the session in all four admin sites at once.
+    """Sends the browser on to ``/login/end``, the one page that sees both session cookies.
 
-    CSRF-exempt because the admin sites forward their own logout POST here; the cookie is
-    SameSite=Lax, so another site's form cannot carry it in.
+    CSRF-exempt because the admin sites forward their own logout POST here; the cookies are
+    SameSite=Lax, so another site's form cannot carry them in.
     """
+    return HttpResponseRedirect(SESSION_END, status=303)
+
+
+@never_cache
+@require_GET
+def session_end(request: HttpRequest) -> HttpResponse:
+    """Revokes the session's access and refresh tokens and clears both cookies: every admin site is closed."""
+    raw_access = request.COOKIES.get(edge_settings.ACCESS_COOKIE_NAME)
+    try:
+        access = verify_access_token(raw_access) if raw_access else None
+    except InvalidToken:
+        access = None
+    # Separately: the two cookies need not belong to the same user, and both must go.
+    token_revoke(access=access)
+    token_revoke(raw_refresh=request.COOKIES.get(settings.REFRESH_COOKIE_NAME))
     response = HttpResponseRedirect(settings.LOGIN_URL)
-    response.delete_cookie(edge_settings.ACCESS_COOKIE_NAME, samesite="Lax")
+    _clear_session_cookies(response)
     return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The page the reset email links to: a new password, and every earlier token revoked."""
+
+    success_url = "/password-reset/done/"
+    extra_context = STAFF_CONTEXT
+
+    def form_valid(self, form: forms.Form) -> HttpResponse:
+        user_password_set(user=form.user, password=form.cleaned_data["new_password1"])
+        del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    extra_context = STAFF_CONTEXT

@@ -13,25 +13,46 @@ env = environ.Env()
 _shared = service_settings(service="auth", app="accounts", base_dir=BASE_DIR)
 globals().update(_shared)
 
+
+INSTALLED_APPS = [*_shared["INSTALLED_APPS"], "rest_framework_simplejwt.token_blacklist"]
+
 AUTH_USER_MODEL = "accounts.User"
-# The users here are the real ones: the admin maps a token to its user instead of a shadow.
-EDGE = {**_shared["EDGE"], "SHADOW_USERS": False}
+EDGE = {
+    **_shared["EDGE"],
+    # The users here are the real ones: the admin maps a token to its user instead of a shadow.
+    "SHADOW_USERS": False,
+    # A user's standing missing from Redis is filled from the database once.
+    "USER_STATE_LOADER": "accounts.services.user_state_load",
+}
 
-
-def _read(path: str) -> str:
-    with open(path) as key_file:
-        return key_file.read()
-
+# The private signing keys (``<kid>.pem`` and ``current``); see accounts.keys.
+JWT_PRIVATE_KEY_DIR = env.str("JWT_PRIVATE_KEY_DIR")
 
 SIMPLE_JWT = {
+    # The keys come from accounts.keys through the token classes of accounts.tokens.
     "ALGORITHM": "RS256",
-    "SIGNING_KEY": _read(env.str("JWT_PRIVATE_KEY_PATH")),
-    "VERIFYING_KEY": _read(env.str("JWT_PUBLIC_KEY_PATH")),
     "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.int("ACCESS_TOKEN_LIFETIME_SECONDS", default=900)),
     "REFRESH_TOKEN_LIFETIME": timedelta(seconds=env.int("REFRESH_TOKEN_LIFETIME_SECONDS", default=86400)),
+    # A refresh token works once: refreshing returns a new one and blacklists the old.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
     "TOKEN_OBTAIN_SERIALIZER": "accounts.api.serializers.TokenObtainSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "accounts.api.serializers.TokenRefreshSerializer",
 }
+
+# A staff browser session slides while it is used, up to this absolute limit.
+STAFF_SESSION_MAX_AGE = timedelta(seconds=env.int("STAFF_SESSION_MAX_AGE_SECONDS", default=12 * 3600))
+REFRESH_COOKIE_NAME = "refresh_token"
+# The refresh cookie goes only to the login pages, which renew and end sessions.
+REFRESH_COOKIE_PATH = "/login/"
+
+# Failed logins per account: past the limit within the window, the account is locked that long.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=300)
+
+# Links in emails: the gateway's address as configured, never the Host of a request.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8080").rstrip("/")

@@ -8,7 +8,15 @@ from edge.urls import service_urlpatterns
 urlpatterns = [
     *service_urlpatterns("auth", "accounts.api.urls"),
     path("login/", views.StaffLoginView.as_view(), name="login"),
+    path("login/refresh", views.session_refresh, name="session_refresh"),
+    path("login/end", views.session_end, name="session_end"),
     path("logout/", views.staff_logout, name="logout"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm_page",
+    ),
+    path("password-reset/done/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("internal/verify", views.verify, name="verify"),
     path("internal/login-redirect", views.login_redirect, name="login_redirect"),
 ]

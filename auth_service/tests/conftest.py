@@ -1,9 +1,37 @@
+import uuid
+from collections.abc import Callable
+
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.keys import signing_key_rotate
 from accounts.models import User
-from accounts.services import token_pair_for
+from accounts.services import token_pair_issue
 from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(settings) -> None:
+    # Login failures are counted in the default cache: each test starts with none.
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex},
+    }
+
+
+@pytest.fixture
+def key_dirs(settings, tmp_path) -> tuple:
+    """Signing keys of this test alone (rotation changes them); the first one is current."""
+    settings.JWT_PRIVATE_KEY_DIR = str(tmp_path / "private")
+    settings.EDGE = {**settings.EDGE, "JWT_PUBLIC_KEY_PATH": str(tmp_path / "public")}
+    signing_key_rotate()
+    return tmp_path / "private", tmp_path / "public"
+
+
+@pytest.fixture
+def committing(django_capture_on_commit_callbacks):
+    """``with committing(): ...`` runs what waits for the commit (the test's transaction never commits)."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 @pytest.fixture
@@ -22,8 +50,13 @@ def staff(db: None) -> User:
 
 
 @pytest.fixture
-def access_token_for():
+def superuser(db: None) -> User:
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def access_token_for() -> Callable[[User], str]:
     def issue(user: User) -> str:
-        return str(token_pair_for(user).access_token)
+        return str(token_pair_issue(user=user).access)
 
     return issue

@@ -1,10 +1,13 @@
 """The one login page for every admin site."""
 
 import pytest
+import time_machine
 
 from tests.factories import PASSWORD
 
 LOGIN = "/login/"
+REFRESH = "/login/refresh"
+VERIFY = "/internal/verify"
 
 
 def _log_in(client, user, next_page: str = ""):
@@ -41,14 +44,114 @@ def test_next_cannot_send_the_browser_to_another_site(client, staff, elsewhere):
     assert response["Location"] == "/admin/auth/"
 
 
-def test_logging_out_clears_the_cookie(client, staff):
-    _log_in(client, staff)
+def test_logging_in_sets_a_refresh_cookie_only_the_login_pages_see(client, staff):
+    response = _log_in(client, staff)
 
-    response = client.post("/logout/")
+    cookie = response.cookies["refresh_token"]
+    assert cookie["httponly"]
+    assert cookie["path"] == "/login/"
+    assert 12 * 3600 - 5 <= cookie["max-age"] <= 12 * 3600
+
+
+def test_logging_out_revokes_both_tokens_and_clears_both_cookies(client, staff):
+    _log_in(client, staff)
+    access, refresh = client.cookies["access_token"].value, client.cookies["refresh_token"].value
+
+    response = client.post("/logout/", follow=True)
+
+    assert response.redirect_chain == [("/login/end", 303), ("/login/", 302)]
+    assert client.cookies["access_token"].value == ""
+    assert client.cookies["refresh_token"].value == ""
+    assert client.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {access}").status_code == 401
+    client.cookies["refresh_token"] = refresh
+    assert client.get(REFRESH, {"next": "/admin/orders/"})["Location"].startswith("/login/?next=")
+
+
+def test_logging_out_with_an_expired_access_cookie_still_revokes_the_refresh_token(client, staff):
+    _log_in(client, staff)
+    refresh = client.cookies["refresh_token"].value
+    del client.cookies["access_token"]
+
+    client.get("/login/end")
+
+    client.cookies["refresh_token"] = refresh
+    assert client.get(REFRESH)["Location"].startswith("/login/")
+
+
+def test_an_expired_access_cookie_is_renewed_from_the_refresh_cookie_and_the_browser_goes_back(client, staff):
+    _log_in(client, staff)
+    old_refresh = client.cookies["refresh_token"].value
+    del client.cookies["access_token"]
+
+    response = client.get(REFRESH, {"next": "/admin/catalog/product/?q=x"})
 
     assert response.status_code == 302
-    assert response["Location"] == "/login/"
-    assert response.cookies["access_token"].value == ""
+    assert response["Location"] == "/admin/catalog/product/?q=x"
+    assert client.get(VERIFY).status_code == 204
+    assert client.cookies["refresh_token"].value != old_refresh
+
+
+def test_a_refresh_cookie_works_once(client, staff):
+    _log_in(client, staff)
+    old_refresh = client.cookies["refresh_token"].value
+    client.get(REFRESH)
+
+    client.cookies["refresh_token"] = old_refresh
+    response = client.get(REFRESH, {"next": "/admin/orders/"})
+
+    assert response["Location"] == "/login/?next=/admin/orders/"
+
+
+def test_without_a_refresh_cookie_the_browser_goes_to_the_login_page(client, db):
+    response = client.get(REFRESH, {"next": "/admin/orders/"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/login/?next=/admin/orders/"
+
+
+def test_a_session_ends_at_its_absolute_limit_however_active(client, staff):
+    with time_machine.travel("2026-01-01 08:00", tick=False) as traveller:
+        _log_in(client, staff)
+        # Working all day: the access cookie is renewed every hour (the refresh token lasts a day).
+        for _ in range(11):
+            traveller.shift(3600)
+            assert client.get(REFRESH)["Location"] == "/admin/auth/"
+        traveller.shift(3601)
+
+        response = client.get(REFRESH, {"next": "/admin/auth/"})
+
+    assert response["Location"] == "/login/?next=/admin/auth/"
+
+
+def test_renewing_never_sends_the_browser_to_another_site(client, staff):
+    _log_in(client, staff)
+
+    response = client.get(REFRESH, {"next": "https://elsewhere.example/"})
+
+    assert response["Location"] == "/admin/auth/"
+
+
+def test_an_account_with_too_many_failed_logins_is_locked_even_with_the_right_password(
+    client, staff, settings
+):
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        client.post(LOGIN, {"username": staff.email, "password": "wrong"})
+
+    response = _log_in(client, staff)
+
+    assert response.status_code == 200
+    assert "access_token" not in response.cookies
+    assert b"Too many failed logins" in response.content
+
+
+def test_a_successful_login_forgets_earlier_failures(client, staff, settings):
+    for _ in range(settings.LOGIN_FAILURE_LIMIT - 1):
+        client.post(LOGIN, {"username": staff.email, "password": "wrong"})
+    _log_in(client, staff)
+
+    client.post(LOGIN, {"username": staff.email, "password": "wrong"})
+
+    assert _log_in(client, staff).status_code == 302
 
 
 def test_the_admin_sends_a_browser_without_a_session_to_the_login_page(client, db):
@@ -84,8 +187,8 @@ def test_the_admin_refuses_a_logged_in_customer_with_403(client, customer):
     assert response.status_code == 403
 
 
-def test_the_gateway_redirect_carries_the_whole_original_address(client, db):
+def test_the_gateway_sends_a_browser_without_a_valid_access_cookie_to_renew_it(client, db):
     response = client.get("/internal/login-redirect", HTTP_X_ORIGINAL_URI="/admin/catalog/?q=a&b=c")
 
     assert response.status_code == 302
-    assert response["Location"] == "/login/?next=/admin/catalog/%3Fq%3Da%26b%3Dc"
+    assert response["Location"] == "/login/refresh?next=/admin/catalog/%3Fq%3Da%26b%3Dc"

@@ -8,9 +8,11 @@ import uuid
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from django.conf import settings
+from django.core.cache import caches
 
-from accounts.services import token_pair_for
+from accounts.keys import signing_key
+from accounts.services import token_pair_issue, user_access_set, user_delete
+from edge.tokens import public_key
 
 VERIFY = "/internal/verify"
 
@@ -34,7 +36,7 @@ def _b64(data: dict) -> str:
 
 
 def test_a_valid_token_gets_204_with_the_identity(client, staff):
-    token = str(token_pair_for(staff).access_token)
+    token = str(token_pair_issue(user=staff).access)
 
     response = client.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}")
 
@@ -45,7 +47,7 @@ def test_a_valid_token_gets_204_with_the_identity(client, staff):
 
 
 def test_the_access_cookie_is_accepted_like_the_header(client, customer):
-    client.cookies["access_token"] = str(token_pair_for(customer).access_token)
+    client.cookies["access_token"] = str(token_pair_issue(user=customer).access)
 
     response = client.get(VERIFY)
 
@@ -61,7 +63,7 @@ def test_no_token_gets_401_json(client, db):
 
 
 def test_a_staff_check_refuses_a_customer_with_403(client, customer):
-    token = str(token_pair_for(customer).access_token)
+    token = str(token_pair_issue(user=customer).access)
 
     response = client.get(VERIFY, {"staff": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}")
 
@@ -78,29 +80,31 @@ def _hs256_with_public_key(user) -> str:
     import hashlib
     import hmac
 
-    signing_input = f"{_b64({'alg': 'HS256', 'typ': 'JWT'})}.{_b64(_claims(user, is_staff=True))}"
-    signature = hmac.new(
-        settings.SIMPLE_JWT["VERIFYING_KEY"].encode(), signing_input.encode(), hashlib.sha256
-    )
+    kid = signing_key().kid
+    signing_input = f"{_b64({'alg': 'HS256', 'typ': 'JWT', 'kid': kid})}.{_b64(_claims(user, is_staff=True))}"
+    signature = hmac.new(public_key(kid).encode(), signing_input.encode(), hashlib.sha256)
     return f"{signing_input}.{base64.urlsafe_b64encode(signature.digest()).rstrip(b'=').decode()}"
 
 
 def _tampered(user) -> str:
-    header, _, signature = str(token_pair_for(user).access_token).split(".")
+    header, _, signature = str(token_pair_issue(user=user).access).split(".")
     return f"{header}.{_b64(_claims(user, is_staff=True))}.{signature}"
 
 
 def _expired(user) -> str:
-    return jwt.encode(_claims(user, exp=int(time.time()) - 10), settings.SIMPLE_JWT["SIGNING_KEY"], "RS256")
+    key = signing_key()
+    return jwt.encode(
+        _claims(user, exp=int(time.time()) - 10), key.private_pem, "RS256", headers={"kid": key.kid}
+    )
 
 
 def _signed_by_another_key(user) -> str:
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return jwt.encode(_claims(user), other, "RS256")
+    return jwt.encode(_claims(user), other, "RS256", headers={"kid": signing_key().kid})
 
 
 def _refresh_token(user) -> str:
-    return str(token_pair_for(user))
+    return str(token_pair_issue(user=user).refresh)
 
 
 def _malformed(user) -> str:
@@ -136,3 +140,73 @@ def test_identity_headers_sent_by_a_client_are_ignored(client, customer):
     response = client.get("/api/auth/me/", HTTP_X_USER_ID=str(customer.pk), HTTP_X_USER_STAFF="true")
 
     assert response.status_code == 401
+
+
+def test_the_hot_path_makes_no_database_query(client, customer, django_assert_num_queries):
+    token = str(token_pair_issue(user=customer).access)
+
+    with django_assert_num_queries(0):
+        response = client.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert response.status_code == 204
+
+
+def test_a_standing_missing_from_redis_is_filled_from_the_database_once(
+    client, customer, django_assert_num_queries, settings
+):
+    token = str(token_pair_issue(user=customer).access)
+    caches["tokens"].clear()
+
+    with django_assert_num_queries(1):
+        assert client.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 204
+    with django_assert_num_queries(0):
+        assert client.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 204
+
+
+def test_a_deactivated_users_token_is_refused_at_once(client, customer, superuser, committing):
+    token = str(token_pair_issue(user=customer).access)
+
+    with committing():
+        user_access_set(user=customer, actor_id=superuser.pk, actor_is_superuser=True, is_active=False)
+
+    assert client.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
+def test_a_reactivated_user_does_not_get_their_old_tokens_back(client, customer, superuser, committing):
+    token = str(token_pair_issue(user=customer).access)
+    with committing():
+        user_access_set(user=customer, actor_id=superuser.pk, actor_is_superuser=True, is_active=False)
+
+    with committing():
+        user_access_set(user=customer, actor_id=superuser.pk, actor_is_superuser=True, is_active=True)
+
+    assert client.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
+def test_a_token_still_claiming_staff_after_staff_was_removed_is_refused(
+    client, staff, superuser, committing
+):
+    token = str(token_pair_issue(user=staff).access)
+
+    with committing():
+        user_access_set(user=staff, actor_id=superuser.pk, actor_is_superuser=True, is_staff=False)
+
+    assert client.get(VERIFY, {"staff": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+    fresh = str(token_pair_issue(user=staff).access)
+    assert client.get(VERIFY, {"staff": "1"}, HTTP_AUTHORIZATION=f"Bearer {fresh}").status_code == 403
+
+
+def test_a_deleted_users_token_is_refused(client, customer, committing):
+    token = str(token_pair_issue(user=customer).access)
+
+    with committing():
+        user_delete(user=customer)
+
+    assert client.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
+def test_a_token_signed_with_an_unpublished_kid_is_refused(client, customer):
+    key = signing_key()
+    token = jwt.encode(_claims(customer), key.private_pem, "RS256", headers={"kid": "retired-long-ago"})
+
+    assert client.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401

@@ -6,7 +6,8 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from edge.conf import edge_settings
-from edge.tokens import Claims, InvalidToken, verify_access_token
+from edge.revocation import authenticate
+from edge.tokens import Claims, InvalidToken
 
 MALFORMED_AUTHORIZATION = "Authorization header must be 'Bearer <token>'."
 
@@ -65,7 +66,8 @@ class GatewayJWTAuthentication(authentication.BaseAuthentication):
 
     def _authenticate_token(self, raw_token: str) -> tuple[TokenUser, Claims]:
         try:
-            claims = verify_access_token(raw_token)
+            # The signature, and whether auth revoked the token or the user since it was issued.
+            claims = authenticate(raw_token)
         except InvalidToken as error:
             raise exceptions.AuthenticationFailed(str(error)) from error
         return TokenUser(claims), claims

@@ -13,6 +13,10 @@ DEFAULTS: dict[str, Any] = {
     "JWT_ALGORITHM": "RS256",
     # The HttpOnly cookie that carries the access token of a browser session.
     "ACCESS_COOKIE_NAME": "access_token",
+    # The cache shared by every service that holds revoked tokens and users' standing.
+    "TOKEN_STATE_CACHE": "tokens",
+    # Dotted path of ``f(user_id) -> UserState`` for a standing missing from the cache: auth's.
+    "USER_STATE_LOADER": "",
     # Other services keep a local "shadow" of each verified user for their admin;
     # auth_service owns the real users and maps a token to one of them instead.
     "SHADOW_USERS": True,

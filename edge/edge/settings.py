@@ -82,6 +82,15 @@ def service_settings(*, service: str, app: str, base_dir: Path) -> dict[str, Any
                 "KEY_PREFIX": service,
                 "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
             },
+            # One prefix for all services: auth writes revocations here, every service reads them.
+            "tokens": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": redis_url,
+                "KEY_PREFIX": "tokens",
+                # Unlike the page cache, this one fails closed: a revocation that could not be
+                # written or read must not let a revoked token through as a cache miss would.
+                "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2, "IGNORE_EXCEPTIONS": False},
+            },
         },
         # A Redis outage turns cache reads into misses instead of errors: pages stay up.
         "DJANGO_REDIS_IGNORE_EXCEPTIONS": True,

@@ -27,6 +27,12 @@ def _unit_test_settings(settings: Settings) -> None:
     settings.WHITENOISE_AUTOREFRESH = True
     # Real hashing costs a quarter second a password; no test is about its strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Revocations and users' standing are shared by all services in Redis; each test gets
+    # its own, so one suite's users do not refuse another's tokens.
+    settings.CACHES = {
+        **settings.CACHES,
+        "tokens": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex},
+    }
 
 
 @pytest.fixture(autouse=True)

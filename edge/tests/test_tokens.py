@@ -70,3 +70,46 @@ def test_a_replaced_public_key_file_is_used_without_a_restart(make_token, public
     assert verify_access_token(make_token(key=new_key)).user_id == 7
     with pytest.raises(InvalidToken):
         verify_access_token(make_token())
+
+
+def _publish(directory, kid: str, key: rsa.RSAPrivateKey) -> None:
+    (directory / f"{kid}.pem").write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+
+
+@pytest.fixture
+def key_directory(settings, tmp_path, signing_key):
+    directory = tmp_path / "public"
+    directory.mkdir()
+    _publish(directory, "first", signing_key)
+    settings.EDGE = {**settings.EDGE, "JWT_PUBLIC_KEY_PATH": str(directory)}
+    return directory
+
+
+def _signed(key, kid: str | None, **claims) -> str:
+    payload = {"token_type": "access", "user_id": "3", "jti": "j", "exp": int(time.time()) + 60, **claims}
+    return jwt.encode(payload, key, "RS256", headers={"kid": kid} if kid else None)
+
+
+def test_the_kid_picks_the_key_from_a_directory_of_keys(key_directory, signing_key):
+    newer = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    _publish(key_directory, "second", newer)
+
+    assert verify_access_token(_signed(signing_key, "first")).user_id == 3
+    assert verify_access_token(_signed(newer, "second")).user_id == 3
+
+
+@pytest.mark.parametrize("kid", [None, "unknown", "../public/first", "first.pem"])
+def test_a_token_whose_kid_names_no_published_key_is_refused(key_directory, signing_key, kid):
+    with pytest.raises(InvalidToken):
+        verify_access_token(_signed(signing_key, kid))
+
+
+def test_a_token_signed_by_another_key_under_a_known_kid_is_refused(key_directory):
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    with pytest.raises(InvalidToken):
+        verify_access_token(_signed(other, "first"))

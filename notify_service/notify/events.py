@@ -7,6 +7,7 @@ from edge.events import (
     OrderEvent,
     OrderRejected,
     OrderShipped,
+    PasswordResetRequested,
     UserRegistered,
 )
 from edge.messaging.handlers import handles
@@ -41,5 +42,16 @@ def tell_customer_about_order(event: OrderEvent) -> None:
         email=event.customer_email,
         kind=ORDER_KINDS[type(event)],
         context={**event.to_message(), "reason": getattr(event, "reason", "")},
+        event_id=event.event_id,
+    )
+
+
+@handles(PasswordResetRequested)
+def send_password_reset_link(event: PasswordResetRequested) -> None:
+    notification_create(
+        user_id=event.user_id,
+        email=event.email,
+        kind=Notification.Kind.PASSWORD_RESET,
+        context={"email": event.email, "reset_url": event.reset_url},
         event_id=event.event_id,
     )

@@ -9,6 +9,7 @@ from edge.events import (
     OrderDelivered,
     OrderRejected,
     OrderShipped,
+    PasswordResetRequested,
     UserRegistered,
 )
 from edge.messaging.services import event_handle
@@ -75,3 +76,19 @@ def test_a_rejection_tells_the_reason(db, django_capture_on_commit_callbacks):
         event_handle(message=OrderRejected(**ORDER, reason="insufficient stock").to_message())
 
     assert "Reason: insufficient stock" in mail.outbox[0].body
+
+
+def test_a_password_reset_request_emails_the_link(db, django_capture_on_commit_callbacks):
+    event = PasswordResetRequested(
+        user_id=4, email="bob@example.com", reset_url="http://gateway.example/password-reset/NA/abc-123/"
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        event_handle(message=event.to_message())
+
+    email = mail.outbox[0]
+    assert email.to == ["bob@example.com"]
+    assert email.subject == "Reset your Commerce password"
+    assert "http://gateway.example/password-reset/NA/abc-123/" in email.body
+    assert 'href="http://gateway.example/password-reset/NA/abc-123/"' in email.alternatives[0].content
+    assert Notification.objects.get().kind == Notification.Kind.PASSWORD_RESET

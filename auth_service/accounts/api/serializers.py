@@ -4,15 +4,36 @@ from typing import Any
 
 from django.contrib.auth import password_validation
 from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
-from rest_framework_simplejwt.tokens import Token
+from rest_framework_simplejwt.serializers import TokenObtainSerializer as SimpleTokenObtainSerializer
+from rest_framework_simplejwt.settings import api_settings
 
 from accounts.models import User
-from accounts.services import token_pair_for
+from accounts.selectors import user_for_password_reset
+from accounts.services import (
+    login_failure_record,
+    login_failures_clear,
+    login_is_locked,
+    token_pair_issue,
+    token_refresh,
+)
 
 EMAIL_TAKEN = "A user with this email already exists."
+WRONG_PASSWORD = "The current password is not correct."
+INVALID_RESET_LINK = "The reset link is invalid or has expired."
+ACCOUNT_LOCKED = "Too many failed logins for this account; try again later."
+
+
+def _validated_password(password: str, user: User, field: str) -> str:
+    try:
+        password_validation.validate_password(password, user=user)
+    except DjangoValidationError as error:
+        raise serializers.ValidationError({field: error.messages}) from error
+    return password
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -28,10 +49,7 @@ class RegisterSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         candidate = User(email=attrs["email"], full_name=attrs.get("full_name", ""))
-        try:
-            password_validation.validate_password(attrs["password"], user=candidate)
-        except DjangoValidationError as error:
-            raise serializers.ValidationError({"password": error.messages}) from error
+        _validated_password(attrs["password"], candidate, "password")
         return attrs
 
 
@@ -42,7 +60,100 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ProfileSerializer(serializers.Serializer):
+    full_name = serializers.CharField(max_length=150, allow_blank=True)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField(read_only=True)
+    refresh = serializers.CharField(read_only=True)
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(write_only=True, max_length=128)
+    new_password = serializers.CharField(write_only=True, max_length=128)
+
+    def validate_old_password(self, value: str) -> str:
+        if not self.context["user"].check_password(value):
+            raise serializers.ValidationError(WRONG_PASSWORD)
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        _validated_password(attrs["new_password"], self.context["user"], "new_password")
+        return attrs
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(write_only=True, max_length=128)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        user = user_for_password_reset(uid=attrs["uid"], token=attrs["token"])
+        if user is None:
+            raise serializers.ValidationError({"token": [INVALID_RESET_LINK]})
+        _validated_password(attrs["new_password"], user, "new_password")
+        attrs["user"] = user
+        return attrs
+
+
+class LogoutSerializer(serializers.Serializer):
+    refresh = serializers.CharField(required=False, max_length=4096)
+
+
+class StaffUserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "full_name",
+            "is_active",
+            "is_staff",
+            "is_superuser",
+            "date_joined",
+            "last_login",
+        ]
+        read_only_fields = fields
+
+
+class UserAccessSerializer(serializers.Serializer):
+    is_active = serializers.BooleanField(required=False)
+    is_staff = serializers.BooleanField(required=False)
+    is_superuser = serializers.BooleanField(required=False)
+
+
 class TokenObtainSerializer(TokenObtainPairSerializer):
-    @classmethod
-    def get_token(cls, user: User) -> Token:
-        return token_pair_for(user)
+    """simplejwt's login, with per-account throttling of failures and our claims and kid."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        email = attrs[self.username_field]
+        # Checked before the password, so a locked account gives a guesser nothing to learn.
+        if login_is_locked(email=email):
+            raise Throttled(detail=ACCOUNT_LOCKED)
+        try:
+            SimpleTokenObtainSerializer.validate(self, attrs)
+        except AuthenticationFailed:
+            login_failure_record(email=email)
+            raise
+        login_failures_clear(email=email)
+        pair = token_pair_issue(user=self.user)
+        if api_settings.UPDATE_LAST_LOGIN:
+            update_last_login(None, self.user)
+        return {"refresh": str(pair.refresh), "access": str(pair.access)}
+
+
+class TokenRefreshSerializer(serializers.Serializer):
+    """Rotation: the refresh token given is used up, and a new pair comes back."""
+
+    refresh = serializers.CharField()
+    access = serializers.CharField(read_only=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        # A TokenError becomes simplejwt's 401 in its view.
+        pair = token_refresh(raw_refresh=attrs["refresh"])
+        return {"access": str(pair.access), "refresh": str(pair.refresh)}

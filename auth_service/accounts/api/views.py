@@ -1,14 +1,47 @@
-"""The accounts API: register, tokens, the caller's own profile."""
+"""The accounts API: register, the caller's own account, logout, password reset, keys, staff user management."""
 
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, status
+from rest_framework import filters, mixins, permissions, status, viewsets
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.serializers import RegisterSerializer, UserSerializer
-from accounts.selectors import user_get
-from accounts.services import user_register
+from accounts.api.serializers import (
+    LogoutSerializer,
+    PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
+    ProfileSerializer,
+    RegisterSerializer,
+    StaffUserSerializer,
+    TokenPairSerializer,
+    UserAccessSerializer,
+    UserSerializer,
+)
+from accounts.keys import jwks
+from accounts.models import User
+from accounts.selectors import user_get, user_list
+from accounts.services import (
+    PermissionDeniedError,
+    password_reset_request,
+    token_pair_issue,
+    token_revoke,
+    user_access_set,
+    user_password_set,
+    user_profile_update,
+    user_register,
+)
+
+PASSWORD_RESET_SENT = "If an account with this email exists, a reset link is on its way."
+
+
+class IsStaff(permissions.BasePermission):
+    def has_permission(self, request: Request, view: object) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
 
 
 class RegisterView(APIView):
@@ -27,3 +60,104 @@ class MeView(APIView):
     @extend_schema(responses=UserSerializer)
     def get(self, request: Request) -> Response:
         return Response(UserSerializer(user_get(user_id=request.user.id)).data)
+
+    @extend_schema(request=ProfileSerializer, responses=UserSerializer)
+    def patch(self, request: Request) -> Response:
+        serializer = ProfileSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_profile_update(user=user_get(user_id=request.user.id), **serializer.validated_data)
+        return Response(UserSerializer(user).data)
+
+
+class PasswordChangeView(APIView):
+    @extend_schema(request=PasswordChangeSerializer, responses=TokenPairSerializer)
+    def post(self, request: Request) -> Response:
+        user = user_get(user_id=request.user.id)
+        serializer = PasswordChangeSerializer(data=request.data, context={"user": user})
+        serializer.is_valid(raise_exception=True)
+        user = user_password_set(user=user, password=serializer.validated_data["new_password"])
+        # Every earlier token is revoked, this caller's too: it goes on with a new pair.
+        pair = token_pair_issue(user=user)
+        return Response({"access": str(pair.access), "refresh": str(pair.refresh)})
+
+
+class PasswordResetView(APIView):
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=PasswordResetSerializer, responses={202: None})
+    def post(self, request: Request) -> Response:
+        serializer = PasswordResetSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        password_reset_request(email=serializer.validated_data["email"])
+        # The same answer for known and unknown addresses.
+        return Response({"detail": PASSWORD_RESET_SENT}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(APIView):
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=PasswordResetConfirmSerializer, responses={204: None})
+    def post(self, request: Request) -> Response:
+        serializer = PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user_password_set(
+            user=serializer.validated_data["user"], password=serializer.validated_data["new_password"]
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutView(APIView):
+    @extend_schema(request=LogoutSerializer, responses={204: None})
+    def post(self, request: Request) -> Response:
+        serializer = LogoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            token_revoke(access=request.auth, raw_refresh=serializer.validated_data.get("refresh"))
+        except PermissionDeniedError as error:
+            raise PermissionDenied(str(error)) from error
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class JwksView(APIView):
+    """The public keys that verify auth's tokens, by kid (RFC 7517)."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = []
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        response = Response(jwks())
+        # Short: a client that meets an unknown kid fetches again anyway.
+        response["Cache-Control"] = "public, max-age=60"
+        return response
+
+
+class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Staff: find users, and activate, deactivate or grant staff (superuser only by a superuser)."""
+
+    permission_classes = [IsStaff]
+    serializer_class = StaffUserSerializer
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    filterset_fields = ["is_active", "is_staff"]
+    search_fields = ["email", "full_name"]
+
+    def get_queryset(self) -> QuerySet[User]:
+        return user_list()
+
+    @extend_schema(request=UserAccessSerializer, responses=StaffUserSerializer)
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        user = self.get_object()
+        serializer = UserAccessSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            user = user_access_set(
+                user=user,
+                actor_id=request.user.id,
+                actor_is_superuser=request.user.is_superuser,
+                **serializer.validated_data,
+            )
+        except PermissionDeniedError as error:
+            raise PermissionDenied(str(error)) from error
+        return Response(StaffUserSerializer(user).data)

@@ -1,0 +1,108 @@
+"""Changes made in the users admin revoke tokens like the API's do."""
+
+from accounts.models import User
+from tests.factories import PASSWORD, UserFactory
+
+VERIFY = "/internal/verify"
+
+
+def _admin_client(client, superuser):
+    client.post("/login/", {"username": superuser.email, "password": PASSWORD})
+    return client
+
+
+def _change_form(user, **overrides) -> dict:
+    data = {
+        "email": user.email,
+        "full_name": user.full_name,
+        "is_active": "on" if user.is_active else "",
+        "is_staff": "on" if user.is_staff else "",
+        "is_superuser": "on" if user.is_superuser else "",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value != ""}
+
+
+def test_removing_staff_in_the_admin_revokes_the_users_tokens(
+    client, superuser, staff, access_token_for, committing
+):
+    token = access_token_for(staff)
+    admin = _admin_client(client, superuser)
+
+    with committing():
+        response = admin.post(
+            f"/admin/auth/accounts/user/{staff.pk}/change/", _change_form(staff, is_staff="")
+        )
+
+    assert response.status_code == 302, response.content
+    staff.refresh_from_db()
+    assert not staff.is_staff
+    assert admin.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
+def test_renaming_a_user_in_the_admin_keeps_their_tokens(
+    client, superuser, customer, access_token_for, committing
+):
+    token = access_token_for(customer)
+    admin = _admin_client(client, superuser)
+
+    with committing():
+        admin.post(
+            f"/admin/auth/accounts/user/{customer.pk}/change/", _change_form(customer, full_name="Renamed")
+        )
+
+    assert admin.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 204
+
+
+def test_the_deactivate_action_revokes_tokens_but_spares_the_actor(
+    client, superuser, access_token_for, committing
+):
+    customers = UserFactory.create_batch(2)
+    tokens = [access_token_for(user) for user in customers]
+    admin = _admin_client(client, superuser)
+
+    with committing():
+        admin.post(
+            "/admin/auth/accounts/user/",
+            {"action": "deactivate", "_selected_action": [u.pk for u in [*customers, superuser]]},
+        )
+
+    assert not User.objects.filter(pk__in=[u.pk for u in customers], is_active=True).exists()
+    assert User.objects.get(pk=superuser.pk).is_active
+    for token in tokens:
+        assert admin.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
+def test_deleting_a_user_in_the_admin_revokes_their_tokens(
+    client, superuser, customer, access_token_for, committing
+):
+    token = access_token_for(customer)
+    admin = _admin_client(client, superuser)
+
+    with committing():
+        admin.post(f"/admin/auth/accounts/user/{customer.pk}/delete/", {"post": "yes"})
+
+    assert not User.objects.filter(pk=customer.pk).exists()
+    assert admin.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
+def test_setting_a_password_in_the_admin_revokes_the_users_tokens(
+    client, superuser, customer, access_token_for, committing
+):
+    token = access_token_for(customer)
+    admin = _admin_client(client, superuser)
+
+    with committing():
+        response = admin.post(
+            f"/admin/auth/accounts/user/{customer.pk}/password/",
+            {
+                "password1": "a-new-admin-set-passphrase",
+                "password2": "a-new-admin-set-passphrase",
+                "usable_password": "true",
+            },
+        )
+
+    assert response.status_code == 302, response.content
+    assert admin.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401

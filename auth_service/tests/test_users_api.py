@@ -1,0 +1,120 @@
+"""Staff find users and switch them on or off; only a superuser makes superusers."""
+
+import pytest
+
+from accounts.models import User
+from accounts.services import SUPERUSER_ONLY
+from tests.factories import UserFactory
+
+USERS = "/api/auth/users/"
+VERIFY = "/internal/verify"
+
+
+@pytest.fixture
+def as_user(api_client, access_token_for):
+    def authorize(user: User):
+        api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_for(user)}")
+        return api_client
+
+    return authorize
+
+
+def test_staff_list_users_page_by_page(as_user, staff):
+    UserFactory.create_batch(24)
+
+    response = as_user(staff).get(USERS)
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 25
+    assert len(response.json()["results"]) == 20
+    assert response.json()["next"]
+
+
+def test_staff_search_users_by_email_or_name(as_user, staff):
+    UserFactory(email="ada@example.com", full_name="Ada Lovelace")
+    UserFactory(email="someone@example.com", full_name="Grace Hopper")
+
+    by_email = as_user(staff).get(USERS, {"search": "ada@"}).json()["results"]
+    by_name = as_user(staff).get(USERS, {"search": "hopper"}).json()["results"]
+
+    assert [row["email"] for row in by_email] == ["ada@example.com"]
+    assert [row["email"] for row in by_name] == ["someone@example.com"]
+
+
+def test_staff_filter_users_by_active_and_staff(as_user, staff):
+    UserFactory(is_active=False, email="gone@example.com")
+    UserFactory(is_staff=True, email="colleague@example.com")
+
+    inactive = as_user(staff).get(USERS, {"is_active": "false"}).json()["results"]
+    colleagues = as_user(staff).get(USERS, {"is_staff": "true"}).json()["results"]
+
+    assert [row["email"] for row in inactive] == ["gone@example.com"]
+    assert {row["email"] for row in colleagues} == {"colleague@example.com", staff.email}
+
+
+def test_a_customer_cannot_list_users(as_user, customer):
+    assert as_user(customer).get(USERS).status_code == 403
+
+
+def test_staff_deactivate_a_user_and_the_users_tokens_stop_working(
+    as_user, staff, customer, client, access_token_for, committing
+):
+    token = access_token_for(customer)
+
+    with committing():
+        response = as_user(staff).patch(f"{USERS}{customer.pk}/", {"is_active": False}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["is_active"] is False
+    assert client.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
+def test_staff_grant_staff_status(as_user, staff, customer):
+    response = as_user(staff).patch(f"{USERS}{customer.pk}/", {"is_staff": True}, format="json")
+
+    assert response.status_code == 200
+    customer.refresh_from_db()
+    assert customer.is_staff
+
+
+def test_staff_who_are_not_superusers_cannot_grant_superuser(as_user, staff, customer):
+    response = as_user(staff).patch(f"{USERS}{customer.pk}/", {"is_superuser": True}, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["detail"] == SUPERUSER_ONLY
+    customer.refresh_from_db()
+    assert not customer.is_superuser
+
+
+def test_staff_who_are_not_superusers_cannot_deactivate_a_superuser(as_user, staff, superuser):
+    response = as_user(staff).patch(f"{USERS}{superuser.pk}/", {"is_active": False}, format="json")
+
+    assert response.status_code == 403
+    superuser.refresh_from_db()
+    assert superuser.is_active
+
+
+def test_a_superuser_grants_superuser(as_user, superuser, staff):
+    response = as_user(superuser).patch(f"{USERS}{staff.pk}/", {"is_superuser": True}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["is_superuser"] is True
+
+
+def test_staff_cannot_deactivate_themselves(as_user, staff):
+    response = as_user(staff).patch(f"{USERS}{staff.pk}/", {"is_active": False}, format="json")
+
+    assert response.status_code == 403
+    staff.refresh_from_db()
+    assert staff.is_active
+
+
+def test_a_flag_that_is_not_a_boolean_is_400_naming_the_field(as_user, staff, customer):
+    response = as_user(staff).patch(f"{USERS}{customer.pk}/", {"is_active": "perhaps"}, format="json")
+
+    assert response.status_code == 400
+    assert "is_active" in response.json()
+
+
+def test_an_unknown_user_is_404(as_user, staff):
+    assert as_user(staff).patch(f"{USERS}999999/", {"is_active": False}, format="json").status_code == 404
