@@ -1,0 +1,222 @@
+"""The life of a token and of an account, through the gateway: rotation, logout, revocation,
+key rotation, profile, password change and reset, staff user management, brute force."""
+
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import jwt
+import pytest
+
+from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
+from tests.conftest import E2E_PORTS, eventually, log_in, register
+
+NEW_PASSWORD = "a-brand-new-passphrase-42"
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _tokens(gateway: httpx.Client, email: str, password: str) -> dict:
+    response = gateway.post("/api/auth/token/", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.fixture
+def staff_token(gateway) -> str:
+    return _tokens(gateway, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD)["access"]
+
+
+def test_a_used_refresh_token_cannot_be_used_again(gateway, customer):
+    first = _tokens(gateway, customer.email, customer.password)["refresh"]
+
+    rotated = gateway.post("/api/auth/token/refresh/", json={"refresh": first})
+    replayed = gateway.post("/api/auth/token/refresh/", json={"refresh": first})
+
+    assert rotated.status_code == 200
+    assert replayed.status_code == 401
+
+
+def test_right_after_logout_the_access_token_gets_401_at_the_gateway(gateway, customer):
+    tokens = _tokens(gateway, customer.email, customer.password)
+    assert gateway.get("/api/auth/me/", headers=_bearer(tokens["access"])).status_code == 200
+
+    logout = gateway.post(
+        "/api/auth/logout/", json={"refresh": tokens["refresh"]}, headers=_bearer(tokens["access"])
+    )
+
+    assert logout.status_code == 204
+    assert gateway.get("/api/auth/me/", headers=_bearer(tokens["access"])).status_code == 401
+    assert gateway.post("/api/auth/token/refresh/", json={"refresh": tokens["refresh"]}).status_code == 401
+
+
+def test_a_deactivated_customer_is_cut_off_at_the_gateway_and_at_each_service(gateway, customer, staff_token):
+    deactivated = gateway.patch(
+        f"/api/auth/users/{customer.id}/", json={"is_active": False}, headers=_bearer(staff_token)
+    )
+
+    assert deactivated.status_code == 200
+    assert gateway.get("/api/auth/me/", headers=customer.auth).status_code == 401
+    with httpx.Client(base_url=f"http://127.0.0.1:{E2E_PORTS['notify']}") as direct:
+        assert direct.get("/api/notify/notifications/", headers=customer.auth).status_code == 401
+    assert (
+        gateway.post(
+            "/api/auth/token/", json={"email": customer.email, "password": customer.password}
+        ).status_code
+        == 401
+    )
+
+
+def test_removing_staff_closes_every_admin_site_on_the_next_request(gateway, browser, staff_token):
+    colleague = register(gateway, full_name="Temporary Colleague")
+    granted = gateway.patch(
+        f"/api/auth/users/{colleague.id}/", json={"is_staff": True}, headers=_bearer(staff_token)
+    )
+    assert granted.status_code == 200
+    log_in(browser, colleague.email, colleague.password)
+    assert browser.get("/admin/catalog/").status_code == 200
+
+    removed = gateway.patch(
+        f"/api/auth/users/{colleague.id}/", json={"is_staff": False}, headers=_bearer(staff_token)
+    )
+
+    assert removed.status_code == 200
+    # The change revoked the session's tokens, the refresh token too: back to the login page.
+    for site in ["/admin/auth/", "/admin/catalog/", "/admin/orders/", "/admin/notify/"]:
+        page = browser.get(site, follow_redirects=True)
+        assert page.url.path == "/login/", site
+    log_in(browser, colleague.email, colleague.password)
+    assert browser.get("/admin/catalog/", follow_redirects=True).status_code == 403
+
+
+def test_staff_find_users_by_search_and_filter(gateway, staff_token):
+    someone = register(gateway, full_name="Findable Person")
+
+    found = gateway.get("/api/auth/users/", params={"search": someone.email}, headers=_bearer(staff_token))
+    staff_only = gateway.get("/api/auth/users/", params={"is_staff": "true"}, headers=_bearer(staff_token))
+
+    assert [row["id"] for row in found.json()["results"]] == [someone.id]
+    assert DEMO_STAFF_EMAIL in [row["email"] for row in staff_only.json()["results"]]
+    assert all(row["is_staff"] for row in staff_only.json()["results"])
+
+
+def test_a_customer_cannot_use_the_staff_users_api(gateway, customer):
+    assert gateway.get("/api/auth/users/", headers=customer.auth).status_code == 403
+
+
+def test_a_customer_sees_and_renames_themselves(gateway, customer):
+    renamed = gateway.patch("/api/auth/me/", json={"full_name": "Renamed Customer"}, headers=customer.auth)
+
+    assert renamed.status_code == 200
+    assert gateway.get("/api/auth/me/", headers=customer.auth).json()["full_name"] == "Renamed Customer"
+
+
+def test_changing_the_password_revokes_the_old_tokens(gateway, customer):
+    changed = gateway.post(
+        "/api/auth/password/change/",
+        json={"old_password": customer.password, "new_password": NEW_PASSWORD},
+        headers=customer.auth,
+    )
+
+    assert changed.status_code == 200
+    assert gateway.get("/api/auth/me/", headers=customer.auth).status_code == 401
+    assert gateway.get("/api/auth/me/", headers=_bearer(changed.json()["access"])).status_code == 200
+    assert _tokens(gateway, customer.email, NEW_PASSWORD)["access"]
+
+
+def test_a_password_reset_by_email_sets_a_new_password_and_revokes_every_token(
+    gateway, browser, mail, customer
+):
+    requested = gateway.post("/api/auth/password/reset/", json={"email": customer.email})
+    unknown = gateway.post("/api/auth/password/reset/", json={"email": "nobody-at-all@example.com"})
+    assert (
+        (requested.status_code, requested.json())
+        == (unknown.status_code, unknown.json())
+        == (
+            202,
+            requested.json(),
+        )
+    )
+
+    email = eventually(lambda: [m for m in mail.to(customer.email) if "Reset" in m["Subject"]])[0]
+    plain = next(part for part in email.walk() if part.get_content_type() == "text/plain")
+    link = re.search(r"http://\S+/password-reset/\S+/", plain.get_payload(decode=True).decode()).group(0)
+    assert link.startswith(browser.base_url.join("/").__str__().rstrip("/"))
+    form = browser.get(link, follow_redirects=True)
+    assert form.status_code == 200
+    done = browser.post(
+        str(form.url),
+        data={
+            "csrfmiddlewaretoken": browser.cookies["auth_csrftoken"],
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+        headers={"Referer": str(form.url), "Origin": str(browser.base_url).rstrip("/")},
+        follow_redirects=True,
+    )
+
+    assert done.url.path == "/password-reset/done/"
+    assert gateway.get("/api/auth/me/", headers=customer.auth).status_code == 401
+    assert _tokens(gateway, customer.email, NEW_PASSWORD)["access"]
+    assert (
+        browser.get(link, follow_redirects=True).status_code == 200
+    )  # the form, now saying the link is used
+    assert "invalid" in browser.get(link, follow_redirects=True).text.lower()
+
+
+def test_a_key_rotation_keeps_earlier_tokens_valid_and_new_ones_use_the_new_key(stack, gateway, customer):
+    old_kid = jwt.get_unverified_header(customer.access)["kid"]
+
+    stack.manage("auth", "rotate_signing_key")
+    fresh = _tokens(gateway, customer.email, customer.password)["access"]
+
+    new_kid = jwt.get_unverified_header(fresh)["kid"]
+    assert new_kid != old_kid
+    published = {key["kid"] for key in gateway.get("/api/auth/.well-known/jwks.json").json()["keys"]}
+    assert {old_kid, new_kid} <= published
+    for token in (customer.access, fresh):
+        assert gateway.get("/api/auth/me/", headers=_bearer(token)).status_code == 200
+        with httpx.Client(base_url=f"http://127.0.0.1:{E2E_PORTS['notify']}") as direct:
+            assert direct.get("/api/notify/notifications/", headers=_bearer(token)).status_code == 200
+
+
+def test_an_expired_access_cookie_is_renewed_without_the_login_page(browser):
+    log_in(browser, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD)
+    browser.cookies.delete("access_token")
+
+    page = browser.get("/admin/orders/", follow_redirects=True)
+
+    assert page.status_code == 200
+    assert page.url.path == "/admin/orders/"
+    assert "Site administration" in page.text
+
+
+def test_repeated_failures_for_one_account_are_throttled(gateway, customer):
+    for _ in range(5):
+        gateway.post("/api/auth/token/", json={"email": customer.email, "password": "wrong-guess"})
+
+    response = gateway.post("/api/auth/token/", json={"email": customer.email, "password": customer.password})
+
+    assert response.status_code == 429
+    assert response.json()["detail"]
+
+
+def test_a_burst_of_password_guesses_from_one_client_gets_429_json_from_the_gateway(stack):
+    def guess(index: int) -> httpx.Response:
+        with httpx.Client(base_url=stack.gateway_url, timeout=15) as client:
+            return client.post(
+                "/api/auth/token/", json={"email": f"burst-{index}@example.com", "password": "x"}
+            )
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        responses = list(pool.map(guess, range(40)))
+
+    limited = [response for response in responses if response.status_code == 429]
+    assert limited
+    assert limited[0].headers["content-type"] == "application/json"
+    assert limited[0].json()["status"] == 429
+    # The bucket (5 a second, a burst of 10) empties again before the next test logs in.
+    time.sleep(2.5)
