@@ -11,6 +11,7 @@ run: deps
 	@$(PYTHON) -m devstack run
 
 test: deps lint
+	@bin/bootstrap chromium
 	@$(PYTHON) -m devstack test
 
 lint: deps

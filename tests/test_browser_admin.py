@@ -1,0 +1,84 @@
+"""A staff member in a real browser (Debian's Chromium, headless, driven by Playwright): one login
+for all four admin sites, an edit in one of them, and one logout that closes them all.
+
+Screenshots of each step land in ``tests/artifacts/``.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
+from tests.conftest import register
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ADMIN_SITES = ["auth", "catalog", "orders", "notify"]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Browser) -> Iterator[Page]:
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def _shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"browser-admin-{name}.png"), full_page=True)
+
+
+def test_staff_log_in_once_edit_in_one_admin_and_log_out_of_all_four(stack, gateway, page):
+    someone = register(gateway, full_name="Before The Edit")
+    base = stack.gateway_url
+
+    page.goto(f"{base}/admin/catalog/")
+    assert page.url.startswith(f"{base}/login/?next=")
+    page.fill("#id_username", DEMO_STAFF_EMAIL)
+    page.fill("#id_password", DEMO_STAFF_PASSWORD)
+    _shot(page, "1-login")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/admin/catalog/")
+
+    for site in ADMIN_SITES:
+        page.goto(f"{base}/admin/{site}/")
+        assert page.url == f"{base}/admin/{site}/"
+        assert page.locator("#site-name").inner_text() == f"Commerce · {site}"
+        assert "Site administration" in page.content()
+        _shot(page, f"2-admin-{site}")
+
+    page.goto(f"{base}/admin/auth/accounts/user/{someone.id}/change/")
+    page.fill("#id_full_name", "After The Edit")
+    page.click("input[name=_save]")
+    page.wait_for_url(f"{base}/admin/auth/accounts/user/")
+    assert "was changed successfully" in page.locator(".messagelist").inner_text()
+    _shot(page, "3-changed")
+    assert gateway.get("/api/auth/me/", headers=someone.auth).json()["full_name"] == "After The Edit"
+
+    page.goto(f"{base}/admin/orders/")
+    page.click("#logout-form button")
+    page.wait_for_url(f"{base}/login/")
+    _shot(page, "4-logged-out")
+
+    for site in ADMIN_SITES:
+        page.goto(f"{base}/admin/{site}/")
+        assert page.url.startswith(f"{base}/login/?next=/admin/{site}/"), site
+        assert page.locator("#id_username").is_visible()
+    _shot(page, "5-closed")
