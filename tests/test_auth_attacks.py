@@ -13,7 +13,7 @@ import jwt
 import pytest
 
 from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
-from tests.conftest import E2E_PORTS, Account, log_in, register
+from tests.support import E2E_PORTS, Account, log_in, register
 
 PROTECTED = "/api/notify/notifications/"
 

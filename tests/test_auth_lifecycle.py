@@ -7,10 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import jwt
-import pytest
 
 from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
-from tests.conftest import E2E_PORTS, eventually, log_in, register
+from tests.support import E2E_PORTS, eventually, log_in, register
 
 NEW_PASSWORD = "a-brand-new-passphrase-42"
 
@@ -23,11 +22,6 @@ def _tokens(gateway: httpx.Client, email: str, password: str) -> dict:
     response = gateway.post("/api/auth/token/", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
     return response.json()
-
-
-@pytest.fixture
-def staff_token(gateway) -> str:
-    return _tokens(gateway, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD)["access"]
 
 
 def test_a_used_refresh_token_cannot_be_used_again(gateway, customer):

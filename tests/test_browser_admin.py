@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
-from tests.conftest import register
+from tests.support import register
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"

@@ -7,6 +7,7 @@ from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 
 from accounts.models import User
+from edge.revocation import UserState
 
 
 def user_get(*, user_id: int) -> User:
@@ -27,3 +28,20 @@ def user_for_password_reset(*, uid: str, token: str) -> User | None:
     if user is None or not default_token_generator.check_token(user, token):
         return None
     return user
+
+
+def user_state_of(user: User | None) -> UserState:
+    """The standing every service checks tokens against; None is a deleted user."""
+    if user is None:
+        return UserState(active=False, is_staff=False, is_superuser=False, generation=0)
+    return UserState(
+        active=user.is_active,
+        is_staff=user.is_staff,
+        is_superuser=user.is_superuser,
+        generation=user.token_generation,
+    )
+
+
+def user_state_get(user_id: int) -> UserState:
+    """``edge.revocation``'s loader: the standing from the database, for a miss in Redis."""
+    return user_state_of(User.objects.filter(pk=user_id).first())

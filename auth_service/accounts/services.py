@@ -23,10 +23,11 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import User
+from accounts.selectors import user_state_of
 from accounts.tokens import AccessToken, RefreshToken
 from edge.events import PasswordResetRequested, UserRegistered
 from edge.messaging.services import publish
-from edge.revocation import UserState, access_token_revoke, user_state_store
+from edge.revocation import access_token_revoke, user_state_store
 from edge.tokens import Claims
 
 REFRESH_REVOKED = "Token has been revoked."
@@ -56,34 +57,15 @@ def user_register(*, email: str, password: str, full_name: str = "") -> User:
 # --- standing in Redis ----------------------------------------------------------------------
 
 
-def _state_of(user: User | None) -> UserState:
-    if user is None:
-        # A deleted user: no token of theirs may work again.
-        return UserState(active=False, is_staff=False, is_superuser=False, generation=0)
-    return UserState(
-        active=user.is_active,
-        is_staff=user.is_staff,
-        is_superuser=user.is_superuser,
-        generation=user.token_generation,
-    )
-
-
 def user_state_sync(*, user_id: int) -> None:
     """Write the user's standing to Redis as the database has it, once the change commits."""
 
     def store() -> None:
         user = User.objects.filter(pk=user_id).first()
-        user_state_store(user_id=user_id, state=_state_of(user))
+        user_state_store(user_id=user_id, state=user_state_of(user))
 
     # on_commit runs at once outside a transaction; inside, a rollback writes nothing.
     transaction.on_commit(store, robust=False)
-
-
-def user_state_load(user_id: int) -> UserState:
-    """``edge.revocation``'s loader: the standing from the database, kept in Redis for next time."""
-    state = _state_of(User.objects.filter(pk=user_id).first())
-    user_state_store(user_id=user_id, state=state)
-    return state
 
 
 @transaction.atomic
@@ -120,7 +102,7 @@ def token_pair_issue(*, user: User, auth_time: int | None = None) -> TokenPair:
     # The session id: logging out with only the access token can still revoke its refresh token.
     access["sid"] = refresh["jti"]
     # Services without the user's standing in Redis accept signed tokens, so it is written now.
-    user_state_store(user_id=user.pk, state=_state_of(user))
+    user_state_store(user_id=user.pk, state=user_state_of(user))
     return TokenPair(refresh=refresh, access=access)
 
 

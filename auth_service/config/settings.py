@@ -22,7 +22,7 @@ EDGE = {
     # The users here are the real ones: the admin maps a token to its user instead of a shadow.
     "SHADOW_USERS": False,
     # A user's standing missing from Redis is filled from the database once.
-    "USER_STATE_LOADER": "accounts.services.user_state_load",
+    "USER_STATE_LOADER": "accounts.selectors.user_state_get",
 }
 
 # The private signing keys (``<kid>.pem`` and ``current``); see accounts.keys.

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.cache import caches
 
 from accounts.keys import signing_key
+from accounts.models import User
 from accounts.services import token_pair_issue, user_access_set, user_delete
 from edge.tokens import public_key
 
@@ -210,3 +211,27 @@ def test_a_token_signed_with_an_unpublished_kid_is_refused(client, customer):
     token = jwt.encode(_claims(customer), key.private_pem, "RS256", headers={"kid": "retired-long-ago"})
 
     assert client.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
+def _take_redis_down(settings) -> None:
+    settings.CACHES = {
+        **settings.CACHES,
+        "tokens": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2, "IGNORE_EXCEPTIONS": False},
+        },
+    }
+
+
+def test_with_redis_down_the_gateway_check_reads_the_standing_from_the_database(
+    client, customer, staff, settings
+):
+    active = str(token_pair_issue(user=customer).access)
+    deactivated = str(token_pair_issue(user=staff).access)
+    User.objects.filter(pk=staff.pk).update(is_active=False)
+
+    _take_redis_down(settings)
+
+    assert client.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {active}").status_code == 204
+    assert client.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {deactivated}").status_code == 401

@@ -7,14 +7,20 @@ off at the gateway, in every admin site and at a service reached directly, at on
 asking auth's database. The values live in the ``tokens`` cache, which all services share.
 """
 
+import logging
 import time
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from django.core.cache import BaseCache, caches
 from django.utils.module_loading import import_string
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import RedisError
 
 from edge.conf import edge_settings
 from edge.tokens import Claims, InvalidToken, verify_access_token
+
+logger = logging.getLogger(__name__)
 
 TOKEN_REVOKED = "Token has been revoked."
 USER_INACTIVE = "User is inactive or deleted."
@@ -58,21 +64,34 @@ def user_state_get(user_id: int) -> UserState | None:
     return UserState(**value) if value else None
 
 
+def _read(keys: list[str]) -> dict[str, Any] | None:
+    """The values of these keys; None when Redis cannot be reached."""
+    try:
+        return _cache().get_many(keys)
+    except (ConnectionInterrupted, RedisError):
+        logger.warning("token state unavailable: Redis cannot be reached")
+        return None
+
+
 def refusal_reason(claims: Claims) -> str | None:
     """Why these verified claims may no longer be used, or None. One Redis round trip."""
-    values = _cache().get_many([_revoked_key(claims.jti), _user_key(claims.user_id)])
-    if values.get(_revoked_key(claims.jti)):
+    values = _read([_revoked_key(claims.jti), _user_key(claims.user_id)])
+    if values and values.get(_revoked_key(claims.jti)):
         return TOKEN_REVOKED
-    raw_state = values.get(_user_key(claims.user_id))
+    raw_state = values.get(_user_key(claims.user_id)) if values else None
     if raw_state:
         state = UserState(**raw_state)
     elif edge_settings.USER_STATE_LOADER:
-        # Auth fills a missing entry from its database once; later requests find it in Redis.
+        # Auth reads a missing standing from its database; later requests find it in Redis.
+        # With Redis down the gateway still checks the standing this way: only the denylist
+        # of logged-out access tokens is out of reach, for at most their short lifetime.
         state = import_string(edge_settings.USER_STATE_LOADER)(claims.user_id)
+        if values is not None:
+            user_state_store(user_id=claims.user_id, state=state)
     else:
         # Auth writes the standing of every user it issues a token to, without expiry, and
-        # the gateway's check in front of every service fills any entry Redis lost: a service
-        # without a database of users has nothing better to go on here.
+        # the gateway's check in front of every service reads it from auth's database when
+        # Redis lost it or is down: a service without a database of users accepts the token.
         return None
     if not state.active:
         return USER_INACTIVE

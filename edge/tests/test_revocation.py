@@ -1,6 +1,10 @@
 """Revoked tokens and users' standing, as auth writes them and every service reads them."""
 
+import time
+
 import pytest
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import RedisError
 
 from edge.revocation import (
     TOKEN_REVOKED,
@@ -62,3 +66,26 @@ def test_the_admin_drops_a_deactivated_users_session_on_the_next_request(client,
     _standing(9, active=False)
 
     assert client.get("/admin/edge/").status_code == 302
+
+
+@pytest.fixture
+def redis_down(settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "tokens": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2, "IGNORE_EXCEPTIONS": False},
+        },
+    }
+
+
+def test_with_redis_down_a_service_accepts_a_signed_token_and_leaves_the_standing_to_the_gateway(
+    redis_down, make_token
+):
+    assert authenticate(make_token(5)).user_id == 5
+
+
+def test_with_redis_down_a_revocation_fails_loudly_rather_than_being_lost(redis_down):
+    with pytest.raises((ConnectionInterrupted, RedisError)):
+        access_token_revoke(jti="j", exp=int(time.time()) + 60)
