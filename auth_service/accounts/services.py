@@ -10,6 +10,7 @@ user must stop working, and reactivating a user must not revive their old tokens
 
 import hashlib
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -19,6 +20,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import RedisError
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
@@ -58,14 +61,19 @@ def user_register(*, email: str, password: str, full_name: str = "") -> User:
 
 
 def user_state_sync(*, user_id: int) -> None:
-    """Write the user's standing to Redis as the database has it, once the change commits."""
+    """Write the user's standing to Redis as the database has it.
+
+    Written at once, so that when Redis cannot be reached the error aborts the change
+    instead of leaving a standing behind that no longer holds; and again once the change
+    commits, from the committed row.
+    """
 
     def store() -> None:
-        user = User.objects.filter(pk=user_id).first()
-        user_state_store(user_id=user_id, state=user_state_of(user))
+        user_state_store(user_id=user_id, state=user_state_of(User.objects.filter(pk=user_id).first()))
 
-    # on_commit runs at once outside a transaction; inside, a rollback writes nothing.
-    transaction.on_commit(store, robust=False)
+    store()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(store, robust=False)
 
 
 @transaction.atomic
@@ -101,8 +109,10 @@ def token_pair_issue(*, user: User, auth_time: int | None = None) -> TokenPair:
     access = refresh.access_token
     # The session id: logging out with only the access token can still revoke its refresh token.
     access["sid"] = refresh["jti"]
-    # Services without the user's standing in Redis accept signed tokens, so it is written now.
-    user_state_store(user_id=user.pk, state=user_state_of(user))
+    # Services without the user's standing in Redis accept signed tokens, so it is written now;
+    # with Redis down a login still works (the gateway then reads the standing from the database).
+    with suppress(ConnectionInterrupted, RedisError):
+        user_state_store(user_id=user.pk, state=user_state_of(user))
     return TokenPair(refresh=refresh, access=access)
 
 

@@ -29,6 +29,23 @@ def key_dirs(settings, tmp_path) -> tuple:
 
 
 @pytest.fixture
+def take_redis_down(settings) -> Callable[[], None]:
+    """``take_redis_down()``: from then on the shared token state cannot be reached."""
+
+    def down() -> None:
+        settings.CACHES = {
+            **settings.CACHES,
+            "tokens": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": "redis://127.0.0.1:1/0",
+                "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2, "IGNORE_EXCEPTIONS": False},
+            },
+        }
+
+    return down
+
+
+@pytest.fixture
 def committing(django_capture_on_commit_callbacks):
     """``with committing(): ...`` runs what waits for the commit (the test's transaction never commits)."""
     return lambda: django_capture_on_commit_callbacks(execute=True)

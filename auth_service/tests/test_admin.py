@@ -1,5 +1,7 @@
 """Changes made in the users admin revoke tokens like the API's do."""
 
+from django.contrib.auth.models import Permission
+
 from accounts.models import User
 from tests.factories import PASSWORD, UserFactory
 
@@ -106,3 +108,19 @@ def test_setting_a_password_in_the_admin_revokes_the_users_tokens(
 
     assert response.status_code == 302, response.content
     assert admin.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
+def test_staff_who_may_change_users_cannot_make_a_superuser_in_the_admin(client, customer):
+    editor = UserFactory(is_staff=True)
+    editor.user_permissions.add(
+        Permission.objects.get(codename="change_user"), Permission.objects.get(codename="view_user")
+    )
+    admin = _admin_client(client, editor)
+
+    response = admin.post(
+        f"/admin/auth/accounts/user/{customer.pk}/change/", _change_form(customer, is_superuser="on")
+    )
+
+    assert response.status_code == 403
+    customer.refresh_from_db()
+    assert not customer.is_superuser

@@ -213,25 +213,14 @@ def test_a_token_signed_with_an_unpublished_kid_is_refused(client, customer):
     assert client.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
 
 
-def _take_redis_down(settings) -> None:
-    settings.CACHES = {
-        **settings.CACHES,
-        "tokens": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2, "IGNORE_EXCEPTIONS": False},
-        },
-    }
-
-
 def test_with_redis_down_the_gateway_check_reads_the_standing_from_the_database(
-    client, customer, staff, settings
+    client, customer, staff, take_redis_down
 ):
     active = str(token_pair_issue(user=customer).access)
     deactivated = str(token_pair_issue(user=staff).access)
     User.objects.filter(pk=staff.pk).update(is_active=False)
 
-    _take_redis_down(settings)
+    take_redis_down()
 
     assert client.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {active}").status_code == 204
     assert client.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {deactivated}").status_code == 401

@@ -1,0 +1,28 @@
+"""With Redis out of reach: logins go on, and a revocation fails loudly instead of being lost."""
+
+import pytest
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import RedisError
+
+from accounts.models import User
+from accounts.services import user_access_set
+from tests.factories import PASSWORD
+
+TOKEN = "/api/auth/token/"
+
+
+def test_a_customer_still_gets_tokens(api_client, customer, take_redis_down):
+    take_redis_down()
+
+    response = api_client.post(TOKEN, {"email": customer.email, "password": PASSWORD}, format="json")
+
+    assert response.status_code == 200
+
+
+def test_deactivating_a_user_fails_and_changes_nothing(customer, superuser, take_redis_down):
+    take_redis_down()
+
+    with pytest.raises((ConnectionInterrupted, RedisError)):
+        user_access_set(user=customer, actor_id=superuser.pk, actor_is_superuser=True, is_active=False)
+
+    assert User.objects.get(pk=customer.pk).is_active
