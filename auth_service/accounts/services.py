@@ -252,7 +252,8 @@ def login_failure_record(*, email: str) -> None:
     key = _failures_key(email)
     # add() then incr(): atomic in Redis, so concurrent guesses are all counted.
     cache.add(key, 0, timeout=settings.LOGIN_LOCKOUT_SECONDS)
-    if cache.incr(key) >= settings.LOGIN_FAILURE_LIMIT:
+    # None when Redis is down (its errors are misses): the lockout pauses with it.
+    if (cache.incr(key) or 0) >= settings.LOGIN_FAILURE_LIMIT:
         cache.touch(key, timeout=settings.LOGIN_LOCKOUT_SECONDS)
 
 
