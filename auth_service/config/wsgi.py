@@ -1,8 +1,4 @@
-"""WSGI entry point of the auth service (gunicorn config.wsgi).
-
-The gateway's token check is answered in front of Django's middleware: it is on the path of
-every protected request (``accounts.gateway_check``).
-"""
+"""WSGI entry point of the auth service (gunicorn config.wsgi)."""
 
 import os
 
@@ -10,6 +6,4 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from accounts.gateway_check import with_verify_fast_path
-
-application = with_verify_fast_path(get_wsgi_application())
+application = get_wsgi_application()
