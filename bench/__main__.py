@@ -4,6 +4,7 @@ comparison is a ratio of two figures measured side by side, so it holds on a noi
 """
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -179,7 +180,7 @@ def main() -> int:
     print("Starting the stack (production settings) for the benchmark...", flush=True)
     stack.start()
     results: dict[str, Any] = {
-        "machine": {"cores": _cores()},
+        "machine": {"cores": os.cpu_count()},
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     try:
@@ -199,12 +200,6 @@ def main() -> int:
     print_table(results)
     print(f"\nwritten to {BENCH_DIR / 'results.json'}")
     return 0
-
-
-def _cores() -> int:
-    import os
-
-    return os.cpu_count() or 0
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from tests.support import (
     create_product,
     deliver_again,
     eventually,
+    order_status,
     outbox_payloads,
     place_order,
     register,
@@ -70,7 +71,7 @@ def test_a_worker_killed_mid_event_leaves_the_event_for_its_restart(
     stack.processes["catalog-worker"].signal(signal.SIGKILL)
     stack.processes["catalog-worker"].popen.wait(10)
     pending_at_kill = [
-        order_id for order_id in order_ids if _status(gateway, customer, order_id) == "pending"
+        order_id for order_id in order_ids if order_status(gateway, customer, order_id) == "pending"
     ]
     stack.start_service_process("catalog", "worker")
 
@@ -110,10 +111,6 @@ def test_emails_refused_for_a_while_go_out_once_the_server_accepts(gateway, stac
         mail.refusing = False
 
     _confirmed_once(gateway, mail, customer, [order_id])
-
-
-def _status(gateway, customer, order_id: int) -> str:
-    return gateway.get(f"/api/orders/{order_id}/", headers=customer.auth).json()["status"]
 
 
 class _stopped:
