@@ -27,6 +27,8 @@ BIN = Path(sys.executable).parent
 SERVICES = ("auth", "catalog", "orders", "notify")
 DEMO_STAFF_EMAIL = "staff@example.com"
 DEMO_STAFF_PASSWORD = "demo-staff-password"
+# The gateway's cache of token checks (nginx/gateway.conf.template says why that is safe).
+AUTH_CACHE_SECONDS = 5
 
 
 @dataclass
@@ -178,6 +180,11 @@ class Stack:
             (private_dir / "current").write_text(kid)
         return public_dir, private_dir
 
+    @property
+    def catalog_cache_version_file(self) -> Path:
+        """Where catalog tells the gateway its cache version."""
+        return self.state / "catalog-cache-version"
+
     def environment_for(self, service: str) -> dict[str, str]:
         """The environment of one service's processes (and of its own tests)."""
         public_keys, private_keys = self.ensure_signing_keys()
@@ -202,6 +209,7 @@ class Stack:
             "ACCESS_TOKEN_LIFETIME_SECONDS": str(self.config.access_token_lifetime),
             "EMAIL_URL": f"smtp://127.0.0.1:{self.config.smtp_port}",
             "CATALOG_API_URL": f"http://127.0.0.1:{self.config.service_ports['catalog']}/api/catalog/",
+            "CATALOG_CACHE_VERSION_FILE": str(self.catalog_cache_version_file),
             **self.config.extra_env,
         }
         if service == "auth":
@@ -308,14 +316,18 @@ class Stack:
             self._held.discard(name)
             return process
 
-    def start_gateway(self, *, auth_cache_seconds: int = 0) -> None:
-        """nginx in front; ``auth_cache_seconds`` > 0 caches the token check's answers."""
+    def start_gateway(
+        self, *, auth_cache_seconds: int = AUTH_CACHE_SECONDS, catalog_cache: bool = True
+    ) -> None:
+        """nginx in front; it caches the token check's answers for ``auth_cache_seconds``
+        (0: not at all), and with ``catalog_cache`` public catalog answers."""
         nginx_dir = self.state / "nginx"
         for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cache"):
             (nginx_dir / "temp" / temp).mkdir(parents=True, exist_ok=True)
             (nginx_dir / "temp" / temp).chmod(0o777)
         self.logs.mkdir(exist_ok=True)
-        shutil.copy(ROOT / "nginx" / "proxy_headers.conf", nginx_dir / "proxy_headers.conf")
+        for include in ("proxy_headers.conf", "catalog_cache.js"):
+            shutil.copy(ROOT / "nginx" / include, nginx_dir / include)
         ports = self.config.service_ports
         template = string.Template((ROOT / "nginx" / "gateway.conf.template").read_text())
         (nginx_dir / "gateway.conf").write_text(
@@ -330,9 +342,12 @@ class Stack:
                 NGINX_CACHE_DIR=str(nginx_dir / "temp" / "cache"),
                 AUTH_CACHE_ZONE="auth_verify" if auth_cache_seconds else "off",
                 AUTH_CACHE_SECONDS=auth_cache_seconds or 1,
+                CATALOG_CACHE_ZONE="catalog_pages" if catalog_cache else "off",
+                CATALOG_CACHE_VERSION_FILE=str(self.catalog_cache_version_file),
             )
         )
         (nginx_dir / "nginx.conf").write_text(f"""\
+load_module /usr/lib/nginx/modules/ngx_http_js_module.so;
 worker_processes 2;
 pid {nginx_dir}/nginx.pid;
 error_log {self.logs}/nginx-error.log warn;
@@ -358,8 +373,10 @@ http {{
             dict(os.environ),
         )
 
-    def restart_gateway(self, *, auth_cache_seconds: int = 0) -> None:
-        self.start_gateway(auth_cache_seconds=auth_cache_seconds)
+    def restart_gateway(
+        self, *, auth_cache_seconds: int = AUTH_CACHE_SECONDS, catalog_cache: bool = True
+    ) -> None:
+        self.start_gateway(auth_cache_seconds=auth_cache_seconds, catalog_cache=catalog_cache)
         self.wait_healthy()
 
     def wait_healthy(self, timeout: float = 90) -> None:

@@ -43,16 +43,29 @@ def test_search_finds_demo_products_by_word_and_by_sku(gateway):
 
 def test_a_price_change_is_read_at_once_through_the_gateway(gateway, staff):
     product = create_product(gateway, staff, on_hand=5, price="19.90")
-    detail = f"{PRODUCTS}{product['id']}/"
-    gateway.get(detail)
-    assert gateway.get(detail).headers["X-Cache"] == "HIT"
+    detail, listing = f"{PRODUCTS}{product['id']}/", {"search": product["sku"]}
+    gateway.get(detail), gateway.get(PRODUCTS, params=listing)
+    assert gateway.get(detail).headers["X-Gateway-Cache"] == "HIT"
+    assert gateway.get(PRODUCTS, params=listing).headers["X-Gateway-Cache"] == "HIT"
 
     changed = gateway.patch(detail, json={"price": "24.50"}, headers=staff)
 
     assert changed.status_code == 200, changed.text
     assert gateway.get(detail).json()["price"] == "24.50"
-    listed = gateway.get(PRODUCTS, params={"search": product["sku"]}).json()["results"]
+    listed = gateway.get(PRODUCTS, params=listing).json()["results"]
     assert [row["price"] for row in listed] == ["24.50"]
+
+
+def test_staff_reads_skip_the_gateway_cache_and_hit_catalogs_own(gateway, staff):
+    product = create_product(gateway, staff, on_hand=5)
+    detail = f"{PRODUCTS}{product['id']}/"
+    gateway.get(detail, headers=staff)
+
+    answer = gateway.get(detail, headers=staff)
+
+    assert answer.headers["X-Gateway-Cache"] == "BYPASS"
+    assert answer.headers["X-Cache"] == "HIT"
+    assert answer.json()["stock"]["on_hand"] == 5
 
 
 def test_a_stock_change_is_read_at_once_through_the_gateway(gateway, staff):
@@ -171,6 +184,22 @@ def test_an_order_reserves_stock_and_its_cancellation_gives_it_back(gateway, sta
     assert (reserved["on_hand"], reserved["reserved"]) == (5, 3)
     assert cancelled.status_code == 200, cancelled.text
     assert eventually(lambda: stock(gateway, staff, product["id"])["reserved"] == 0)
+
+
+def test_a_reservation_made_by_catalogs_worker_is_read_at_once_through_the_gateway(
+    gateway, staff, stack, customer
+):
+    product = create_product(gateway, staff, on_hand=2)
+    wait_until_orders_knows(stack, product["id"])
+    detail = f"{PRODUCTS}{product['id']}/"
+    gateway.get(detail)
+    assert gateway.get(detail).headers["X-Gateway-Cache"] == "HIT"
+
+    placed = place_order(gateway, customer, [(product["id"], 2)])
+    assert placed.status_code == 201, placed.text
+    wait_for_status(gateway, customer, placed.json()["id"], "confirmed")
+
+    assert gateway.get(detail).json()["in_stock"] is False
 
 
 def test_a_shipped_order_leaves_the_stock_on_hand(gateway, staff, stack, customer):

@@ -23,5 +23,8 @@ CATALOG_MAX_PAGE_SIZE = 100
 CATALOG_CACHE_TIMEOUT = env.int("CATALOG_CACHE_TIMEOUT", default=300)
 # Off only to measure what the cache saves (make bench).
 CATALOG_CACHE_ENABLED = env.bool("CATALOG_CACHE_ENABLED", default=True)
+# Where the gateway reads the cache version from, to key its own cache of public answers;
+# empty when no gateway caches them (see catalog.cache).
+CATALOG_CACHE_VERSION_FILE = env.str("CATALOG_CACHE_VERSION_FILE", default="")
 # A product with this many units or fewer available shows under "low stock" in the admin.
 CATALOG_LOW_STOCK_THRESHOLD = env.int("CATALOG_LOW_STOCK_THRESHOLD", default=5)
