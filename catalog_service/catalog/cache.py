@@ -116,15 +116,15 @@ def cached(request: Request, *, scope: str, build: Callable[[], Any]) -> tuple[A
     """``build()``'s answer to this request, from the cache when it holds the current one.
 
     Returns the answer and whether it was a cache HIT or MISS (BYPASS with the cache off).
-    Staff and the public see different fields, and pages carry absolute links: both are
-    part of the key.
+    Only the public's answers are cached: staff see the stock numbers, which change with
+    every order, and the version moves only with what the public sees (``catalog.services``).
+    Pages carry absolute links, so the whole URL is part of the key.
     """
-    if not settings.CATALOG_CACHE_ENABLED:
+    if not settings.CATALOG_CACHE_ENABLED or request.user.is_staff:
         return build(), BYPASS
-    audience = "staff" if request.user.is_staff else "public"
     url = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
     version = cache_version()
-    key = f"api:v{version}:{scope}:{audience}:{url}"
+    key = f"api:v{version}:{scope}:public:{url}"
     # A gateway without the version yet (a new stack, a lost file) learns it here.
     gateway_version_publish(version)
     # With Redis down, django-redis answers a miss and drops the write (edge's settings).

@@ -5,6 +5,10 @@ Every write runs in one transaction with what it announces (``product.changed``,
 so neither consumers nor API readers ever see a change that rolled back, or miss one that
 committed. Rows are locked in id order and the cache version last (one bump per write, at
 its end), so concurrent writers never deadlock.
+
+Cached answers show a product's stock only as ``in_stock``, so a stock move bumps the version
+only when it takes a product in or out of stock: orders for a product with units to spare
+neither empty everyone's cache nor queue up behind the version row.
 """
 
 from collections.abc import Iterable
@@ -207,6 +211,7 @@ def stock_adjust(*, product: Product, on_hand: int, note: str, actor_id: int | N
     if on_hand < stock.reserved:
         raise CatalogError(errors.BELOW_RESERVED.format(reserved=stock.reserved), field="on_hand")
     if on_hand != stock.on_hand:
+        was_in_stock = _in_stock([stock])
         _move(
             stock,
             StockMovement.Reason.ADJUSTMENT,
@@ -214,7 +219,7 @@ def stock_adjust(*, product: Product, on_hand: int, note: str, actor_id: int | N
             note=note,
             actor_id=actor_id,
         )
-        cache_invalidate()
+        _invalidate_if_changed(was_in_stock, [stock])
     return stock
 
 
@@ -252,6 +257,7 @@ def stock_reserve_for_order(*, order_id: int, items: list[dict[str, Any]]) -> Re
     ]
     if shortages:
         return _reject(reservation, errors.REJECT_INSUFFICIENT_STOCK, shortages)
+    was_in_stock = _in_stock(stocks)
     for stock in stocks:
         _move(
             stock, StockMovement.Reason.RESERVATION, reserved=requested[stock.product_id], order_id=order_id
@@ -261,7 +267,7 @@ def stock_reserve_for_order(*, order_id: int, items: list[dict[str, Any]]) -> Re
         for product_id, quantity in requested.items()
     )
     publish(StockReserved(order_id=order_id))
-    cache_invalidate()
+    _invalidate_if_changed(was_in_stock, stocks)
     return reservation
 
 
@@ -278,11 +284,13 @@ def stock_release_for_order(*, order_id: int) -> Reservation:
     if created or reservation.status != Reservation.Status.ACTIVE:
         return reservation
     lines = {line.product_id: line.quantity for line in reservation.lines.all()}
-    for stock in _locked_stocks(lines):
+    stocks = _locked_stocks(lines)
+    was_in_stock = _in_stock(stocks)
+    for stock in stocks:
         _move(stock, StockMovement.Reason.RELEASE, reserved=-lines[stock.product_id], order_id=order_id)
     reservation.status = Reservation.Status.RELEASED
     reservation.save(update_fields=["status", "updated_at"])
-    cache_invalidate()
+    _invalidate_if_changed(was_in_stock, stocks)
     return reservation
 
 
@@ -298,7 +306,7 @@ def stock_sell_for_order(*, order_id: int) -> Reservation | None:
         _move(stock, StockMovement.Reason.SALE, on_hand=-quantity, reserved=-quantity, order_id=order_id)
     reservation.status = Reservation.Status.SOLD
     reservation.save(update_fields=["status", "updated_at"])
-    cache_invalidate()
+    # Units on hand and reserved fall together: what is available, all a reader sees, stays.
     return reservation
 
 
@@ -328,6 +336,16 @@ def _locked_stocks(product_ids: Iterable[int], *, active_only: bool = False) -> 
     if active_only:
         stocks = stocks.filter(product__active=True)
     return list(stocks.order_by("product_id"))
+
+
+def _in_stock(stocks: Iterable[Stock]) -> list[bool]:
+    return [stock.available > 0 for stock in stocks]
+
+
+def _invalidate_if_changed(was_in_stock: list[bool], stocks: Iterable[Stock]) -> None:
+    """Bump the cache version when a product went in or out of stock, all a reader sees of it."""
+    if _in_stock(stocks) != was_in_stock:
+        cache_invalidate()
 
 
 def _reject(reservation: Reservation, reason: str, shortages: Iterable[Shortage] = ()) -> Reservation:

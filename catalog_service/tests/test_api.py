@@ -360,13 +360,22 @@ def test_a_new_category_is_seen_at_once_in_the_tree(api_client):
     assert [node["name"] for node in api_client.get(CATEGORIES).json()] == ["Drinks"]
 
 
-def test_staff_and_the_public_get_their_own_cached_answers(api_client, staff_client):
-    product = make_product()
-
+def test_staff_see_every_reservation_at_once_while_the_public_keeps_its_cached_answer(
+    api_client, staff_client
+):
+    product = make_product(on_hand=5)
     api_client.get(f"{PRODUCTS}{product.pk}/")
+    staff_client.get(f"{PRODUCTS}{product.pk}/")
 
-    assert "stock" in staff_client.get(f"{PRODUCTS}{product.pk}/").json()
-    assert "stock" not in api_client.get(f"{PRODUCTS}{product.pk}/").json()
+    services.stock_reserve_for_order(order_id=1, items=[{"product_id": product.pk, "quantity": 2}])
+    staff_answer = staff_client.get(f"{PRODUCTS}{product.pk}/")
+    public_answer = api_client.get(f"{PRODUCTS}{product.pk}/")
+
+    assert staff_answer["X-Cache"] == "BYPASS"
+    assert staff_answer.json()["stock"]["reserved"] == 2
+    assert public_answer["X-Cache"] == "HIT"
+    assert public_answer.json()["in_stock"] is True
+    assert "stock" not in public_answer.json()
 
 
 def test_prices_stay_exact_decimals(api_client):

@@ -22,9 +22,29 @@ def test_every_write_bumps_the_version():
     product = make_product()
     before = cache_version()
 
-    services.stock_adjust(product=product, on_hand=3, note="Count")
+    services.product_update(product=product, name="Renamed")
 
     assert cache_version() == before + 1
+
+
+def test_stock_moves_bump_the_version_only_when_a_product_goes_in_or_out_of_stock():
+    product = make_product(on_hand=3)
+    before = cache_version()
+
+    services.stock_reserve_for_order(order_id=1, items=[{"product_id": product.pk, "quantity": 1}])
+    unchanged = cache_version()
+    services.stock_reserve_for_order(order_id=2, items=[{"product_id": product.pk, "quantity": 2}])
+    sold_out = cache_version()
+    services.stock_release_for_order(order_id=2)
+    back_in_stock = cache_version()
+    services.stock_adjust(product=product, on_hand=10, note="Delivery")
+
+    assert (unchanged, sold_out, back_in_stock, cache_version()) == (
+        before,
+        before + 1,
+        before + 2,
+        before + 2,
+    )
 
 
 def test_writes_made_as_one_bump_the_version_once():
@@ -33,7 +53,7 @@ def test_writes_made_as_one_bump_the_version_once():
 
     with transaction.atomic(), deferred_invalidation():
         services.product_update(product=product, name="Renamed")
-        services.stock_adjust(product=product, on_hand=3, note="Count")
+        services.product_update(product=product, price="2.00")
 
     assert cache_version() == before + 1
 
@@ -56,7 +76,7 @@ def test_the_gateway_learns_the_new_version_when_the_write_commits(
     product = make_product()
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.stock_adjust(product=product, on_hand=3, note="Count")
+        services.product_update(product=product, name="Renamed")
         assert not gateway_version_file.exists() or int(gateway_version_file.read_text()) < cache_version()
 
     assert int(gateway_version_file.read_text()) == cache_version()

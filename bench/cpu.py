@@ -1,0 +1,49 @@
+"""CPU time the stack's processes spend, by part (catalog-worker, postgres...), read from
+/proc: what one scenario costs the machine, measured in the same run as its latencies."""
+
+import os
+from pathlib import Path
+
+from devstack.stack import Stack
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds_by_part(stack: Stack) -> dict[str, float]:
+    """Seconds of CPU used so far by each started process and all its descendants."""
+    roots = {process.popen.pid: name for name, process in stack.processes.items() if process.running}
+    for name, infra in (("postgres", stack.postgres), ("redis", stack.redis)):
+        if infra.process is not None:
+            roots[infra.process.popen.pid] = name
+    parents: dict[int, int] = {}
+    seconds: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name may hold spaces and parentheses: the fields start after the last ')'.
+        fields = stat.rsplit(")", 1)[1].split()
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    by_part: dict[str, float] = {}
+    for pid, used in seconds.items():
+        ancestor = pid
+        while ancestor not in roots and ancestor > 1:
+            ancestor = parents.get(ancestor, 1)
+        if ancestor in roots:
+            by_part[roots[ancestor]] = by_part.get(roots[ancestor], 0.0) + used
+    return by_part
+
+
+def cpu_ms_per_unit(before: dict[str, float], after: dict[str, float], units: int) -> dict[str, float]:
+    """CPU milliseconds per unit of work (an order) between two readings, busiest part first."""
+    spent = {part: after[part] - before.get(part, 0.0) for part in after}
+    return {
+        part: round(used * 1000 / units, 1)
+        for part, used in sorted(spent.items(), key=lambda item: item[1], reverse=True)
+        if used >= 0.0001 * units
+    }
