@@ -197,7 +197,10 @@ def print_table(results: dict[str, Any]) -> None:
         f", emails received {pipeline['emails_received']}"
     )
     cpu = pipeline["cpu_ms_per_order"]
-    print(f"  CPU per order {sum(cpu.values()):.1f} ms: " + ", ".join(f"{part} {ms}" for part, ms in cpu.items()))
+    print(
+        f"  CPU per order {sum(cpu.values()):.1f} ms: "
+        + ", ".join(f"{part} {ms}" for part, ms in cpu.items())
+    )
     print("\nratios")
     for name, value in results["ratios"].items():
         print(f"  {name:<36}{value:>8}")

@@ -41,9 +41,6 @@ def cpu_seconds_by_part(stack: Stack) -> dict[str, float]:
 
 def cpu_ms_per_unit(before: dict[str, float], after: dict[str, float], units: int) -> dict[str, float]:
     """CPU milliseconds per unit of work (an order) between two readings, busiest part first."""
-    spent = {part: after[part] - before.get(part, 0.0) for part in after}
-    return {
-        part: round(used * 1000 / units, 1)
-        for part, used in sorted(spent.items(), key=lambda item: item[1], reverse=True)
-        if used >= 0.0001 * units
-    }
+    spent_ms = {part: (after[part] - before.get(part, 0.0)) * 1000 / units for part in after}
+    busiest_first = sorted(spent_ms.items(), key=lambda item: item[1], reverse=True)
+    return {part: round(ms, 1) for part, ms in busiest_first if ms >= 0.1}
