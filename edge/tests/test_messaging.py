@@ -3,13 +3,14 @@
 import base64
 import contextlib
 import json
+import threading
 from datetime import timedelta
 
 import pytest
 import redis
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -104,6 +105,38 @@ def test_an_event_delivered_twice_is_handled_once(db):
 
     assert Greeting.objects.filter(email="twice@example.com").count() == 1
     assert InboxMessage.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_redelivery_while_the_first_is_still_running_waits_and_is_handled_once():
+    message = UserRegistered(user_id=1, email="racing@example.com").to_message()
+    first_inside, release_first = threading.Event(), threading.Event()
+    outcomes: list[bool] = []
+
+    def slow_first() -> None:
+        with transaction.atomic():
+            outcomes.append(event_handle(message=message))
+            first_inside.set()
+            release_first.wait(5)
+        connection.close()
+
+    def redelivery() -> None:
+        outcomes.append(event_handle(message=message))
+        connection.close()
+
+    first = threading.Thread(target=slow_first)
+    first.start()
+    assert first_inside.wait(5)
+    second = threading.Thread(target=redelivery)
+    second.start()
+    second.join(0.5)
+    still_waiting = second.is_alive()
+    release_first.set()
+    first.join(5), second.join(5)
+
+    assert still_waiting
+    assert outcomes == [True, False]
+    assert Greeting.objects.filter(email="racing@example.com").count() == 1
 
 
 def test_a_failing_handler_leaves_no_inbox_row_so_the_retry_runs_it(db):

@@ -4,7 +4,7 @@ import logging
 from datetime import timedelta
 
 from celery import current_app
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -12,7 +12,7 @@ from edge.conf import edge_settings
 from edge.events import Event, event_from_message
 from edge.logging import request_id_var
 from edge.messaging.handlers import handler_for
-from edge.messaging.models import InboxMessage, OutboxMessage
+from edge.messaging.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +75,7 @@ def event_handle(*, message: dict) -> bool:
     token = request_id_var.set(event.request_id)
     try:
         with transaction.atomic():
-            # A redelivery waits on the first one's row lock and then finds the row.
-            _, created = InboxMessage.objects.get_or_create(
-                event_id=event.event_id, defaults={"event_type": event.type}
-            )
-            if not created:
+            if not _inbox_record(event):
                 logger.info(
                     "event already handled", extra={"event_id": str(event.event_id), "type": event.type}
                 )
@@ -89,3 +85,22 @@ def event_handle(*, message: dict) -> bool:
         return True
     finally:
         request_id_var.reset(token)
+
+
+# The InboxMessage row in one statement where get_or_create takes four (select, savepoint,
+# insert, release): it runs for every event every service handles.
+INBOX_INSERT_SQL = (
+    "INSERT INTO messaging_inboxmessage (event_id, event_type, received_at) "
+    "VALUES (%s, %s, %s) ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+)
+
+
+def _inbox_record(event: Event) -> bool:
+    """Record the event as handled, in the handler's transaction; False if it was already.
+
+    A concurrent redelivery waits on this row until the first transaction ends, then finds
+    it, or takes it over if that one rolled back.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(INBOX_INSERT_SQL, [event.event_id, event.type, timezone.now()])
+        return cursor.fetchone() is not None
