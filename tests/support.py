@@ -130,18 +130,22 @@ def create_product(
     return product.json()
 
 
-def wait_until_orders_knows(stack: Stack, product_id: int) -> None:
-    """product.changed reached orders' price list (orders prices from it)."""
+def create_orderable_product(
+    gateway: httpx.Client, staff: dict[str, str], stack: Stack, *, on_hand: int, price: str = "12.50"
+) -> dict:
+    """A new product that orders can already price: its product.changed reached orders' price list."""
+    product = create_product(gateway, staff, on_hand=on_hand, price=price)
 
-    def known() -> bool:
+    def priced() -> bool:
         with psycopg.connect(stack.service_env["orders"]["DATABASE_URL"]) as connection:
             return bool(
                 connection.execute(
-                    "SELECT 1 FROM orders_pricelistentry WHERE product_id = %s", [product_id]
+                    "SELECT 1 FROM orders_pricelistentry WHERE product_id = %s", [product["id"]]
                 ).fetchone()
             )
 
-    eventually(known, timeout=30)
+    eventually(priced, timeout=30)
+    return product
 
 
 def place_order(gateway: httpx.Client, customer: Account, items: list[tuple[int, int]]) -> httpx.Response:

@@ -9,13 +9,13 @@ from devstack.processes import Process
 from devstack.stack import Stack, service_dir
 from edge.events import OrderPlaced
 from tests.support import (
+    create_orderable_product,
     create_product,
     eventually,
     outbox_payloads,
     place_order,
     stock,
     wait_for_status,
-    wait_until_orders_knows,
 )
 
 PRODUCTS = "/api/catalog/products/"
@@ -170,8 +170,7 @@ def _start_extra_catalog_worker(stack: Stack) -> Process:
 
 
 def test_an_order_reserves_stock_and_its_cancellation_gives_it_back(gateway, staff, stack, customer):
-    product = create_product(gateway, staff, on_hand=5)
-    wait_until_orders_knows(stack, product["id"])
+    product = create_orderable_product(gateway, staff, stack, on_hand=5)
 
     placed = place_order(gateway, customer, [(product["id"], 3)])
     assert placed.status_code == 201, placed.text
@@ -188,8 +187,7 @@ def test_an_order_reserves_stock_and_its_cancellation_gives_it_back(gateway, sta
 def test_a_reservation_made_by_catalogs_worker_is_read_at_once_through_the_gateway(
     gateway, staff, stack, customer
 ):
-    product = create_product(gateway, staff, on_hand=2)
-    wait_until_orders_knows(stack, product["id"])
+    product = create_orderable_product(gateway, staff, stack, on_hand=2)
     detail = f"{PRODUCTS}{product['id']}/"
     gateway.get(detail)
     assert gateway.get(detail).headers["X-Gateway-Cache"] == "HIT"
@@ -202,8 +200,7 @@ def test_a_reservation_made_by_catalogs_worker_is_read_at_once_through_the_gatew
 
 
 def test_a_shipped_order_leaves_the_stock_on_hand(gateway, staff, stack, customer):
-    product = create_product(gateway, staff, on_hand=5)
-    wait_until_orders_knows(stack, product["id"])
+    product = create_orderable_product(gateway, staff, stack, on_hand=5)
     order_id = place_order(gateway, customer, [(product["id"], 2)]).json()["id"]
     wait_for_status(gateway, customer, order_id, "confirmed")
 

@@ -6,7 +6,7 @@ import signal
 import pytest
 
 from tests.support import (
-    create_product,
+    create_orderable_product,
     deliver_again,
     eventually,
     order_status,
@@ -15,15 +15,12 @@ from tests.support import (
     register,
     stock,
     wait_for_status,
-    wait_until_orders_knows,
 )
 
 
 @pytest.fixture
 def kettle(gateway, staff, stack):
-    product = create_product(gateway, staff, on_hand=100, price="20.00")
-    wait_until_orders_knows(stack, product["id"])
-    return product
+    return create_orderable_product(gateway, staff, stack, on_hand=100, price="20.00")
 
 
 def _confirmed_once(gateway, mail, customer, order_ids: list[int]) -> None:

@@ -3,21 +3,18 @@
 import pytest
 
 from tests.support import (
-    create_product,
+    create_orderable_product,
     eventually,
     place_order,
     register,
     stock,
     wait_for_status,
-    wait_until_orders_knows,
 )
 
 
 @pytest.fixture
 def teapot(gateway, staff, stack):
-    product = create_product(gateway, staff, on_hand=5, price="30.00")
-    wait_until_orders_knows(stack, product["id"])
-    return product
+    return create_orderable_product(gateway, staff, stack, on_hand=5, price="30.00")
 
 
 def test_an_order_is_confirmed_reserves_stock_and_emails_the_customer(gateway, staff, customer, mail, teapot):
