@@ -19,6 +19,13 @@ logger = logging.getLogger(__name__)
 HANDLE_EVENT_TASK = "edge.handle_event"
 PUBLISH_OUTSIDE_TRANSACTION = "publish() must run inside transaction.atomic(), with the change it announces."
 
+# The InboxMessage row in one statement where get_or_create takes four (select, savepoint,
+# insert, release): it runs for every event every service handles.
+INBOX_INSERT_SQL = (
+    "INSERT INTO messaging_inboxmessage (event_id, event_type, received_at) "
+    "VALUES (%s, %s, %s) ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+)
+
 
 def publish(event: Event) -> OutboxMessage:
     """Write the event to the outbox in the current transaction; send it once that commits."""
@@ -85,14 +92,6 @@ def event_handle(*, message: dict) -> bool:
         return True
     finally:
         request_id_var.reset(token)
-
-
-# The InboxMessage row in one statement where get_or_create takes four (select, savepoint,
-# insert, release): it runs for every event every service handles.
-INBOX_INSERT_SQL = (
-    "INSERT INTO messaging_inboxmessage (event_id, event_type, received_at) "
-    "VALUES (%s, %s, %s) ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
-)
 
 
 def _inbox_record(event: Event) -> bool:
