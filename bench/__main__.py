@@ -190,8 +190,11 @@ def print_table(results: dict[str, Any]) -> None:
         print(f"{label:<46}{row['requests_per_s']:>10.0f}{row['p50_ms']:>10.2f}{row['p99_ms']:>10.2f}")
     print(f"\na token revoked by logout is refused after {results['revoked_token_refused_after_s']} s")
     pipeline = results["order_pipeline"]
-    print(f"\norder pipeline: {pipeline['orders']} orders at {pipeline['rate_per_s']}/s")
-    for name in ("post_to_confirmed_ms", "post_to_email_sent_ms"):
+    print(
+        f"\norder pipeline: {pipeline['orders']} orders sent at {pipeline['rate_per_s']}/s,"
+        f" answered at {pipeline['answered_per_s']}/s"
+    )
+    for name in ("post_ms", "post_to_confirmed_ms", "post_to_email_sent_ms"):
         figures = pipeline[name]
         print(
             f"  {name:<24} p50 {figures['p50']:>8.1f}  p95 {figures['p95']:>8.1f}  p99 {figures['p99']:>8.1f}"

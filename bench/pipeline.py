@@ -19,6 +19,8 @@ ORDERS = 1000
 RATE_PER_S = 50
 CUSTOMERS = 20
 SETTLE_TIMEOUT_S = 180
+# Enough that a slow answer never holds the next POST back.
+CLIENT_THREADS = 128
 
 
 def order_pipeline(
@@ -30,32 +32,35 @@ def order_pipeline(
         _wait(lambda: _price_known(stack, product_id), "orders to learn the product's price")
         tokens = [_customer_token(client) for _ in range(CUSTOMERS)]
     posted_at: dict[int, float] = {}
+    post_ms: list[float] = []
     failures: list[str] = []
     lock = threading.Lock()
 
-    def post(index: int) -> None:
+    def post(index: int, due: float) -> None:
         headers = {
             "Authorization": f"Bearer {tokens[index % CUSTOMERS]}",
             "Idempotency-Key": str(uuid.uuid4()),
         }
-        started = time.time()
         answer = clients[index % len(clients)].post(
             "/api/orders/", json={"items": [{"product_id": product_id, "quantity": 1}]}, headers=headers
         )
         with lock:
+            post_ms.append((time.time() - due) * 1000)
             if answer.status_code == 201:
-                posted_at[answer.json()["id"]] = started
+                posted_at[answer.json()["id"]] = due
             else:
                 failures.append(f"{answer.status_code} {answer.text[:200]}")
 
     clients = [httpx.Client(base_url=stack.gateway_url, timeout=30) for _ in range(8)]
     cpu_before = cpu_seconds_by_part(stack)
-    start = time.monotonic()
-    with ThreadPoolExecutor(max_workers=32) as pool:
+    start, start_wall = time.monotonic(), time.time()
+    with ThreadPoolExecutor(max_workers=CLIENT_THREADS) as pool:
         for index in range(orders):
-            # A steady rate: each POST leaves at its own time, whatever the previous ones took.
+            # A steady rate: each POST leaves at its own time, whatever the previous ones took,
+            # and is timed from then: a stack that falls behind cannot slow the load down.
             time.sleep(max(0.0, start + index / rate - time.monotonic()))
-            pool.submit(post, index)
+            pool.submit(post, index, start_wall + index / rate)
+    sent_in_s = time.monotonic() - start
     for client in clients:
         client.close()
     order_ids = sorted(posted_at)
@@ -72,7 +77,10 @@ def order_pipeline(
         "orders": orders,
         "rate_per_s": rate,
         "accepted": len(order_ids),
+        # The rate the stack took the orders at: below rate_per_s, it could not keep up.
+        "answered_per_s": round(orders / sent_in_s, 1),
         "post_failures": failures[:5],
+        "post_ms": _percentiles(post_ms),
         "post_to_confirmed_ms": _percentiles([(confirmed_at[i] - posted_at[i]) * 1000 for i in confirmed_at]),
         "post_to_email_sent_ms": _percentiles([(sent_at[i] - posted_at[i]) * 1000 for i in sent_at]),
         "lost": len(order_ids) - len(confirmed_at) - _rejected_count(stack, order_ids) + len(failures),

@@ -262,8 +262,6 @@ class Stack:
                 f"127.0.0.1:{self.config.service_ports[service]}",
                 "--workers",
                 str(self.config.web_workers[service]),
-                "--access-logfile",
-                "-",
                 "--graceful-timeout",
                 "5",
             ]
@@ -284,7 +282,7 @@ class Stack:
                 "--concurrency",
                 str(self.config.worker_concurrency),
                 "--loglevel",
-                "INFO",
+                self.service_env[service].get("LOG_LEVEL", "INFO"),
                 "--without-gossip",
                 "--without-mingle",
             ]

@@ -230,19 +230,20 @@ class Shortage:
     available: int
 
 
-@transaction.atomic
+# The handlers of orders' events run inside the inbox transaction (edge.messaging), which any
+# failure rolls back whole: a savepoint of their own would cost two round trips for nothing.
+@transaction.atomic(savepoint=False)
 def stock_reserve_for_order(*, order_id: int, items: list[dict[str, Any]]) -> Reservation:
     """Reserve every item of the order, or none; answers ``stock.reserved`` or ``stock.rejected``.
 
     A second call for the same order finds its reservation and does nothing: the order was
-    answered the first time.
+    answered the first time. (Should two run at once, the unique order id fails the second,
+    whose retry finds the first's reservation.)
     """
-    # The unique order id makes a concurrent duplicate wait here, then find this row.
-    reservation, created = Reservation.objects.get_or_create(
-        order_id=order_id, defaults={"status": Reservation.Status.ACTIVE}
-    )
-    if not created:
-        return reservation
+    answered = Reservation.objects.filter(order_id=order_id).first()
+    if answered is not None:
+        return answered
+    reservation = Reservation(order_id=order_id, status=Reservation.Status.ACTIVE)
     requested = _requested_quantities(items)
     if isinstance(requested, str):
         return _reject(reservation, requested)
@@ -262,6 +263,7 @@ def stock_reserve_for_order(*, order_id: int, items: list[dict[str, Any]]) -> Re
         _move(
             stock, StockMovement.Reason.RESERVATION, reserved=requested[stock.product_id], order_id=order_id
         )
+    reservation.save()
     ReservationLine.objects.bulk_create(
         ReservationLine(reservation=reservation, product_id=product_id, quantity=quantity)
         for product_id, quantity in requested.items()
@@ -271,7 +273,7 @@ def stock_reserve_for_order(*, order_id: int, items: list[dict[str, Any]]) -> Re
     return reservation
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def stock_release_for_order(*, order_id: int) -> Reservation:
     """Give an order's reserved units back, once, however often its cancellation arrives.
 
@@ -294,7 +296,7 @@ def stock_release_for_order(*, order_id: int) -> Reservation:
     return reservation
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def stock_sell_for_order(*, order_id: int) -> Reservation | None:
     """An order left the warehouse: its reserved units leave the stock on hand, once."""
     reservation = Reservation.objects.select_for_update().filter(order_id=order_id).first()
@@ -351,7 +353,7 @@ def _invalidate_if_changed(was_in_stock: list[bool], stocks: Iterable[Stock]) ->
 def _reject(reservation: Reservation, reason: str, shortages: Iterable[Shortage] = ()) -> Reservation:
     reservation.status = Reservation.Status.REJECTED
     reservation.reason = reason
-    reservation.save(update_fields=["status", "reason", "updated_at"])
+    reservation.save()
     publish(
         StockRejected(
             order_id=reservation.order_id,

@@ -1,9 +1,15 @@
 """Writes of notify: creating notifications from events and sending them."""
 
 import logging
+import threading
+from smtplib import SMTPException, SMTPServerDisconnected
+from typing import Any
 
-from django.core.mail import EmailMultiAlternatives
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.signals import setting_changed
 from django.db import transaction
+from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -11,16 +17,24 @@ from notify.models import Notification
 
 logger = logging.getLogger(__name__)
 
+_mail = threading.local()
 
-@transaction.atomic
+
+@receiver(setting_changed)
+def _forget_mail_connection(*, setting: str, **kwargs: Any) -> None:
+    if setting == "MAILERS":
+        _mail.connection = None
+
+
 def notification_create(
     *, user_id: int, email: str, kind: str, context: dict, event_id: object
 ) -> Notification:
-    """Render the email for ``kind`` and queue it; it is sent once this transaction commits."""
+    """Render the email for ``kind`` and send it at once, in the transaction of the event that
+    caused it; a refused email is kept pending and the send task retries it with backoff."""
     from notify.tasks import send_notification
 
     template = f"notify/email/{kind}"
-    notification = Notification.objects.create(
+    notification = Notification(
         user_id=user_id,
         email=email,
         kind=kind,
@@ -29,29 +43,80 @@ def notification_create(
         body_html=render_to_string(f"{template}.html", context),
         event_id=event_id,
     )
-    transaction.on_commit(lambda: send_notification.delay(notification.pk))
+    try:
+        # Sent before the row is written: one INSERT records it sent, with no second task or
+        # UPDATE. Should the commit then fail, the event is handled again and the email sent twice.
+        _deliver(notification)
+    except (SMTPException, OSError) as error:
+        notification.error = f"{type(error).__name__}: {error}"
+        notification.save()
+        transaction.on_commit(
+            lambda: send_notification.apply_async(
+                (notification.pk,), countdown=settings.NOTIFY_RETRY_BACKOFF_SECONDS
+            )
+        )
+        logger.warning(
+            "notification refused; retrying",
+            extra={"notification_id": notification.pk, "error": notification.error},
+        )
+        return notification
+    notification.save()
+    _log_sent(notification)
     return notification
 
 
 @transaction.atomic
 def notification_send(*, notification: Notification) -> Notification:
-    """Send over SMTP and mark it sent; SMTP errors propagate so the task can retry.
+    """Send a pending notification over SMTP and mark it sent; SMTP errors propagate so the
+    task can retry.
 
     The row stays locked while sending, so a redelivered task waits and then finds it sent.
     """
     notification = Notification.objects.select_for_update().get(pk=notification.pk)
     if notification.status == Notification.Status.SENT:
         return notification
+    _deliver(notification)
+    notification.save(update_fields=["status", "sent_at", "error"])
+    _log_sent(notification)
+    return notification
+
+
+def _deliver(notification: Notification) -> None:
     message = EmailMultiAlternatives(
         subject=notification.subject, body=notification.body_text, to=[notification.email]
     )
     if notification.body_html:
         message.attach_alternative(notification.body_html, "text/html")
-    message.send()
+    _send(message)
     notification.status = Notification.Status.SENT
     notification.sent_at = timezone.now()
     notification.error = ""
-    notification.save(update_fields=["status", "sent_at", "error"])
+
+
+def _send(message: EmailMultiAlternatives) -> None:
+    """Send over this thread's mail connection, kept open between emails: connecting and
+    greeting the server cost more than one email does."""
+    connection = getattr(_mail, "connection", None)
+    if connection is None:
+        connection = _mail.connection = mailers.default
+    try:
+        reused = connection.open() is False
+        try:
+            connection.send_messages([message])
+        except SMTPServerDisconnected:
+            if not reused:
+                raise
+            # The server closed the connection while it sat idle: once more on a new one.
+            connection.close()
+            connection.open()
+            connection.send_messages([message])
+    except BaseException:
+        # After a refusal the session's state is unknown: the next email connects afresh.
+        connection.close()
+        raise
+
+
+def _log_sent(notification: Notification) -> None:
     logger.info(
         "notification sent",
         extra={
@@ -62,7 +127,6 @@ def notification_send(*, notification: Notification) -> Notification:
             "event_id": str(notification.event_id),
         },
     )
-    return notification
 
 
 def notification_fail(*, notification: Notification, error: Exception) -> Notification:

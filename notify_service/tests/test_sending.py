@@ -7,6 +7,8 @@ from celery import current_app
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 
+from edge.events import UserRegistered
+from edge.messaging.services import event_handle
 from notify.models import Notification
 from notify.services import notification_resend
 from notify.tasks import send_notification
@@ -36,6 +38,21 @@ def test_a_refused_email_is_retried_then_marked_failed_with_the_error(db, refusi
 
     notification.refresh_from_db()
     assert len(refusing_mail_server) == 3
+    assert notification.status == Notification.Status.FAILED
+    assert "Connection unexpectedly closed" in notification.error
+
+
+def test_an_email_refused_as_its_event_arrives_is_kept_and_retried_by_the_send_task(
+    db, refusing_mail_server, django_capture_on_commit_callbacks
+):
+    current_app.conf.task_eager_propagates = False
+
+    with django_capture_on_commit_callbacks(execute=True):
+        event_handle(message=UserRegistered(user_id=3, email="ann@example.com").to_message())
+
+    notification = Notification.objects.get()
+    # The try on arrival, then the send task's first attempt and its two retries.
+    assert len(refusing_mail_server) == 4
     assert notification.status == Notification.Status.FAILED
     assert "Connection unexpectedly closed" in notification.error
 

@@ -82,12 +82,12 @@ def request_fingerprint(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def order_place(*, customer: Any, items: list[dict[str, int]]) -> Order:
+def order_place(*, customer: Any, items: list[dict[str, int]], prices: dict[int, PriceListEntry]) -> Order:
     """A pending order priced from the price list; ``order.placed`` asks the catalog for stock.
 
-    The items are validated already (known, active products; sane quantities).
+    The items are validated already (known, active products; sane quantities), and ``prices``
+    holds the price list entry of each, by product id.
     """
-    prices = PriceListEntry.objects.in_bulk([item["product_id"] for item in items])
     lines = [
         OrderItem(
             product_id=item["product_id"],
@@ -126,6 +126,7 @@ def order_place_once(
     idempotency_key: str,
     fingerprint: str,
     items: list[dict[str, int]],
+    prices: dict[int, PriceListEntry],
     render: Callable[[Order], dict[str, Any]],
 ) -> IdempotentResponse:
     """Place an order once per (customer, key): a retry gets the first answer back.
@@ -144,7 +145,7 @@ def order_place_once(
         if stored.request_fingerprint != fingerprint:
             raise IdempotencyKeyReused
         return IdempotentResponse(stored.response_status, stored.response_body, replayed=True)
-    order = order_place(customer=customer, items=items)
+    order = order_place(customer=customer, items=items, prices=prices)
     body = render(order)
     IdempotencyKey.objects.create(
         user_id=customer.id,
@@ -195,7 +196,9 @@ def _locked(order_id: int) -> Order:
     return Order.objects.select_for_update().get(pk=order_id)
 
 
-@transaction.atomic
+# The handlers of the catalog's answers run inside the inbox transaction (edge.messaging), which
+# any failure rolls back whole: a savepoint of their own would cost two round trips for nothing.
+@transaction.atomic(savepoint=False)
 def order_confirm(*, order_id: int) -> Order:
     """The catalog reserved the stock. A cancel that came first wins, and the stock goes back."""
     order = _locked(order_id)
@@ -214,7 +217,7 @@ def order_confirm(*, order_id: int) -> Order:
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def order_reject(*, order_id: int, reason: str) -> Order:
     order = _locked(order_id)
     if order.status != Order.Status.PENDING:

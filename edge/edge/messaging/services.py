@@ -52,7 +52,15 @@ def _send(message: OutboxMessage, *, subscribers: tuple[str, ...]) -> bool:
     # consumer makes a second delivery harmless, so no row lock is taken on this hot path.
     try:
         for queue in subscribers:
-            current_app.send_task(HANDLE_EVENT_TASK, args=[message.payload], queue=queue, retry=False)
+            current_app.send_task(
+                HANDLE_EVENT_TASK,
+                args=[message.payload],
+                queue=queue,
+                retry=False,
+                # What the worker shows of the task; Celery's own repr of the payload is slow.
+                argsrepr=f"({message.event_type} {message.pk})",
+                kwargsrepr="{}",
+            )
     except Exception as error:
         # A broker outage must not fail the request that published: the relay retries.
         OutboxMessage.objects.filter(pk=message.pk).update(

@@ -32,9 +32,12 @@ class OrderItemInputSerializer(serializers.Serializer):
 
 
 class OrderCreateSerializer(serializers.Serializer):
+    """The items to order; ``validated_data["prices"]`` holds their price list entries."""
+
     items = OrderItemInputSerializer(many=True, allow_empty=False, max_length=settings.ORDERS_MAX_ITEMS)
 
-    def validate_items(self, items: list[dict[str, int]]) -> list[dict[str, int]]:
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        items = attrs["items"]
         prices = price_list_for(product_ids=[item["product_id"] for item in items])
         seen: set[int] = set()
         # Keyed by the item's position, as DRF reports the items' own field errors.
@@ -49,10 +52,11 @@ class OrderCreateSerializer(serializers.Serializer):
                 errors[index] = {"product_id": [DUPLICATE_PRODUCT]}
             seen.add(item["product_id"])
         if errors:
-            raise serializers.ValidationError(errors)
+            raise serializers.ValidationError({"items": errors})
         if len({prices[item["product_id"]].currency for item in items}) > 1:
-            raise serializers.ValidationError(MIXED_CURRENCIES)
-        return items
+            raise serializers.ValidationError({"items": [MIXED_CURRENCIES]})
+        # The service prices the order from these: the price list is read once per request.
+        return {**attrs, "prices": prices}
 
 
 class OrderItemSerializer(serializers.ModelSerializer):
@@ -95,6 +99,5 @@ class CancelSerializer(serializers.Serializer):
 
 
 def order_representation(order: Order) -> dict[str, Any]:
-    """The order as the API shows it, read back fresh (with its items and history)."""
-    fresh = Order.objects.prefetch_related("items", "history").get(pk=order.pk)
-    return OrderSerializer(fresh).data
+    """The order as the API shows it: the order in hand, its items and history read fresh."""
+    return OrderSerializer(order).data

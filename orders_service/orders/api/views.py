@@ -55,6 +55,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             idempotency_key=key,
             fingerprint=request_fingerprint(request.data),
             items=serializer.validated_data["items"],
+            prices=serializer.validated_data["prices"],
             render=order_representation,
         )
         headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
