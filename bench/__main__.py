@@ -32,7 +32,7 @@ def bench_config() -> StackConfig:
         service_ports={service: PORT_BASE + index for index, service in enumerate(SERVICES, start=1)},
         # Two cores: the busy services get a third worker process, the quiet ones stay at two.
         web_workers={"auth": 2, "catalog": 3, "orders": 3, "notify": 2},
-        # Each task waits on Postgres round trips: four processes keep the cores busy meanwhile.
+        # Each task waits on Postgres round trips: four threads keep the cores busy meanwhile.
         worker_concurrency=4,
         database_prefix="bench_",
         extra_env={"DJANGO_DEBUG": "false", "LOG_LEVEL": "WARNING"},
