@@ -60,7 +60,7 @@ def order_pipeline(
             # and is timed from then: a stack that falls behind cannot slow the load down.
             time.sleep(max(0.0, start + index / rate - time.monotonic()))
             pool.submit(post, index, start_wall + index / rate)
-    sent_in_s = time.monotonic() - start
+    answered_in_s = time.monotonic() - start
     for client in clients:
         client.close()
     order_ids = sorted(posted_at)
@@ -78,7 +78,7 @@ def order_pipeline(
         "rate_per_s": rate,
         "accepted": len(order_ids),
         # The rate the stack took the orders at: below rate_per_s, it could not keep up.
-        "answered_per_s": round(orders / sent_in_s, 1),
+        "answered_per_s": round(orders / answered_in_s, 1),
         "post_failures": failures[:5],
         "post_ms": _percentiles(post_ms),
         "post_to_confirmed_ms": _percentiles([(confirmed_at[i] - posted_at[i]) * 1000 for i in confirmed_at]),
