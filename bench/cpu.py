@@ -10,7 +10,9 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds_by_part(stack: Stack) -> dict[str, float]:
-    """Seconds of CPU used so far by each started process and all its descendants."""
+    """Seconds of CPU used so far by each started process and all its descendants, the ones
+    that exited included (a Postgres backend ends with its connection, a gunicorn worker is
+    replaced): each living process adds the time of the children it reaped."""
     roots = {process.popen.pid: name for name, process in stack.processes.items() if process.running}
     for name, infra in (("postgres", stack.postgres), ("redis", stack.redis)):
         if infra.process is not None:
@@ -28,7 +30,8 @@ def cpu_seconds_by_part(stack: Stack) -> dict[str, float]:
         fields = stat.rsplit(")", 1)[1].split()
         pid = int(entry.name)
         parents[pid] = int(fields[1])
-        seconds[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        utime, stime, children_utime, children_stime = map(int, fields[11:15])
+        seconds[pid] = (utime + stime + children_utime + children_stime) / CLOCK_TICKS
     by_part: dict[str, float] = {}
     for pid, used in seconds.items():
         ancestor = pid

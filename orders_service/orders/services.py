@@ -107,7 +107,7 @@ def order_place(*, customer: Any, items: list[dict[str, int]], prices: dict[int,
     for line in lines:
         line.order = order
     OrderItem.objects.bulk_create(lines)
-    _record(order, Order.Status.PENDING, actor=Actor.for_user(customer), reason="placed")
+    placed = _record(order, Order.Status.PENDING, actor=Actor.for_user(customer), reason="placed")
     publish(
         OrderPlaced(
             order_id=order.pk,
@@ -116,6 +116,9 @@ def order_place(*, customer: Any, items: list[dict[str, int]], prices: dict[int,
             items=[{"product_id": line.product_id, "quantity": line.quantity} for line in lines],
         )
     )
+    # The rows just written are the whole order: showing it needs no read back. (Django keeps
+    # prefetched relations here; DRF's own mixins use the same attribute.)
+    order._prefetched_objects_cache = {"items": lines, "history": [placed]}
     return order
 
 
@@ -158,8 +161,8 @@ def order_place_once(
     return IdempotentResponse(201, body, replayed=False)
 
 
-def _record(order: Order, to_status: str, *, actor: Actor, reason: str = "") -> None:
-    OrderTransition.objects.create(
+def _record(order: Order, to_status: str, *, actor: Actor, reason: str = "") -> OrderTransition:
+    transition = OrderTransition.objects.create(
         order=order,
         from_status="" if to_status == Order.Status.PENDING else order.status,
         to_status=to_status,
@@ -171,6 +174,7 @@ def _record(order: Order, to_status: str, *, actor: Actor, reason: str = "") -> 
     if order.status != to_status:
         order.status = to_status
         order.save(update_fields=["status", "updated_at"])
+    return transition
 
 
 def _order_event_fields(order: Order) -> dict[str, Any]:

@@ -32,6 +32,15 @@ def test_an_order_is_priced_from_the_price_list_and_announced(customer_client, t
     assert placed["items"] == [{"product_id": 1, "quantity": 2}, {"product_id": 2, "quantity": 1}]
 
 
+def test_the_answer_is_the_order_as_it_reads_back(customer_client, tea, cups, key):
+    # The answer is built from the rows just written, not read back: it must not differ.
+    placed = _place(
+        customer_client, key, [{"product_id": 2, "quantity": 3}, {"product_id": 1, "quantity": 1}]
+    ).json()
+
+    assert customer_client.get(f"{ORDERS}{placed['id']}/").json() == placed
+
+
 def test_the_same_key_and_body_return_the_first_answer(customer_client, tea, key):
     first = _place(customer_client, key, [{"product_id": 1, "quantity": 1}])
     again = _place(customer_client, key, [{"product_id": 1, "quantity": 1}])

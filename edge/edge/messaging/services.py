@@ -25,6 +25,11 @@ INBOX_INSERT_SQL = (
     "INSERT INTO messaging_inboxmessage (event_id, event_type, received_at) "
     "VALUES (%s, %s, %s) ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
 )
+# Runs after every event sent, where the ORM's update() would cost more CPU than the round trip.
+OUTBOX_MARK_SENT_SQL = (
+    "UPDATE messaging_outboxmessage SET sent_at = %s, attempts = attempts + 1 "
+    "WHERE event_id = %s AND sent_at IS NULL"
+)
 
 
 def publish(event: Event) -> OutboxMessage:
@@ -68,10 +73,9 @@ def _send(message: OutboxMessage, *, subscribers: tuple[str, ...]) -> bool:
         )
         logger.warning("outbox send failed", extra={"event_id": str(message.pk), "error": str(error)})
         return False
-    sent = OutboxMessage.objects.filter(pk=message.pk, sent_at__isnull=True).update(
-        sent_at=timezone.now(), attempts=F("attempts") + 1
-    )
-    return bool(sent)
+    with connection.cursor() as cursor:
+        cursor.execute(OUTBOX_MARK_SENT_SQL, [timezone.now(), message.pk])
+        return cursor.rowcount == 1
 
 
 def outbox_relay_pending(*, limit: int = 100) -> int:

@@ -99,5 +99,6 @@ class CancelSerializer(serializers.Serializer):
 
 
 def order_representation(order: Order) -> dict[str, Any]:
-    """The order as the API shows it: the order in hand, its items and history read fresh."""
+    """The order as the API shows it: the order in hand, its items and history (read fresh
+    unless they were prefetched)."""
     return OrderSerializer(order).data
