@@ -143,7 +143,7 @@ class Stack:
                     "-l",
                     f"127.0.0.1:{self.config.smtp_port}",
                     "-c",
-                    "aiosmtpd.handlers.Mailbox",
+                    "devstack.mail_sink.Maildir",
                     str(self.mail_dir),
                 ],
                 ROOT,
