@@ -255,9 +255,11 @@ class Stack:
 
     def service_argv(self, service: str, role: str) -> list[str]:
         if role == "web":
-            argv = [
+            return [
                 str(BIN / "gunicorn"),
                 "config.wsgi",
+                "--config",
+                "python:edge.gunicorn",
                 "--bind",
                 f"127.0.0.1:{self.config.service_ports[service]}",
                 "--workers",
@@ -265,10 +267,6 @@ class Stack:
                 "--graceful-timeout",
                 "5",
             ]
-            if service == "auth":
-                # auth answers a subrequest for every protected call: threads and keep-alive.
-                argv += ["--worker-class", "gthread", "--threads", "4", "--keep-alive", "30"]
-            return argv
         if role == "worker":
             return [
                 str(BIN / "celery"),

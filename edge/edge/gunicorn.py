@@ -1,0 +1,13 @@
+"""The gunicorn settings of every service's web process: ``gunicorn -c python:edge.gunicorn``.
+
+Threads, with connections kept alive: the gateway keeps its connections to each service
+open (``keepalive`` in its upstreams), so a request costs neither a TCP handshake nor a
+worker's accept, and while one request waits on Postgres or Redis its process serves others.
+The number of processes is gunicorn's own ``WEB_CONCURRENCY`` or ``--workers``.
+"""
+
+worker_class = "gthread"
+threads = 4
+# Longer than the gateway keeps an idle upstream connection (nginx: 60 s), so it closes first
+# and never sends a request down a connection gunicorn is closing.
+keepalive = 75
