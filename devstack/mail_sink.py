@@ -5,7 +5,9 @@ benchmark's load that doubled the sink's CPU, which the services share two cores
 """
 
 import mailbox
+import sys
 from argparse import ArgumentParser
+from pathlib import Path
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -23,3 +25,19 @@ class Maildir:
         if len(args) != 1:
             parser.error("The one argument is the Maildir's path")
         return cls(args[0])
+
+
+def command(port: int, mail_dir: Path) -> list[str]:
+    """The command line of the SMTP server on ``port``, storing into ``mail_dir``; run it from
+    the repository's root."""
+    return [
+        sys.executable,
+        "-m",
+        "aiosmtpd",
+        "-n",
+        "-l",
+        f"127.0.0.1:{port}",
+        "-c",
+        f"{__name__}.Maildir",
+        str(mail_dir),
+    ]

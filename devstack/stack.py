@@ -19,6 +19,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from devstack import mail_sink
 from devstack.infra import Postgres, Redis, free_port, port_is_open, remembered
 from devstack.processes import Process, run, wait_until
 
@@ -134,20 +135,7 @@ class Stack:
             self.config.smtp_port = int(remembered(self.state / "smtp-port", free_port))
             mailbox.Maildir(self.mail_dir, create=True)
             self._spawn(
-                "smtp",
-                [
-                    str(BIN / "python"),
-                    "-m",
-                    "aiosmtpd",
-                    "-n",
-                    "-l",
-                    f"127.0.0.1:{self.config.smtp_port}",
-                    "-c",
-                    "devstack.mail_sink.Maildir",
-                    str(self.mail_dir),
-                ],
-                ROOT,
-                dict(os.environ),
+                "smtp", mail_sink.command(self.config.smtp_port, self.mail_dir), ROOT, dict(os.environ)
             )
         for service in SERVICES:
             self.service_env[service] = self.environment_for(service)
