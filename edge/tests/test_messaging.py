@@ -132,7 +132,8 @@ def test_a_redelivery_while_the_first_is_still_running_waits_and_is_handled_once
     second.join(0.5)
     still_waiting = second.is_alive()
     release_first.set()
-    first.join(5), second.join(5)
+    first.join(5)
+    second.join(5)
 
     assert still_waiting
     assert outcomes == [True, False]
