@@ -49,10 +49,13 @@ Ctrl-C stops everything; the data stays in {stack.state} for the next run.""",
 def main() -> int:
     parser = argparse.ArgumentParser(prog="devstack", description=__doc__)
     parser.add_argument("command", choices=["run", "test"])
+    parser.add_argument(
+        "--suite", action="append", help="test: run only this suite (a service, edge or end-to-end)"
+    )
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest (test)")
     arguments = parser.parse_args()
     if arguments.command == "test":
-        return run_suite(arguments.pytest_args)
+        return run_suite(arguments.pytest_args, only=arguments.suite)
     return run_stack()
 
 

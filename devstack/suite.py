@@ -30,7 +30,8 @@ def _counts(report: Path) -> tuple[int, int, int]:
     return tests - failed - skipped, failed, skipped
 
 
-def run_suite(pytest_args: list[str]) -> int:
+def run_suite(pytest_args: list[str], *, only: list[str] | None = None) -> int:
+    """Every suite, or those named in ``only`` (a service, ``edge`` or ``end-to-end``)."""
     state = ROOT / ".stack" / "test"
     shutil.rmtree(state, ignore_errors=True)
     reports = state / "reports"
@@ -40,13 +41,16 @@ def run_suite(pytest_args: list[str]) -> int:
     try:
         infrastructure.start_infrastructure()
         for name, cwd in UNIT_SUITES.items():
+            if only and name not in only:
+                continue
             env = infrastructure.environment_for(name)
             # Each suite names its settings in its own pytest configuration.
             env.pop("DJANGO_SETTINGS_MODULE")
             codes[name] = _pytest(cwd, env, reports / f"{name}.xml", pytest_args)
     finally:
         infrastructure.stop()
-    codes["end-to-end"] = _pytest(ROOT, None, reports / "end-to-end.xml", ["tests", *pytest_args])
+    if not only or "end-to-end" in only:
+        codes["end-to-end"] = _pytest(ROOT, None, reports / "end-to-end.xml", ["tests", *pytest_args])
 
     passed = failed = skipped = 0
     for name in codes:
