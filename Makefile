@@ -2,7 +2,7 @@
 # Both install what is missing first (Debian packages, then .venv).
 PYTHON := .venv/bin/python
 
-.PHONY: run test bench lint format deps clean
+.PHONY: run test bench lint format deps lock clean
 
 deps:
 	@bin/bootstrap
@@ -21,6 +21,10 @@ lint: deps
 format: deps
 	@.venv/bin/ruff format .
 	@.venv/bin/ruff check --fix .
+
+# After editing requirements.in or requirements-dev.in: writes both lock files (commit all four).
+lock:
+	@bin/lock
 
 clean:
 	rm -rf .stack
