@@ -1,24 +1,34 @@
-"""Settings of the auth service: the shared shape from edge, then the user model and token signing."""
+"""Settings of the auth service: edge's shared base, then the user model and token signing."""
 
 from datetime import timedelta
 from pathlib import Path
 
-import environ
+from edge.logging import logging_config
+from edge.settings.base import *  # noqa: F403  the settings every service shares
+from edge.settings.base import CACHES, EDGE, INSTALLED_APPS, LOG_LEVEL, SPECTACULAR_SETTINGS, env
 
-from edge.settings import service_settings
-
+# The service's name in the table of services (edge.service_table); edge.checks holds the
+# settings below to it.
+SERVICE_NAME = "auth"
 BASE_DIR = Path(__file__).resolve().parent.parent
-env = environ.Env()
 
-_shared = service_settings(service="auth", app="accounts", base_dir=BASE_DIR)
-globals().update(_shared)
+INSTALLED_APPS += ["accounts", "rest_framework_simplejwt.token_blacklist"]
 
+# Four admin sites share one host: each keeps its own cookies and static path.
+SESSION_COOKIE_NAME = "auth_sessionid"
+CSRF_COOKIE_NAME = "auth_csrftoken"
+STATIC_URL = "/static/auth/"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 
-INSTALLED_APPS = [*_shared["INSTALLED_APPS"], "rest_framework_simplejwt.token_blacklist"]
+CACHES["default"]["KEY_PREFIX"] = "auth"
+# auth consumes no event and runs no worker: its queue only keeps a stray task apart from the others.
+CELERY_TASK_DEFAULT_QUEUE = "auth"
+SPECTACULAR_SETTINGS["TITLE"] = "auth service API"
+LOGGING = logging_config(service="auth", level=LOG_LEVEL)
 
 AUTH_USER_MODEL = "accounts.User"
 EDGE = {
-    **_shared["EDGE"],
+    **EDGE,
     # The users here are the real ones: the admin maps a token to its user instead of a shadow.
     "SHADOW_USERS": False,
     # A user's standing missing from Redis is filled from the database once.

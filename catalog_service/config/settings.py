@@ -1,19 +1,29 @@
-"""Settings of the catalog service: the shared shape from edge, then the catalog's own."""
+"""Settings of the catalog service: edge's shared base, then what is the catalog's own."""
 
 from pathlib import Path
 
-import environ
+from edge.logging import logging_config
+from edge.settings.base import *  # noqa: F403  the settings every service shares
+from edge.settings.base import CACHES, INSTALLED_APPS, LOG_LEVEL, SPECTACULAR_SETTINGS, env
 
-from edge.settings import service_settings
-
+# The service's name in the table of services (edge.service_table); edge.checks holds the
+# settings below to it.
+SERVICE_NAME = "catalog"
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-_shared = service_settings(service="catalog", app="catalog", base_dir=BASE_DIR)
 # Full-text search (SearchVector, GIN indexes), and CSV import/export in the admin.
-_shared["INSTALLED_APPS"] += ["django.contrib.postgres", "import_export"]
-globals().update(_shared)
+INSTALLED_APPS += ["catalog", "django.contrib.postgres", "import_export"]
 
-env = environ.Env()
+# Four admin sites share one host: each keeps its own cookies and static path.
+SESSION_COOKIE_NAME = "catalog_sessionid"
+CSRF_COOKIE_NAME = "catalog_csrftoken"
+STATIC_URL = "/static/catalog/"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+
+CACHES["default"]["KEY_PREFIX"] = "catalog"
+CELERY_TASK_DEFAULT_QUEUE = "catalog"
+SPECTACULAR_SETTINGS["TITLE"] = "catalog service API"
+LOGGING = logging_config(service="catalog", level=LOG_LEVEL)
 
 CATALOG_DEFAULT_CURRENCY = env.str("CATALOG_DEFAULT_CURRENCY", default="EUR")
 # The most products one page of the API may hold; a larger ?page_size= is a 400.

@@ -8,5 +8,7 @@ class EdgeAdminConfig(AdminConfig):
 
     def ready(self) -> None:
         super().ready()
-        # Registers edge's authentication with drf-spectacular, for the OpenAPI schema.
+        # Importing them registers the checks of the invariants every service's settings keep
+        # (edge.E001...), and edge's authentication with drf-spectacular, for the OpenAPI schema.
+        import edge.checks
         import edge.schema  # noqa: F401

@@ -6,8 +6,9 @@ from django.conf import settings
 from django.core.signals import setting_changed
 
 DEFAULTS: dict[str, Any] = {
-    # The name of the service, used for its queue, cookie names, admin title and logs.
-    "SERVICE_NAME": "",
+    # The name of the service (its admin title, its health answer): the top-level SERVICE_NAME
+    # setting unless EDGE says otherwise, which edge.checks refuses.
+    "SERVICE_NAME": None,
     # PEM file with the RS256 public key that verifies access tokens.
     "JWT_PUBLIC_KEY_PATH": "",
     "JWT_ALGORITHM": "RS256",
@@ -30,7 +31,8 @@ class EdgeSettings:
     def __getattr__(self, name: str) -> Any:
         if name not in DEFAULTS:
             raise AttributeError(f"Invalid edge setting: {name!r}")
-        value = getattr(settings, "EDGE", {}).get(name, DEFAULTS[name])
+        default = getattr(settings, "SERVICE_NAME", "") if name == "SERVICE_NAME" else DEFAULTS[name]
+        value = getattr(settings, "EDGE", {}).get(name, default)
         # Cache the result; setting_changed clears it for tests that override settings.
         setattr(self, name, value)
         return value
@@ -44,7 +46,7 @@ edge_settings = EdgeSettings()
 
 
 def _reload_edge_settings(*, setting: str, **kwargs: Any) -> None:
-    if setting == "EDGE":
+    if setting in ("EDGE", "SERVICE_NAME"):
         edge_settings.reload()
 
 

@@ -1,16 +1,29 @@
-"""Settings of the notify service: the shared shape from edge, then the mail server."""
+"""Settings of the notify service: edge's shared base, then the mail server."""
 
 from pathlib import Path
 
-import environ
+from edge.logging import logging_config
+from edge.settings.base import *  # noqa: F403  the settings every service shares
+from edge.settings.base import CACHES, INSTALLED_APPS, LOG_LEVEL, SPECTACULAR_SETTINGS, env
 
-from edge.settings import service_settings
-
+# The service's name in the table of services (edge.service_table); edge.checks holds the
+# settings below to it.
+SERVICE_NAME = "notify"
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-globals().update(service_settings(service="notify", app="notify", base_dir=BASE_DIR))
+INSTALLED_APPS += ["notify"]
 
-env = environ.Env()
+# Four admin sites share one host: each keeps its own cookies and static path.
+SESSION_COOKIE_NAME = "notify_sessionid"
+CSRF_COOKIE_NAME = "notify_csrftoken"
+STATIC_URL = "/static/notify/"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+
+CACHES["default"]["KEY_PREFIX"] = "notify"
+CELERY_TASK_DEFAULT_QUEUE = "notify"
+SPECTACULAR_SETTINGS["TITLE"] = "notify service API"
+LOGGING = logging_config(service="notify", level=LOG_LEVEL)
+
 # EMAIL_URL, e.g. smtp://user:password@mail.example.com:587/?tls=True (django-environ's format).
 _email = env.email_url("EMAIL_URL", default="smtp://127.0.0.1:1025")
 MAILERS = {

@@ -1,15 +1,28 @@
-"""Settings of the orders service: the shared shape from edge, then the limits of an order."""
+"""Settings of the orders service: edge's shared base, then the limits of an order."""
 
 from pathlib import Path
 
-import environ
+from edge.logging import logging_config
+from edge.settings.base import *  # noqa: F403  the settings every service shares
+from edge.settings.base import CACHES, INSTALLED_APPS, LOG_LEVEL, SPECTACULAR_SETTINGS, env
 
-from edge.settings import service_settings
-
+# The service's name in the table of services (edge.service_table); edge.checks holds the
+# settings below to it.
+SERVICE_NAME = "orders"
 BASE_DIR = Path(__file__).resolve().parent.parent
-env = environ.Env()
 
-globals().update(service_settings(service="orders", app="orders", base_dir=BASE_DIR))
+INSTALLED_APPS += ["orders"]
+
+# Four admin sites share one host: each keeps its own cookies and static path.
+SESSION_COOKIE_NAME = "orders_sessionid"
+CSRF_COOKIE_NAME = "orders_csrftoken"
+STATIC_URL = "/static/orders/"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+
+CACHES["default"]["KEY_PREFIX"] = "orders"
+CELERY_TASK_DEFAULT_QUEUE = "orders"
+SPECTACULAR_SETTINGS["TITLE"] = "orders service API"
+LOGGING = logging_config(service="orders", level=LOG_LEVEL)
 
 ORDERS_MAX_QUANTITY = env.int("ORDERS_MAX_QUANTITY", default=100)
 ORDERS_MAX_ITEMS = env.int("ORDERS_MAX_ITEMS", default=50)

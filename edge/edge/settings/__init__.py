@@ -1,0 +1,1 @@
+"""The settings every service starts from: ``from edge.settings.base import *`` (see ``base``)."""
