@@ -1,10 +1,11 @@
 """Static checks of ``compose.yml``: no containers are started.
 
 The file must follow the Compose Specification (its JSON schema is kept in ``tests/data/``),
-every image it builds must have its build context and Dockerfile in the repository, every
-long-running web process must report its health so that ``depends_on`` conditions can wait for
-it, and the files it mounts from the repository (the gateway's template, the Postgres init
-script, ...) must exist.
+run what the table of services says (``edge.service_table``: each service's processes, ports,
+queues and health, built from the one Dockerfile) and name no other service, every image it
+builds must have its build context and Dockerfile in the repository, every long-running web
+process must report its health so that ``depends_on`` conditions can wait for it, and the files
+it mounts from the repository (the gateway's template, the Postgres init script, ...) must exist.
 """
 
 import json
@@ -16,16 +17,23 @@ import pytest
 import yaml
 from jsonschema import Draft7Validator
 
+from edge.service_table import RELAY, SERVICE_NAMES, SERVICES, WEB, WORKER, service_named
+from tests.deployments import Process, disagreements_with_the_table
+
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = REPO / "compose.yml"
 COMPOSE_SCHEMA = Path(__file__).resolve().parent / "data" / "compose-spec.json"
 
-# The processes that serve HTTP: the gateway and the four services' gunicorns.
-WEB_SERVICES = ("nginx", "auth", "catalog", "orders", "notify")
+# The processes that serve HTTP: the gateway and each service's gunicorn.
+WEB_SERVICES = ("nginx", *SERVICE_NAMES)
 DEPENDENCY_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 # What the nginx image's envsubst fills in; it leaves variables it wasn't given as they are,
 # and nginx then refuses to start on an unknown "$VARIABLE".
 TEMPLATE_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+BIND = re.compile(r"(?:-b|--bind)[ =]0\.0\.0\.0:(\d+)")
+QUEUES = re.compile(r"(?:-Q|--queues)[ =](\S+)")
+HEALTH_URL = re.compile(r"http://[^/:'\"]+:(\d+)(/[^'\" ]*)")
+DB_PASSWORD = re.compile(r"^([A-Z0-9_]+)_DB_PASSWORD$")
 
 
 def load_compose() -> dict[str, Any]:
@@ -37,6 +45,45 @@ def load_compose() -> dict[str, Any]:
 
 def services() -> dict[str, dict[str, Any]]:
     return load_compose()["services"]
+
+
+def _text(command: str | list[str] | None) -> str:
+    return " ".join(command) if isinstance(command, list) else (command or "")
+
+
+def _environment(service: dict[str, Any]) -> dict[str, str]:
+    environment = service.get("environment", {})
+    if isinstance(environment, list):
+        environment = dict(item.split("=", 1) for item in environment)
+    return environment
+
+
+def compose_processes() -> dict[str, Process]:
+    """Every process compose builds from the repository, as the table's checks read them."""
+    processes = {}
+    for name, service in services().items():
+        if "build" not in service:
+            continue
+        args = service["build"].get("args", {})
+        command = _text(service.get("command"))
+        health = HEALTH_URL.search(_text(service.get("healthcheck", {}).get("test")))
+        if "relay_outbox" in command:
+            role = RELAY
+        elif re.search(r"\bcelery\b.*\bworker\b", command):
+            role = WORKER
+        else:
+            role = WEB
+        # Without a command of its own, a web process runs the image's, which binds PORT.
+        bind = BIND.search(command)
+        port = int(bind.group(1)) if bind else int(args.get("PORT", 0)) if not command else None
+        processes[name] = Process(
+            service=str(args.get("SERVICE")),
+            role=role,
+            port=port if role == WEB else None,
+            health=(health.group(2), int(health.group(1))) if health and role == WEB else None,
+            queues=tuple(QUEUES.search(command).group(1).split(",")) if QUEUES.search(command) else (),
+        )
+    return processes
 
 
 def bind_mounts() -> list[tuple[str, Path, str]]:
@@ -166,3 +213,57 @@ def test_the_postgres_init_script_is_mounted_from_an_existing_file() -> None:
 )
 def test_every_bind_mount_comes_from_an_existing_path(service: str, source: Path, target: str) -> None:
     assert source.exists(), f"{service} mounts {source} at {target}, which does not exist"
+
+
+def test_compose_runs_what_the_table_of_services_says_and_nothing_else() -> None:
+    processes = compose_processes()
+    assert processes, "compose.yml builds no service"
+
+    problems = disagreements_with_the_table(processes)
+
+    assert not problems, "\n".join(problems)
+
+
+def test_every_service_is_built_from_the_one_dockerfile_with_its_table_arguments() -> None:
+    for name, service in services().items():
+        if "build" not in service:
+            continue
+        build = service["build"]
+        assert (REPO / build.get("context", ".")).resolve() == REPO, f"{name}: build context is not the root"
+        assert build.get("dockerfile", "Dockerfile") == "Dockerfile", f"{name}: not the one Dockerfile"
+        args = build.get("args", {})
+        assert args.get("SERVICE") in SERVICE_NAMES, f"{name}: SERVICE {args.get('SERVICE')!r}"
+        assert str(args.get("PORT")) == str(service_named(args["SERVICE"]).port), f"{name}: PORT"
+
+
+def test_the_dockerfile_builds_any_service_of_the_table_and_no_other() -> None:
+    dockerfile = (REPO / "Dockerfile").read_text(encoding="utf-8")
+
+    assert re.search(r"^ARG SERVICE$", dockerfile, re.MULTILINE)
+    assert re.search(r"^ARG PORT$", dockerfile, re.MULTILINE)
+    assert "service_named('${SERVICE}').port == int('${PORT}')" in dockerfile
+    assert not list(REPO.glob("*_service/Dockerfile")), "a service has a Dockerfile of its own again"
+
+
+def test_the_gateway_reaches_each_service_on_its_table_port() -> None:
+    nginx = services()["nginx"]
+    upstreams = {
+        host: int(port)
+        for value in _environment(nginx).values()
+        if (match := re.fullmatch(r"([a-z][a-z0-9-]*):(\d+)", str(value)))
+        for host, port in [match.groups()]
+        if host in services()
+    }
+
+    assert upstreams == {service.name: service.port for service in SERVICES}
+    assert set(nginx["depends_on"]) == set(SERVICE_NAMES), "the gateway waits for every web process"
+
+
+def test_each_service_has_its_own_database_and_no_other_service_has_one() -> None:
+    postgres = _environment(services()["postgres"])
+    passwords = {match.group(1).lower() for key in postgres if (match := DB_PASSWORD.match(key))}
+
+    assert passwords == set(SERVICE_NAMES)
+    for name, process in compose_processes().items():
+        url = _environment(services()[name])["DATABASE_URL"]
+        assert re.fullmatch(rf"postgres://{process.service}:[^@]+@postgres:5432/{process.service}", url), name
