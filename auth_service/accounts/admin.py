@@ -17,7 +17,6 @@ from accounts.services import (
     user_delete,
     user_password_set,
     user_profile_update,
-    user_tokens_revoke_all,
 )
 from edge.admin import ServiceSavingAdmin
 
@@ -35,13 +34,12 @@ class UserChangeAdminForm(UserChangeForm):
 
 
 class PasswordChangeAdminForm(AdminPasswordChangeForm):
-    """A password set in the admin revokes the user's tokens, like any other password change."""
+    """A password set (or disabled) in the admin revokes the user's tokens, like any other password change."""
 
     def save(self, commit: bool = True) -> User:
-        if not self.cleaned_data.get("usable_password", True):
-            user = super().save(commit=commit)
-            return user_tokens_revoke_all(user=user) if commit else user
-        return user_password_set(user=self.user, password=self.cleaned_data["password1"])
+        # Django's form reads "usable_password" into "set_usable_password" as it cleans.
+        password = self.cleaned_data["password1"] if self.cleaned_data["set_usable_password"] else None
+        return user_password_set(user=self.user, password=password)
 
 
 @admin.register(User)

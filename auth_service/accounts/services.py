@@ -171,8 +171,8 @@ def user_profile_update(*, user: User, full_name: str | None = None, email: str 
 
 
 @transaction.atomic
-def user_password_set(*, user: User, password: str) -> User:
-    """Set a new password and revoke every token issued with the old one."""
+def user_password_set(*, user: User, password: str | None) -> User:
+    """Set a new password (None: no password works) and revoke every token issued with the old one."""
     user.set_password(password)
     user.save(update_fields=["password"])
     return user_tokens_revoke_all(user=user)

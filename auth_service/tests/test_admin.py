@@ -111,6 +111,23 @@ def test_setting_a_password_in_the_admin_revokes_the_users_tokens(
     assert admin.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
 
 
+def test_disabling_a_password_in_the_admin_leaves_no_password_and_revokes_the_tokens(
+    client, superuser, customer, access_token_for, committing
+):
+    token = access_token_for(customer)
+    admin = _admin_client(client, superuser)
+
+    with committing():
+        response = admin.post(
+            f"/admin/auth/accounts/user/{customer.pk}/password/",
+            {"password1": "", "password2": "", "usable_password": "false", "unset-password": "1"},
+        )
+
+    assert response.status_code == 302, response.content
+    assert not User.objects.get(pk=customer.pk).has_usable_password()
+    assert admin.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
 def test_staff_who_may_change_users_cannot_make_a_superuser_in_the_admin(client, customer):
     editor = UserFactory(is_staff=True)
     editor.user_permissions.add(
