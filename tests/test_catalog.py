@@ -184,6 +184,20 @@ def test_an_order_reserves_stock_and_its_cancellation_gives_it_back(gateway, sta
     assert eventually(lambda: stock(gateway, staff, product["id"])["reserved"] == 0)
 
 
+def test_staff_cannot_count_fewer_units_than_orders_have_reserved(gateway, staff, stack, customer):
+    product = create_orderable_product(gateway, staff, stack, on_hand=5)
+    order_id = place_order(gateway, customer, [(product["id"], 3)]).json()["id"]
+    wait_for_status(gateway, customer, order_id, "confirmed")
+
+    counted = gateway.post(
+        f"{PRODUCTS}{product['id']}/stock/", json={"on_hand": 2, "reason": "Stocktake"}, headers=staff
+    )
+
+    assert counted.status_code == 409, counted.text
+    assert (counted.json()["code"], counted.json()["field"]) == ("stock_below_reserved", "on_hand")
+    assert stock(gateway, staff, product["id"])["on_hand"] == 5
+
+
 def test_a_reservation_made_by_catalogs_worker_is_read_at_once_through_the_gateway(
     gateway, staff, stack, customer
 ):

@@ -2,11 +2,9 @@
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
@@ -14,14 +12,13 @@ from django.http import HttpRequest
 from accounts.models import User
 from accounts.services import (
     ACCESS_FIELDS,
-    SUPERUSER_ONLY,
-    PermissionDeniedError,
     user_access_set,
+    user_create,
     user_delete,
     user_password_set,
-    user_state_sync,
-    user_tokens_revoke_all,
+    user_profile_update,
 )
+from edge.admin import ServiceSavingAdmin
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -37,17 +34,16 @@ class UserChangeAdminForm(UserChangeForm):
 
 
 class PasswordChangeAdminForm(AdminPasswordChangeForm):
-    """A password set in the admin revokes the user's tokens, like any other password change."""
+    """A password set (or disabled) in the admin revokes the user's tokens, like any other password change."""
 
     def save(self, commit: bool = True) -> User:
-        if not self.cleaned_data.get("usable_password", True):
-            user = super().save(commit=commit)
-            return user_tokens_revoke_all(user=user) if commit else user
-        return user_password_set(user=self.user, password=self.cleaned_data["password1"])
+        # Django's form reads "usable_password" into "set_usable_password" as it cleans.
+        password = self.cleaned_data["password1"] if self.cleaned_data["set_usable_password"] else None
+        return user_password_set(user=self.user, password=password)
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ServiceSavingAdmin, DjangoUserAdmin):
     form = UserChangeAdminForm
     add_form = UserCreationForm
     list_display = [
@@ -76,20 +72,25 @@ class UserAdmin(DjangoUserAdmin):
     change_password_form = PasswordChangeAdminForm
     actions = ["activate", "deactivate"]
 
-    # Every change goes through the services, which keep each user's standing in Redis and
-    # revoke tokens whose claims no longer describe the user.
-    def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
-        changed_access = change and any(field in form.changed_data for field in ACCESS_FIELDS)
-        touches_superuser = "is_superuser" in form.changed_data or form.initial.get("is_superuser")
-        if changed_access and touches_superuser and not request.user.is_superuser:
-            # The form offers superuser status to anyone who may change users.
-            raise PermissionDenied(SUPERUSER_ONLY)
-        with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            if changed_access:
-                user_tokens_revoke_all(user=obj)
-            else:
-                user_state_sync(user_id=obj.pk)
+    # Every change goes through the services, which keep each user's standing in Redis,
+    # revoke tokens whose claims no longer describe the user, and refuse what the editor may
+    # not do (superuser status, their own access): the refusal shows on the form.
+    def save_through_service(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> User:
+        data = form.cleaned_data
+        if not change:
+            return user_create(
+                email=data["email"], password=data["password1"] if data["set_usable_password"] else None
+            )
+        user = user_access_set(
+            user=User.objects.get(pk=obj.pk),
+            actor_id=request.user.pk,
+            actor_is_superuser=request.user.is_superuser,
+            **{field: data[field] for field in ACCESS_FIELDS if field in form.changed_data},
+        )
+        return user_profile_update(
+            user=user,
+            **{field: data[field] for field in ("email", "full_name") if field in form.changed_data},
+        )
 
     def delete_model(self, request: HttpRequest, obj: User) -> None:
         user_delete(user=obj)
@@ -98,25 +99,20 @@ class UserAdmin(DjangoUserAdmin):
         for user in queryset:
             user_delete(user=user)
 
-    def _set_access(self, request: HttpRequest, queryset: QuerySet[User], **flags: Any) -> int:
-        count = 0
-        for user in queryset:
-            try:
-                user_access_set(
-                    user=user, actor_id=request.user.pk, actor_is_superuser=request.user.is_superuser, **flags
-                )
-            except PermissionDeniedError as error:
-                self.message_user(request, f"{user}: {error}", messages.WARNING)
-            else:
-                count += 1
-        return count
+    def _set_access(self, request: HttpRequest, queryset: QuerySet[User], done: str, **flags: Any) -> None:
+        self.apply_to_each(
+            request,
+            queryset,
+            lambda user: user_access_set(
+                user=user, actor_id=request.user.pk, actor_is_superuser=request.user.is_superuser, **flags
+            ),
+            done=done,
+        )
 
     @admin.action(description="Activate selected users")
     def activate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        count = self._set_access(request, queryset, is_active=True)
-        self.message_user(request, f"{count} user(s) activated.", messages.SUCCESS)
+        self._set_access(request, queryset, "{count} user(s) activated.", is_active=True)
 
     @admin.action(description="Deactivate selected users")
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        count = self._set_access(request, queryset, is_active=False)
-        self.message_user(request, f"{count} user(s) deactivated.", messages.SUCCESS)
+        self._set_access(request, queryset, "{count} user(s) deactivated.", is_active=False)

@@ -10,7 +10,8 @@ user must stop working, and reactivating a user must not revive their old tokens
 
 import hashlib
 import time
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -25,6 +26,7 @@ from redis.exceptions import RedisError
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from accounts.errors import AccountLocked, CannotChangeYourself, NotYourToken, SuperuserOnly
 from accounts.models import User
 from accounts.selectors import user_state_of
 from accounts.tokens import AccessToken, RefreshToken
@@ -35,15 +37,8 @@ from edge.tokens import Claims
 
 REFRESH_REVOKED = "Token has been revoked."
 SESSION_TOO_OLD = "The session has reached its time limit; log in again."
-NOT_YOUR_TOKEN = "The refresh token belongs to another user."
-SUPERUSER_ONLY = "Only a superuser may grant or change superuser status, or change a superuser."
-CANNOT_CHANGE_YOURSELF = "You cannot deactivate yourself or remove your own staff status."
 
 ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser")
-
-
-class PermissionDeniedError(Exception):
-    """The actor may not make this change."""
 
 
 # --- registration ---------------------------------------------------------------------------
@@ -148,7 +143,7 @@ def token_revoke(*, access: Claims | None = None, raw_refresh: str | None = None
             refresh = None  # expired or already revoked: nothing left to revoke
         if refresh is not None:
             if access is not None and int(refresh["user_id"]) != access.user_id:
-                raise PermissionDeniedError(NOT_YOUR_TOKEN)
+                raise NotYourToken
             refresh.blacklist()
     if access is not None:
         access_token_revoke(jti=access.jti, exp=access.exp)
@@ -163,15 +158,21 @@ def token_revoke(*, access: Claims | None = None, raw_refresh: str | None = None
 # --- the user's own account -----------------------------------------------------------------
 
 
-def user_profile_update(*, user: User, full_name: str) -> User:
-    user.full_name = full_name
-    user.save(update_fields=["full_name"])
+def user_profile_update(*, user: User, full_name: str | None = None, email: str | None = None) -> User:
+    """The user's name (theirs to change) or email (staff change it in the admin)."""
+    changes = {
+        field: value for field, value in (("full_name", full_name), ("email", email)) if value is not None
+    }
+    for field, value in changes.items():
+        setattr(user, field, value)
+    if changes:
+        user.save(update_fields=list(changes))
     return user
 
 
 @transaction.atomic
-def user_password_set(*, user: User, password: str) -> User:
-    """Set a new password and revoke every token issued with the old one."""
+def user_password_set(*, user: User, password: str | None) -> User:
+    """Set a new password (None: no password works) and revoke every token issued with the old one."""
     user.set_password(password)
     user.save(update_fields=["password"])
     return user_tokens_revoke_all(user=user)
@@ -197,10 +198,18 @@ def password_reset_request(*, email: str) -> None:
 
 
 @transaction.atomic
+def user_create(*, email: str, password: str | None) -> User:
+    """An account staff make in the admin (no welcome email); no password makes an unusable one."""
+    user = User.objects.create_user(email=email, password=password)
+    user_state_sync(user_id=user.pk)
+    return user
+
+
+@transaction.atomic
 def user_access_set(
     *,
     user: User,
-    actor_id: int,
+    actor_id: int | None,
     actor_is_superuser: bool,
     is_active: bool | None = None,
     is_staff: bool | None = None,
@@ -208,8 +217,9 @@ def user_access_set(
 ) -> User:
     """Activate, deactivate, grant or remove staff or superuser status.
 
-    Only a superuser touches superuser status or a superuser's account. Any change revokes the
-    user's tokens: their claims no longer describe them.
+    Only a superuser touches superuser status or a superuser's account, and nobody removes
+    their own access (``actor_id`` is None for a command run from the shell). Any change
+    revokes the user's tokens: their claims no longer describe them.
     """
     changes = {
         field: value
@@ -217,9 +227,9 @@ def user_access_set(
         if value is not None and getattr(user, field) != value
     }
     if not actor_is_superuser and ("is_superuser" in changes or user.is_superuser) and changes:
-        raise PermissionDeniedError(SUPERUSER_ONLY)
+        raise SuperuserOnly
     if user.pk == actor_id and (changes.get("is_active") is False or changes.get("is_staff") is False):
-        raise PermissionDeniedError(CANNOT_CHANGE_YOURSELF)
+        raise CannotChangeYourself
     if not changes:
         return user
     for field, value in changes.items():
@@ -235,7 +245,28 @@ def user_delete(*, user: User) -> None:
     user_state_sync(user_id=user_id)
 
 
-# --- login throttling -----------------------------------------------------------------------
+# --- login attempts -------------------------------------------------------------------------
+
+
+@contextmanager
+def login_attempt(*, email: str, failure: type[Exception]) -> Iterator[None]:
+    """Guard one password check for the account: the login page and the token endpoint both use it.
+
+    Refused with ``AccountLocked`` while the account has ``LOGIN_FAILURE_LIMIT`` recent
+    failures, before the password is checked, so a locked account gives a guesser nothing to
+    learn. The check inside the block fails by raising ``failure``, which is counted (and
+    raised again); one that passes forgets the earlier failures. With Redis out of reach the
+    cache reads as empty: the lockout pauses instead of refusing every login.
+    """
+    key = _failures_key(email)
+    if (cache.get(key) or 0) >= settings.LOGIN_FAILURE_LIMIT:
+        raise AccountLocked
+    try:
+        yield
+    except failure:
+        _login_failure_record(key)
+        raise
+    cache.delete(key)
 
 
 def _failures_key(email: str) -> str:
@@ -243,19 +274,10 @@ def _failures_key(email: str) -> str:
     return "login-failures:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
-def login_is_locked(*, email: str) -> bool:
-    return (cache.get(_failures_key(email)) or 0) >= settings.LOGIN_FAILURE_LIMIT
-
-
-def login_failure_record(*, email: str) -> None:
-    """Count a failed login for the account; at the limit, the account is locked for the lockout time."""
-    key = _failures_key(email)
+def _login_failure_record(key: str) -> None:
+    """Count a failed login; at the limit, the account is locked for the lockout time."""
     # add() then incr(): atomic in Redis, so concurrent guesses are all counted.
     cache.add(key, 0, timeout=settings.LOGIN_LOCKOUT_SECONDS)
     # None when Redis is down (its errors are misses): the lockout pauses with it.
     if (cache.incr(key) or 0) >= settings.LOGIN_FAILURE_LIMIT:
         cache.touch(key, timeout=settings.LOGIN_LOCKOUT_SECONDS)
-
-
-def login_failures_clear(*, email: str) -> None:
-    cache.delete(_failures_key(email))

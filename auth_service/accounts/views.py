@@ -24,11 +24,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 from rest_framework_simplejwt.exceptions import TokenError
 
+from accounts.errors import AccountLocked
 from accounts.services import (
     TokenPair,
-    login_failure_record,
-    login_failures_clear,
-    login_is_locked,
+    login_attempt,
     token_pair_issue,
     token_refresh,
     token_revoke,
@@ -40,7 +39,6 @@ from edge.tokens import InvalidToken, verify_access_token
 
 MISSING_TOKEN = "Authentication credentials were not provided."
 STAFF_ONLY = "This action needs a staff account."
-ACCOUNT_LOCKED = "Too many failed logins for this account. Wait a few minutes and try again."
 DEFAULT_NEXT = "/admin/auth/"
 SESSION_END = "/login/end"
 STAFF_CONTEXT = {"site_header": "Commerce staff", "site_title": "Commerce staff"}
@@ -123,18 +121,17 @@ def _clear_session_cookies(response: HttpResponse) -> None:
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
-    """Django's login form, refusing an account with too many recent failures before any check."""
+    """Django's login form, with the token endpoint's lockout (``login_attempt``)."""
 
     def clean(self) -> dict[str, Any]:
         email = self.cleaned_data.get("username")
-        if email and login_is_locked(email=email):
-            raise forms.ValidationError(ACCOUNT_LOCKED, code="locked")
-        try:
+        if not email:
             return super().clean()
-        except forms.ValidationError:
-            if email:
-                login_failure_record(email=email)
-            raise
+        try:
+            with login_attempt(email=email, failure=forms.ValidationError):
+                return super().clean()
+        except AccountLocked as error:
+            raise error.as_validation_error() from error
 
 
 class StaffLoginView(auth_views.LoginView):
@@ -150,7 +147,6 @@ class StaffLoginView(auth_views.LoginView):
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         user = form.get_user()
-        login_failures_clear(email=user.email)
         pair = token_pair_issue(user=user)
         update_last_login(None, user)
         # get_success_url() only accepts a ``next`` on this host: no open redirect.

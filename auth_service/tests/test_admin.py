@@ -2,6 +2,7 @@
 
 from django.contrib.auth.models import Permission
 
+from accounts.errors import CannotChangeYourself, SuperuserOnly
 from accounts.models import User
 from tests.factories import PASSWORD, UserFactory
 
@@ -110,17 +111,95 @@ def test_setting_a_password_in_the_admin_revokes_the_users_tokens(
     assert admin.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
 
 
+def test_disabling_a_password_in_the_admin_leaves_no_password_and_revokes_the_tokens(
+    client, superuser, customer, access_token_for, committing
+):
+    token = access_token_for(customer)
+    admin = _admin_client(client, superuser)
+
+    with committing():
+        response = admin.post(
+            f"/admin/auth/accounts/user/{customer.pk}/password/",
+            {"password1": "", "password2": "", "usable_password": "false", "unset-password": "1"},
+        )
+
+    assert response.status_code == 302, response.content
+    assert not User.objects.get(pk=customer.pk).has_usable_password()
+    assert admin.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
 def test_staff_who_may_change_users_cannot_make_a_superuser_in_the_admin(client, customer):
     editor = UserFactory(is_staff=True)
     editor.user_permissions.add(
         Permission.objects.get(codename="change_user"), Permission.objects.get(codename="view_user")
     )
     admin = _admin_client(client, editor)
+    name = customer.full_name
 
     response = admin.post(
-        f"/admin/auth/accounts/user/{customer.pk}/change/", _change_form(customer, is_superuser="on")
+        f"/admin/auth/accounts/user/{customer.pk}/change/",
+        _change_form(customer, is_superuser="on", full_name="Renamed"),
     )
 
-    assert response.status_code == 403
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [SuperuserOnly.message]
     customer.refresh_from_db()
-    assert not customer.is_superuser
+    assert (customer.is_superuser, customer.full_name) == (False, name)
+
+
+def test_a_superuser_cannot_deactivate_themselves_in_the_admin_form(client, superuser):
+    admin = _admin_client(client, superuser)
+
+    response = admin.post(
+        f"/admin/auth/accounts/user/{superuser.pk}/change/", _change_form(superuser, is_active="")
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [CannotChangeYourself.message]
+    assert User.objects.get(pk=superuser.pk).is_active
+
+
+def test_the_deactivate_action_names_each_user_it_refused(client, superuser):
+    editor = UserFactory(is_staff=True)
+    editor.user_permissions.add(
+        Permission.objects.get(codename="change_user"), Permission.objects.get(codename="view_user")
+    )
+    other = UserFactory(is_superuser=True, is_staff=True)
+    customer = UserFactory()
+    admin = _admin_client(client, editor)
+
+    response = admin.post(
+        "/admin/auth/accounts/user/",
+        {"action": "deactivate", "_selected_action": [other.pk, customer.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    shown = [str(message) for message in response.context["messages"]]
+    assert shown == ["1 user(s) deactivated.", f"Not changed: {other}: {SuperuserOnly.message}"]
+    assert User.objects.get(pk=other.pk).is_active
+    assert not User.objects.get(pk=customer.pk).is_active
+
+
+def test_a_user_added_in_the_admin_can_log_in(client, superuser, api_client):
+    admin = _admin_client(client, superuser)
+
+    response = admin.post(
+        "/admin/auth/accounts/user/add/",
+        {
+            "email": "new.hire@example.com",
+            "usable_password": "true",
+            "password1": "a-new-admin-set-passphrase",
+            "password2": "a-new-admin-set-passphrase",
+        },
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    created = User.objects.get(email="new.hire@example.com")
+    assert response["Location"] == f"/admin/auth/accounts/user/{created.pk}/change/"
+    tokens = api_client.post(
+        "/api/auth/token/",
+        {"email": "new.hire@example.com", "password": "a-new-admin-set-passphrase"},
+        format="json",
+    )
+    assert tokens.status_code == 200

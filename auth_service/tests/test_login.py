@@ -3,9 +3,12 @@
 import pytest
 import time_machine
 
+from accounts.errors import AccountLocked
+from accounts.services import login_attempt
 from tests.factories import PASSWORD
 
 LOGIN = "/login/"
+TOKEN = "/api/auth/token/"
 REFRESH = "/login/refresh"
 VERIFY = "/internal/verify"
 
@@ -141,7 +144,7 @@ def test_an_account_with_too_many_failed_logins_is_locked_even_with_the_right_pa
 
     assert response.status_code == 200
     assert "access_token" not in response.cookies
-    assert b"Too many failed logins" in response.content
+    assert response.context["form"].non_field_errors() == [AccountLocked.message]
 
 
 def test_a_successful_login_forgets_earlier_failures(client, staff, settings):
@@ -192,3 +195,35 @@ def test_the_gateway_sends_a_browser_without_a_valid_access_cookie_to_renew_it(c
 
     assert response.status_code == 302
     assert response["Location"] == "/login/refresh?next=/admin/catalog/%3Fq%3Da%26b%3Dc"
+
+
+def test_failures_on_the_login_page_lock_the_token_endpoint_too(client, api_client, staff, settings):
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        client.post(LOGIN, {"username": staff.email, "password": "wrong"})
+
+    response = api_client.post(TOKEN, {"email": staff.email, "password": PASSWORD}, format="json")
+
+    assert response.status_code == 429
+    assert response.json() == {"code": AccountLocked.code, "detail": AccountLocked.message}
+
+
+def test_failures_at_the_token_endpoint_lock_the_login_page_too(client, api_client, staff, settings):
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        api_client.post(TOKEN, {"email": staff.email, "password": "wrong"}, format="json")
+
+    response = _log_in(client, staff)
+
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [AccountLocked.message]
+
+
+def test_a_locked_account_is_refused_before_its_password_is_checked(db, settings):
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        with pytest.raises(ValueError), login_attempt(email="Someone@Example.com ", failure=ValueError):
+            raise ValueError("wrong password")
+    checked = []
+
+    with pytest.raises(AccountLocked), login_attempt(email="someone@example.com", failure=ValueError):
+        checked.append("password")
+
+    assert checked == []

@@ -2,8 +2,8 @@
 
 import pytest
 
+from accounts.errors import CannotChangeYourself, SuperuserOnly
 from accounts.models import User
-from accounts.services import SUPERUSER_ONLY
 from tests.factories import UserFactory
 
 USERS = "/api/auth/users/"
@@ -81,7 +81,7 @@ def test_staff_who_are_not_superusers_cannot_grant_superuser(as_user, staff, cus
     response = as_user(staff).patch(f"{USERS}{customer.pk}/", {"is_superuser": True}, format="json")
 
     assert response.status_code == 403
-    assert response.json()["detail"] == SUPERUSER_ONLY
+    assert response.json() == {"code": SuperuserOnly.code, "detail": SuperuserOnly.message}
     customer.refresh_from_db()
     assert not customer.is_superuser
 
@@ -90,6 +90,7 @@ def test_staff_who_are_not_superusers_cannot_deactivate_a_superuser(as_user, sta
     response = as_user(staff).patch(f"{USERS}{superuser.pk}/", {"is_active": False}, format="json")
 
     assert response.status_code == 403
+    assert response.json()["code"] == SuperuserOnly.code
     superuser.refresh_from_db()
     assert superuser.is_active
 
@@ -105,6 +106,7 @@ def test_staff_cannot_deactivate_themselves(as_user, staff):
     response = as_user(staff).patch(f"{USERS}{staff.pk}/", {"is_active": False}, format="json")
 
     assert response.status_code == 403
+    assert response.json()["code"] == CannotChangeYourself.code
     staff.refresh_from_db()
     assert staff.is_active
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -17,49 +17,31 @@ from import_export.admin import ImportExportModelAdmin
 
 from catalog import services
 from catalog.cache import deferred_invalidation
-from catalog.errors import BELOW_RESERVED, CATEGORY_CYCLE, INACTIVE_CATEGORY
 from catalog.models import Category, Product, StockMovement
 from catalog.resources import ProductResource
-from catalog.selectors import category_descendant_ids
+from edge.admin import ServiceSavingAdmin
 
 STOCK_REASON_REQUIRED = "Say why the stock on hand changes."
 
 
-class CategoryAdminForm(forms.ModelForm):
-    class Meta:
-        model = Category
-        fields = ["name", "slug", "parent", "active"]
-
-    def clean_parent(self) -> Category | None:
-        parent = self.cleaned_data["parent"]
-        category = self.instance
-        if (
-            parent
-            and category.pk
-            and (parent.pk == category.pk or parent.pk in category_descendant_ids([category.pk]))
-        ):
-            raise forms.ValidationError(CATEGORY_CYCLE)
-        return parent
-
-
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
-    form = CategoryAdminForm
+class CategoryAdmin(ServiceSavingAdmin):
+    fields = ["name", "slug", "parent", "active"]
     list_display = ["name", "slug", "parent", "active"]
     list_filter = ["active", ("parent", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["parent"]
 
-    def save_model(self, request: HttpRequest, obj: Category, form: forms.ModelForm, change: bool) -> None:
+    def save_through_service(
+        self, request: HttpRequest, obj: Category, form: forms.ModelForm, change: bool
+    ) -> Category:
         if change:
-            saved = services.category_update(
+            return services.category_update(
                 category=Category.objects.get(pk=obj.pk),
                 **{field: form.cleaned_data[field] for field in form.changed_data},
             )
-        else:
-            saved = services.category_create(name=obj.name, slug=obj.slug, parent=form.cleaned_data["parent"])
-        obj.pk, obj.active = saved.pk, saved.active
+        return services.category_create(name=obj.name, slug=obj.slug, parent=obj.parent)
 
     def has_delete_permission(self, request: HttpRequest, obj: Category | None = None) -> bool:
         # Products and subcategories hang on a category: it is deactivated, not deleted.
@@ -122,15 +104,10 @@ class ProductAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        category = data.get("category")
-        if "category" in self.changed_data and category is not None and not category.active:
-            self.add_error("category", INACTIVE_CATEGORY)
-        if "on_hand" in self.changed_data and data.get("on_hand") is not None:
-            if self.instance.pk and not data.get("stock_reason"):
-                self.add_error("stock_reason", STOCK_REASON_REQUIRED)
-            reserved = self.instance.stock.reserved if self.instance.pk else 0
-            if data["on_hand"] < reserved:
-                self.add_error("on_hand", BELOW_RESERVED.format(reserved=reserved))
+        # The API asks for the reason in its own input; the form only when the count changes.
+        counted = "on_hand" in self.changed_data and data.get("on_hand") is not None
+        if self.instance.pk and counted and not data.get("stock_reason"):
+            self.add_error("stock_reason", STOCK_REASON_REQUIRED)
         return data
 
 
@@ -145,7 +122,7 @@ class PercentageForm(forms.Form):
 
 
 @admin.register(Product)
-class ProductAdmin(ImportExportModelAdmin):
+class ProductAdmin(ServiceSavingAdmin, ImportExportModelAdmin):
     form = ProductAdminForm
     resource_classes = [ProductResource]
     list_display = [
@@ -186,29 +163,30 @@ class ProductAdmin(ImportExportModelAdmin):
     def available(self, product: Product) -> int:
         return product.stock.available if product.pk else 0
 
-    def save_model(self, request: HttpRequest, obj: Product, form: ProductAdminForm, change: bool) -> None:
+    def save_through_service(
+        self, request: HttpRequest, obj: Product, form: ProductAdminForm, change: bool
+    ) -> Product:
         data = form.cleaned_data
-        fields = [field for field in ProductAdminForm.Meta.fields if field in form.changed_data]
-        # The admin saves in one transaction: both writes bump the cache version once, last.
+        # One transaction (the admin's): both writes bump the cache version once, last.
         with deferred_invalidation():
-            if change:
-                product = services.product_update(
-                    product=Product.objects.get(pk=obj.pk), **{field: data[field] for field in fields}
-                )
-                if "on_hand" in form.changed_data and data["on_hand"] is not None:
-                    services.stock_adjust(
-                        product=product,
-                        on_hand=data["on_hand"],
-                        note=data["stock_reason"],
-                        actor_id=request.user.pk,
-                    )
-            else:
-                product = services.product_create(
+            if not change:
+                return services.product_create(
                     **{field: data[field] for field in ProductAdminForm.Meta.fields},
                     on_hand=data.get("on_hand") or 0,
                     actor_id=request.user.pk,
                 )
-        obj.pk, obj.slug = product.pk, product.slug
+            fields = [field for field in ProductAdminForm.Meta.fields if field in form.changed_data]
+            product = services.product_update(
+                product=Product.objects.get(pk=obj.pk), **{field: data[field] for field in fields}
+            )
+            if "on_hand" in form.changed_data and data["on_hand"] is not None:
+                services.stock_adjust(
+                    product=product,
+                    on_hand=data["on_hand"],
+                    note=data["stock_reason"],
+                    actor_id=request.user.pk,
+                )
+            return product
 
     def has_delete_permission(self, request: HttpRequest, obj: Product | None = None) -> bool:
         # Orders and the ledger name products: they are deactivated, not deleted.
@@ -216,25 +194,35 @@ class ProductAdmin(ImportExportModelAdmin):
 
     @admin.action(description="Activate selected products")
     def activate(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
-        changed = services.product_bulk_set_active(products=queryset.select_related("category"), active=True)
-        self.message_user(request, f"{changed} product(s) activated.", messages.SUCCESS)
+        self.apply_to_all(
+            request,
+            lambda: services.product_bulk_set_active(
+                products=queryset.select_related("category"), active=True
+            ),
+            done="{result} product(s) activated.",
+        )
 
     @admin.action(description="Deactivate selected products")
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
-        changed = services.product_bulk_set_active(products=queryset.select_related("category"), active=False)
-        self.message_user(request, f"{changed} product(s) deactivated.", messages.SUCCESS)
+        self.apply_to_all(
+            request,
+            lambda: services.product_bulk_set_active(
+                products=queryset.select_related("category"), active=False
+            ),
+            done="{result} product(s) deactivated.",
+        )
 
     @admin.action(description="Change price of selected products by a percentage")
     def change_price(self, request: HttpRequest, queryset: QuerySet[Product]) -> HttpResponse | None:
         form = PercentageForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            changed = services.product_change_price_by_percentage(
-                products=queryset.select_related("category"), percentage=form.cleaned_data["percentage"]
-            )
-            self.message_user(
+            percentage = form.cleaned_data["percentage"]
+            self.apply_to_all(
                 request,
-                f"Prices of {changed} product(s) changed by {form.cleaned_data['percentage']}%.",
-                messages.SUCCESS,
+                lambda: services.product_change_price_by_percentage(
+                    products=queryset.select_related("category"), percentage=percentage
+                ),
+                done=f"Prices of {{result}} product(s) changed by {percentage}%.",
             )
             return None
         return TemplateResponse(

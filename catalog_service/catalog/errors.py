@@ -1,19 +1,11 @@
-"""The writes the catalogue refuses, and the messages it refuses them with.
+"""The writes the catalogue refuses, each with its status, code and message.
 
-Each error names the input field at fault, so edge's one exception handler answers a 400
-with field errors, like a serializer's.
+The service functions raise them; the API answers them through edge's exception handler
+(``{"code": ..., "detail": ..., "field": ...}``), the admin shows them on the form, and the
+CSV import on the row. ``field`` names the input at fault, as the API and the admin call it.
 """
 
-from typing import Any
-
 from edge.exceptions import DomainError
-
-DUPLICATE_SKU = "A product with this SKU already exists."
-DUPLICATE_SLUG = "This slug is already taken."
-CATEGORY_CYCLE = "A category cannot be moved under itself or one of its descendants."
-INACTIVE_CATEGORY = "This category is not active."
-BELOW_RESERVED = "On hand cannot be less than the {reserved} unit(s) reserved for orders."
-BAD_PERCENTAGE = "A price cannot fall by 100% or more."
 
 # Reasons sent with stock.rejected.
 REJECT_NO_ITEMS = "The order has no items."
@@ -22,13 +14,45 @@ REJECT_UNKNOWN_PRODUCTS = "Unknown or inactive products: {ids}."
 REJECT_INSUFFICIENT_STOCK = "Insufficient stock."
 
 
-class CatalogError(DomainError):
-    """A write the catalogue refuses; ``field`` names the input at fault."""
+class DuplicateSku(DomainError):
+    status_code = 409
+    code = "duplicate_sku"
+    message = "A product with this SKU already exists."
+    field = "sku"
 
-    def __init__(self, message: str, *, field: str = "non_field_errors") -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
-    def payload(self) -> dict[str, Any]:
-        return {self.field: [self.message]}
+class DuplicateSlug(DomainError):
+    status_code = 409
+    code = "duplicate_slug"
+    message = "This slug is already taken."
+    field = "slug"
+
+
+class CategoryCycle(DomainError):
+    status_code = 409
+    code = "category_cycle"
+    message = "A category cannot be moved under itself or one of its descendants."
+    field = "parent"
+
+
+class InactiveCategory(DomainError):
+    """A product or category may not move into a deactivated category (``field`` says which input)."""
+
+    status_code = 409
+    code = "inactive_category"
+    message = "This category is not active."
+    field = "category"
+
+
+class StockBelowReserved(DomainError):
+    status_code = 409
+    code = "stock_below_reserved"
+    message = "On hand cannot be less than the {reserved} unit(s) reserved for orders."
+    field = "on_hand"
+
+
+class PriceDropTooLarge(DomainError):
+    status_code = 400
+    code = "price_drop_too_large"
+    message = "A price cannot fall by 100% or more."
+    field = "percentage"

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 
-from catalog.errors import DUPLICATE_SKU
+from catalog.errors import DuplicateSku
 
 CURRENCY_CODE = RegexValidator(r"^[A-Z]{3}$", "Enter a three-letter ISO 4217 code, e.g. EUR.")
 SEARCH_CONFIG = "english"
@@ -69,7 +69,7 @@ class Product(models.Model):
         constraints = [
             # SKUs are compared case-insensitively: "tea-001" and "TEA-001" are one product.
             models.UniqueConstraint(
-                Upper("sku"), name="catalog_product_sku_unique", violation_error_message=DUPLICATE_SKU
+                Upper("sku"), name="catalog_product_sku_unique", violation_error_message=DuplicateSku.message
             ),
             models.CheckConstraint(condition=Q(price__gte=0), name="catalog_product_price_not_negative"),
         ]

@@ -7,14 +7,13 @@ line) and nothing of it is saved.
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from import_export import fields, resources
 from import_export.widgets import ForeignKeyWidget
 
 from catalog import services
 from catalog.cache import deferred_invalidation
-from catalog.errors import CatalogError
 from catalog.models import Category, Product
+from edge.exceptions import DomainError
 
 UNKNOWN_CATEGORY = "Unknown category: {slug!r}."
 
@@ -67,6 +66,7 @@ class ProductResource(resources.ModelResource):
                 product = services.product_create(**values)
             else:
                 product = services.product_update(product=Product.objects.get(pk=instance.pk), **values)
-        except CatalogError as error:
-            raise ValidationError({error.field: error.message}) from error
+        except DomainError as error:
+            # import-export reports a ValidationError on the row, naming the field.
+            raise error.as_validation_error() from error
         instance.pk, instance.slug = product.pk, product.slug

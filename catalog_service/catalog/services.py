@@ -22,7 +22,14 @@ from django.utils.text import slugify
 
 from catalog import errors
 from catalog.cache import cache_invalidate
-from catalog.errors import CatalogError
+from catalog.errors import (
+    CategoryCycle,
+    DuplicateSku,
+    DuplicateSlug,
+    InactiveCategory,
+    PriceDropTooLarge,
+    StockBelowReserved,
+)
 from catalog.models import Category, Product, Reservation, ReservationLine, Stock, StockMovement
 from catalog.selectors import category_descendant_ids
 from edge.events import ProductChanged, StockRejected, StockReserved
@@ -38,7 +45,7 @@ PRODUCT_FIELDS = ("sku", "name", "slug", "description", "category", "price", "cu
 @transaction.atomic
 def category_create(*, name: str, slug: str = "", parent: Category | None = None) -> Category:
     if parent is not None and not parent.active:
-        raise CatalogError(errors.INACTIVE_CATEGORY, field="parent")
+        raise InactiveCategory(field="parent")
     category = Category(name=name, slug=slug or _free_slug(Category, name), parent=parent)
     _save_unique(category)
     cache_invalidate()
@@ -52,9 +59,9 @@ def category_update(*, category: Category, **changes: Any) -> Category:
     if parent is not None and (
         parent.pk == category.pk or parent.pk in category_descendant_ids([category.pk])
     ):
-        raise CatalogError(errors.CATEGORY_CYCLE, field="parent")
+        raise CategoryCycle
     if "parent" in changes and parent is not None and not parent.active:
-        raise CatalogError(errors.INACTIVE_CATEGORY, field="parent")
+        raise InactiveCategory(field="parent")
     deactivating = category.active and changes.get("active") is False
     for field, value in changes.items():
         setattr(category, field, value)
@@ -147,7 +154,7 @@ def product_bulk_set_active(*, products: Iterable[Product], active: bool) -> int
 def product_change_price_by_percentage(*, products: Iterable[Product], percentage: Decimal) -> int:
     """Raise (or, with a negative percentage, lower) each price; the number of products changed."""
     if percentage <= -100:
-        raise CatalogError(errors.BAD_PERCENTAGE, field="percentage")
+        raise PriceDropTooLarge
     factor = 1 + percentage / 100
     products = _in_lock_order(products)
     for product in products:
@@ -180,14 +187,14 @@ def _in_lock_order(products: Iterable[Product]) -> list[Product]:
 
 def _check_product(product: Product, *, new_category: bool) -> None:
     if new_category and not product.category.active:
-        raise CatalogError(errors.INACTIVE_CATEGORY, field="category")
+        raise InactiveCategory
     duplicate = (
         Product.objects.annotate(upper_sku=Upper("sku"))
         .filter(upper_sku=product.sku.upper())
         .exclude(pk=product.pk)
     )
     if duplicate.exists():
-        raise CatalogError(errors.DUPLICATE_SKU, field="sku")
+        raise DuplicateSku
 
 
 def product_changed(product: Product, change: str) -> ProductChanged:
@@ -209,7 +216,7 @@ def stock_adjust(*, product: Product, on_hand: int, note: str, actor_id: int | N
     """Set the units on hand after a count, a delivery or a loss; ``note`` says which."""
     stock = Stock.objects.select_for_update().get(product=product)
     if on_hand < stock.reserved:
-        raise CatalogError(errors.BELOW_RESERVED.format(reserved=stock.reserved), field="on_hand")
+        raise StockBelowReserved(reserved=stock.reserved)
     if on_hand != stock.on_hand:
         was_in_stock = _in_stock([stock])
         _move(
@@ -406,11 +413,9 @@ def _free_slug(model: type[Category] | type[Product], name: str) -> str:
 def _save_unique(instance: Category | Product) -> None:
     """Save; a unique SKU or slug taken by a concurrent write becomes a field error."""
     if type(instance).objects.filter(slug=instance.slug).exclude(pk=instance.pk).exists():
-        raise CatalogError(errors.DUPLICATE_SLUG, field="slug")
+        raise DuplicateSlug
     try:
         with transaction.atomic():
             instance.save()
     except IntegrityError as error:
-        field = "sku" if "sku" in str(error) else "slug"
-        message = errors.DUPLICATE_SKU if field == "sku" else errors.DUPLICATE_SLUG
-        raise CatalogError(message, field=field) from error
+        raise (DuplicateSku if "sku" in str(error) else DuplicateSlug)() from error

@@ -7,7 +7,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from catalog.errors import CATEGORY_CYCLE
+from catalog import services
+from catalog.errors import CategoryCycle, InactiveCategory, StockBelowReserved
 from catalog.models import Category, Product, Stock
 from edge.events import ProductChanged
 from tests.factories import CategoryFactory, make_product
@@ -58,22 +59,33 @@ def test_the_product_page_shows_the_stock_ledger(admin_client):
     assert "Initial stock" in page.text
 
 
-def test_changing_stock_in_the_form_needs_a_reason_and_writes_the_ledger(admin_client):
-    product = make_product(sku="TEA-1", name="Sencha", price="4.50", on_hand=7)
-    form = {
-        "sku": "TEA-1",
-        "name": "Sencha",
+def product_form(product: Product, **changes: str) -> dict[str, str]:
+    """The product's change form as the admin would post it, with ``changes``."""
+    return {
+        "sku": product.sku,
+        "name": product.name,
         "slug": product.slug,
-        "category": product.category.pk,
-        "description": "",
-        "price": "5.00",
-        "currency": "EUR",
-        "active": "on",
-        "on_hand": "9",
+        "category": str(product.category.pk),
+        "description": product.description,
+        "price": str(product.price),
+        "currency": product.currency,
+        "active": "on" if product.active else "",
+        "on_hand": str(product.stock.on_hand),
         "stock_reason": "",
         "movements-TOTAL_FORMS": "0",
         "movements-INITIAL_FORMS": "0",
+        **changes,
     }
+
+
+def form_errors(response) -> dict[str, list[str]]:
+    assert response.status_code == 200, "the form was saved"
+    return response.context["adminform"].form.errors
+
+
+def test_changing_stock_in_the_form_needs_a_reason_and_writes_the_ledger(admin_client):
+    product = make_product(sku="TEA-1", name="Sencha", price="4.50", on_hand=7)
+    form = product_form(product, price="5.00", on_hand="9")
 
     refused = admin_client.post(f"{CHANGELIST}{product.pk}/change/", form)
     saved = admin_client.post(f"{CHANGELIST}{product.pk}/change/", {**form, "stock_reason": "Delivery"})
@@ -232,6 +244,47 @@ def test_a_category_cannot_be_moved_under_its_own_child_in_the_admin(admin_clien
     )
 
     assert response.status_code == 200
-    assert CATEGORY_CYCLE in response.context["adminform"].form.errors["parent"]
+    assert response.context["adminform"].form.errors["parent"] == [CategoryCycle.message]
     root.refresh_from_db()
     assert root.parent is None
+
+
+def test_a_product_cannot_move_into_an_inactive_category_in_the_admin(admin_client):
+    product = make_product(price="4.50")
+    closed = CategoryFactory(active=False)
+
+    response = admin_client.post(
+        f"{CHANGELIST}{product.pk}/change/", product_form(product, category=str(closed.pk), price="9.00")
+    )
+
+    assert form_errors(response)["category"] == [InactiveCategory.message]
+    product.refresh_from_db()
+    assert product.category != closed
+    assert product.price == Decimal("4.50")
+
+
+def test_a_category_cannot_be_added_under_an_inactive_one_in_the_admin(admin_client):
+    closed = CategoryFactory(active=False)
+
+    response = admin_client.post(
+        "/admin/catalog/catalog/category/add/", {"name": "Tea", "slug": "tea", "parent": closed.pk}
+    )
+
+    assert form_errors(response)["parent"] == [InactiveCategory.message]
+    assert not Category.objects.filter(slug="tea").exists()
+
+
+def test_stock_below_what_is_reserved_is_refused_on_the_form_and_nothing_is_saved(admin_client):
+    product = make_product(price="4.50", on_hand=5)
+    services.stock_reserve_for_order(order_id=1, items=[{"product_id": product.pk, "quantity": 4}])
+
+    response = admin_client.post(
+        f"{CHANGELIST}{product.pk}/change/",
+        product_form(product, price="6.00", on_hand="3", stock_reason="Count"),
+    )
+
+    assert form_errors(response)["on_hand"] == [StockBelowReserved.message.format(reserved=4)]
+    product.refresh_from_db()
+    # The price was saved before the stock was refused: the page with the error rolled it back.
+    assert (product.price, product.stock.on_hand) == (Decimal("4.50"), 5)
+    assert not published(ProductChanged, product_id=product.pk, price="6.00")

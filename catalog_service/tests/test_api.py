@@ -4,8 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from catalog import errors, services
+from catalog import services
 from catalog.api.pagination import PAGE_SIZE_INVALID
+from catalog.errors import CategoryCycle, DuplicateSku, InactiveCategory, StockBelowReserved
 from catalog.models import Product, StockMovement
 from edge.events import ProductChanged
 from tests.factories import CategoryFactory, make_product
@@ -229,14 +230,14 @@ def test_a_bad_product_is_400_with_the_field_at_fault(staff_client, overrides, f
     assert not Product.objects.exists()
 
 
-def test_a_duplicate_sku_is_400(staff_client):
+def test_a_duplicate_sku_is_409_naming_the_field(staff_client):
     category = CategoryFactory()
     make_product(sku="TEA-001", category=category)
 
     response = staff_client.post(PRODUCTS, product_input(category, sku="tea-001"), format="json")
 
-    assert response.status_code == 400
-    assert response.json() == {"sku": [errors.DUPLICATE_SKU]}
+    assert response.status_code == 409
+    assert response.json() == {"code": DuplicateSku.code, "detail": DuplicateSku.message, "field": "sku"}
 
 
 def test_a_customer_may_not_write(customer_client):
@@ -313,8 +314,8 @@ def test_staff_build_the_category_tree(staff_client):
     unknown_parent = staff_client.post(CATEGORIES, {"name": "Lost", "parent": 999_999})
 
     assert tea["parent"] == drinks["id"]
-    assert moved.status_code == 400
-    assert moved.json() == {"parent": [errors.CATEGORY_CYCLE]}
+    assert moved.status_code == 409
+    assert moved.json() == {"code": CategoryCycle.code, "detail": CategoryCycle.message, "field": "parent"}
     assert unknown_parent.status_code == 400
     assert "parent" in unknown_parent.json()
 
@@ -409,8 +410,38 @@ def test_a_product_cannot_be_created_in_an_inactive_category(staff_client):
 
     response = staff_client.post(PRODUCTS, product_input(closed), format="json")
 
-    assert response.status_code == 400
-    assert response.json() == {"category": [errors.INACTIVE_CATEGORY]}
+    assert response.status_code == 409
+    assert response.json() == {
+        "code": InactiveCategory.code,
+        "detail": InactiveCategory.message,
+        "field": "category",
+    }
+    assert not Product.objects.exists()
+
+
+def test_a_category_cannot_be_created_under_an_inactive_one(staff_client):
+    closed = CategoryFactory(active=False)
+
+    response = staff_client.post(CATEGORIES, {"name": "Lost", "parent": closed.pk})
+
+    assert response.status_code == 409
+    assert (response.json()["code"], response.json()["field"]) == (InactiveCategory.code, "parent")
+
+
+def test_stock_on_hand_below_what_is_reserved_is_409_and_changes_nothing(staff_client):
+    product = make_product(on_hand=5)
+    services.stock_reserve_for_order(order_id=1, items=[{"product_id": product.pk, "quantity": 4}])
+
+    response = staff_client.post(f"{PRODUCTS}{product.pk}/stock/", {"on_hand": 3, "reason": "Count"})
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "code": StockBelowReserved.code,
+        "detail": StockBelowReserved.message.format(reserved=4),
+        "field": "on_hand",
+    }
+    product.stock.refresh_from_db()
+    assert product.stock.on_hand == 5
 
 
 def test_a_full_update_needs_every_required_field(staff_client):

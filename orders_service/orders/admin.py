@@ -1,10 +1,12 @@
 """The orders admin: find an order, see its items and history, ship, deliver or cancel it."""
 
-from django.contrib import admin, messages
+from collections.abc import Callable
+
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from edge.exceptions import DomainError
+from edge.admin import ServiceAdmin
 from orders.models import IdempotencyKey, Order, OrderItem, OrderTransition, PriceListEntry
 from orders.services import Actor, order_cancel, order_deliver, order_ship
 
@@ -31,7 +33,7 @@ class OrderTransitionInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ServiceAdmin):
     list_display = ["id", "customer_email", "status", "total", "currency", "created_at"]
     list_filter = ["status", "created_at", "currency"]
     search_fields = ["=id", "customer_email"]
@@ -51,18 +53,16 @@ class OrderAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def _apply(self, request: HttpRequest, queryset: QuerySet[Order], change: object, verb: str) -> None:
-        done, refused = 0, []
-        for order in queryset:
-            try:
-                change(order=order, actor=Actor.for_user(request.user))
-                done += 1
-            except DomainError as error:
-                refused.append(f"#{order.pk}: {error}")
-        if done:
-            self.message_user(request, f"{done} order(s) {verb}.", messages.SUCCESS)
-        if refused:
-            self.message_user(request, "Not changed: " + "; ".join(refused), messages.WARNING)
+    def _apply(
+        self, request: HttpRequest, queryset: QuerySet[Order], change: Callable[..., Order], verb: str
+    ) -> None:
+        actor = Actor.for_user(request.user)
+        self.apply_to_each(
+            request,
+            queryset,
+            lambda order: change(order=order, actor=actor),
+            done=f"{{count}} order(s) {verb}.",
+        )
 
     @admin.action(description="Ship selected orders", permissions=["change"])
     def ship(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:

@@ -21,22 +21,11 @@ from edge.events import (
 )
 from edge.exceptions import DomainError
 from edge.messaging.services import publish
+from orders.errors import InvalidTransition
 from orders.models import IdempotencyKey, Order, OrderItem, OrderTransition, PriceListEntry
 
 KEY_REUSED = "This Idempotency-Key was used with another request body."
 KEY_IN_PROGRESS = "A request with this Idempotency-Key is still being processed; retry shortly."
-INVALID_TRANSITION = "An order that is {current} cannot become {requested}."
-
-
-class InvalidTransition(DomainError):
-    status_code = 409
-
-    def __init__(self, current: str, requested: str) -> None:
-        super().__init__(INVALID_TRANSITION.format(current=current, requested=requested))
-        self.current = current
-
-    def payload(self) -> dict[str, Any]:
-        return {"detail": str(self), "status": self.current}
 
 
 class IdempotencyKeyReused(DomainError):

@@ -4,6 +4,7 @@ import pytest
 
 from edge.events import OrderCancelled, OrderDelivered, OrderShipped
 from edge.messaging.models import OutboxMessage
+from orders.errors import InvalidTransition
 from orders.models import Order
 from tests.factories import OrderFactory
 
@@ -62,6 +63,7 @@ def test_a_pending_order_cannot_ship(staff_client):
 
     assert response.status_code == 409
     assert response.json() == {
+        "code": InvalidTransition.code,
         "detail": "An order that is pending cannot become shipped.",
         "status": "pending",
     }

@@ -7,25 +7,18 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
-from rest_framework.exceptions import AuthenticationFailed, Throttled
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.serializers import TokenObtainSerializer as SimpleTokenObtainSerializer
 from rest_framework_simplejwt.settings import api_settings
 
 from accounts.models import User
 from accounts.selectors import user_for_password_reset
-from accounts.services import (
-    login_failure_record,
-    login_failures_clear,
-    login_is_locked,
-    token_pair_issue,
-    token_refresh,
-)
+from accounts.services import login_attempt, token_pair_issue, token_refresh
 
 EMAIL_TAKEN = "A user with this email already exists."
 WRONG_PASSWORD = "The current password is not correct."
 INVALID_RESET_LINK = "The reset link is invalid or has expired."
-ACCOUNT_LOCKED = "Too many failed logins for this account; try again later."
 
 
 def _validated_password(password: str, user: User, field: str) -> str:
@@ -128,19 +121,14 @@ class UserAccessSerializer(serializers.Serializer):
 
 
 class TokenObtainSerializer(TokenObtainPairSerializer):
-    """simplejwt's login, with per-account throttling of failures and our claims and kid."""
+    """simplejwt's login, with the login page's lockout (``login_attempt``) and our claims and kid.
+
+    A locked account is ``AccountLocked``, which edge's exception handler answers with 429.
+    """
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
-        email = attrs[self.username_field]
-        # Checked before the password, so a locked account gives a guesser nothing to learn.
-        if login_is_locked(email=email):
-            raise Throttled(detail=ACCOUNT_LOCKED)
-        try:
+        with login_attempt(email=attrs[self.username_field], failure=AuthenticationFailed):
             SimpleTokenObtainSerializer.validate(self, attrs)
-        except AuthenticationFailed:
-            login_failure_record(email=email)
-            raise
-        login_failures_clear(email=email)
         pair = token_pair_issue(user=self.user)
         if api_settings.UPDATE_LAST_LOGIN:
             update_last_login(None, self.user)

@@ -5,7 +5,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import filters, mixins, permissions, status, viewsets
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,7 +25,6 @@ from accounts.keys import jwks
 from accounts.models import User
 from accounts.selectors import user_get, user_list
 from accounts.services import (
-    PermissionDeniedError,
     password_reset_request,
     token_pair_issue,
     token_revoke,
@@ -35,13 +33,9 @@ from accounts.services import (
     user_profile_update,
     user_register,
 )
+from edge.permissions import IsStaff
 
 PASSWORD_RESET_SENT = "If an account with this email exists, a reset link is on its way."
-
-
-class IsStaff(permissions.BasePermission):
-    def has_permission(self, request: Request, view: object) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
 
 
 class RegisterView(APIView):
@@ -113,10 +107,7 @@ class LogoutView(APIView):
     def post(self, request: Request) -> Response:
         serializer = LogoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            token_revoke(access=request.auth, raw_refresh=serializer.validated_data.get("refresh"))
-        except PermissionDeniedError as error:
-            raise PermissionDenied(str(error)) from error
+        token_revoke(access=request.auth, raw_refresh=serializer.validated_data.get("refresh"))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -151,13 +142,10 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         user = self.get_object()
         serializer = UserAccessSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            user = user_access_set(
-                user=user,
-                actor_id=request.user.id,
-                actor_is_superuser=request.user.is_superuser,
-                **serializer.validated_data,
-            )
-        except PermissionDeniedError as error:
-            raise PermissionDenied(str(error)) from error
+        user = user_access_set(
+            user=user,
+            actor_id=request.user.id,
+            actor_is_superuser=request.user.is_superuser,
+            **serializer.validated_data,
+        )
         return Response(StaffUserSerializer(user).data)

@@ -16,10 +16,10 @@ from catalog import services
 from catalog.api import serializers
 from catalog.api.filters import ProductFilter, StaffProductFilter
 from catalog.api.pagination import CappedPageNumberPagination
-from catalog.api.permissions import IsStaff, IsStaffOrReadOnly
 from catalog.cache import cached
 from catalog.models import Category, Product
 from catalog.selectors import category_tree, product_list, stock_movement_list
+from edge.permissions import IsStaff, IsStaffOrReadOnly
 
 CACHE_HEADER = "X-Cache"
 

@@ -3,11 +3,12 @@
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, permissions, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from edge.permissions import IsStaff
 from orders.api.filters import OrderFilter
 from orders.api.serializers import (
     CancelSerializer,
@@ -74,13 +75,13 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(order_representation(order))
 
     @extend_schema(request=None, responses=OrderSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser])
+    @action(detail=True, methods=["post"], permission_classes=[IsStaff])
     def ship(self, request: Request, pk: str) -> Response:
         order = order_ship(order=self.get_object(), actor=Actor.for_user(request.user))
         return Response(order_representation(order))
 
     @extend_schema(request=None, responses=OrderSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAdminUser])
+    @action(detail=True, methods=["post"], permission_classes=[IsStaff])
     def deliver(self, request: Request, pk: str) -> Response:
         order = order_deliver(order=self.get_object(), actor=Actor.for_user(request.user))
         return Response(order_representation(order))

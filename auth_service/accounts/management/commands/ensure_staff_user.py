@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from accounts.models import User
-from accounts.services import user_password_set, user_tokens_revoke_all
+from accounts.services import user_access_set, user_create, user_password_set, user_profile_update
 
 
 class Command(BaseCommand):
@@ -16,14 +16,22 @@ class Command(BaseCommand):
         parser.add_argument("--password", required=True)
 
     def handle(self, *args: Any, email: str, password: str, **options: Any) -> None:
-        user, created = User.objects.get_or_create(
-            email=User.objects.normalize_email(email),
-            defaults={"is_staff": True, "is_superuser": True, "full_name": "Demo Staff"},
+        email = User.objects.normalize_email(email)
+        user = User.objects.filter(email=email).first()
+        created = user is None
+        if user is None:
+            user = user_profile_update(
+                user=user_create(email=email, password=password), full_name="Demo Staff"
+            )
+        # Whoever runs the command has the shell: a superuser's authority, and no account of their own.
+        user = user_access_set(
+            user=user,
+            actor_id=None,
+            actor_is_superuser=True,
+            is_active=True,
+            is_staff=True,
+            is_superuser=True,
         )
-        if not (user.is_staff and user.is_superuser and user.is_active):
-            user.is_staff = user.is_superuser = user.is_active = True
-            user.save(update_fields=["is_staff", "is_superuser", "is_active"])
-            user_tokens_revoke_all(user=user)
         # Only when it differs: a restart of the stack keeps the staff's sessions.
         if not user.check_password(password):
             user_password_set(user=user, password=password)
