@@ -44,6 +44,7 @@ def service_settings(*, service: str, app: str, base_dir: Path) -> dict[str, Any
             "drf_spectacular",
             "drf_spectacular_sidecar",
             "edge.messaging",
+            "edge.idempotency",
             app,
         ],
         "MIDDLEWARE": [
