@@ -24,6 +24,10 @@ DEFAULTS: dict[str, Any] = {
     # How long an unsent outbox row waits before the relay resends it (the first send is on commit).
     "OUTBOX_RELAY_AFTER_SECONDS": 5.0,
     "OUTBOX_RELAY_INTERVAL_SECONDS": 1.0,
+    # How long a client may retry a request with its Idempotency-Key (Stripe keeps keys a day).
+    "IDEMPOTENCY_KEY_TTL_SECONDS": 24 * 60 * 60,
+    # How often each process deletes expired keys after a request that stored one.
+    "IDEMPOTENCY_PRUNE_INTERVAL_SECONDS": 60.0,
 }
 
 

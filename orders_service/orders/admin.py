@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from edge.admin import ServiceAdmin
-from orders.models import IdempotencyKey, Order, OrderItem, OrderTransition, PriceListEntry
+from orders.models import Order, OrderItem, OrderTransition, PriceListEntry
 from orders.services import Actor, order_cancel, order_deliver, order_ship
 
 
@@ -83,24 +83,6 @@ class PriceListEntryAdmin(admin.ModelAdmin):
     list_filter = ["active", "currency"]
     search_fields = ["=product_id", "sku", "name"]
     readonly_fields = ["product_id", "sku", "name", "price", "currency", "active", "changed_at"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-
-@admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(admin.ModelAdmin):
-    list_display = ["key", "user_id", "response_status", "order", "created_at"]
-    search_fields = ["key", "=user_id"]
-    readonly_fields = [
-        "user_id",
-        "key",
-        "request_fingerprint",
-        "response_status",
-        "response_body",
-        "order",
-        "created_at",
-    ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

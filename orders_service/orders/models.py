@@ -1,4 +1,4 @@
-"""Orders, their items and history, orders' own copy of catalog prices, and idempotency keys."""
+"""Orders, their items and history, and orders' own copy of catalog prices."""
 
 from decimal import Decimal
 
@@ -110,21 +110,3 @@ class OrderTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status} by {self.actor_label}"
-
-
-class IdempotencyKey(models.Model):
-    """The first answer to a POST with this key, stored in the same transaction as the order."""
-
-    user_id = models.BigIntegerField()
-    key = models.CharField(max_length=255)
-    request_fingerprint = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
-    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user_id", "key"], name="one_key_per_user")]
-
-    def __str__(self) -> str:
-        return f"{self.user_id}:{self.key}"

@@ -1,13 +1,10 @@
-"""Writes of orders: placing (once per idempotency key), the life cycle, and the price list."""
+"""Writes of orders: placing, the life cycle, and the price list."""
 
-import hashlib
-import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from edge.events import (
     OrderCancelled,
@@ -19,27 +16,9 @@ from edge.events import (
     OrderShipped,
     ProductChanged,
 )
-from edge.exceptions import DomainError
 from edge.messaging.services import publish
 from orders.errors import InvalidTransition
-from orders.models import IdempotencyKey, Order, OrderItem, OrderTransition, PriceListEntry
-
-KEY_REUSED = "This Idempotency-Key was used with another request body."
-KEY_IN_PROGRESS = "A request with this Idempotency-Key is still being processed; retry shortly."
-
-
-class IdempotencyKeyReused(DomainError):
-    status_code = 422
-
-    def __init__(self) -> None:
-        super().__init__(KEY_REUSED)
-
-
-class RequestInProgress(DomainError):
-    status_code = 409
-
-    def __init__(self) -> None:
-        super().__init__(KEY_IN_PROGRESS)
+from orders.models import Order, OrderItem, OrderTransition, PriceListEntry
 
 
 @dataclass(frozen=True)
@@ -60,17 +39,9 @@ class Actor:
         return cls(kind=OrderTransition.ActorKind.SYSTEM, label=name)
 
 
-@dataclass(frozen=True)
-class IdempotentResponse:
-    status: int
-    body: dict[str, Any]
-    replayed: bool
-
-
-def request_fingerprint(data: Any) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-
-
+# The API places an order inside the transaction that holds its idempotency key: a savepoint of
+# its own would cost two round trips, and any failure rolls that whole transaction back anyway.
+@transaction.atomic(savepoint=False)
 def order_place(*, customer: Any, items: list[dict[str, int]], prices: dict[int, PriceListEntry]) -> Order:
     """A pending order priced from the price list; ``order.placed`` asks the catalog for stock.
 
@@ -96,7 +67,7 @@ def order_place(*, customer: Any, items: list[dict[str, int]], prices: dict[int,
     for line in lines:
         line.order = order
     OrderItem.objects.bulk_create(lines)
-    placed = _record(order, Order.Status.PENDING, actor=Actor.for_user(customer), reason="placed")
+    _record(order, Order.Status.PENDING, actor=Actor.for_user(customer), reason="placed")
     publish(
         OrderPlaced(
             order_id=order.pk,
@@ -105,49 +76,7 @@ def order_place(*, customer: Any, items: list[dict[str, int]], prices: dict[int,
             items=[{"product_id": line.product_id, "quantity": line.quantity} for line in lines],
         )
     )
-    # The rows just written are the whole order: showing it needs no read back. (Django keeps
-    # prefetched relations here; DRF's own mixins use the same attribute.)
-    order._prefetched_objects_cache = {"items": lines, "history": [placed]}
     return order
-
-
-@transaction.atomic
-def order_place_once(
-    *,
-    customer: Any,
-    idempotency_key: str,
-    fingerprint: str,
-    items: list[dict[str, int]],
-    prices: dict[int, PriceListEntry],
-    render: Callable[[Order], dict[str, Any]],
-) -> IdempotentResponse:
-    """Place an order once per (customer, key): a retry gets the first answer back.
-
-    The key row commits with the order, so a crash between them cannot leave one without
-    the other. The advisory lock makes a concurrent retry answer 409 instead of waiting.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_try_advisory_xact_lock(hashtext(%s))", [f"orders:{customer.id}:{idempotency_key}"]
-        )
-        if not cursor.fetchone()[0]:
-            raise RequestInProgress
-    stored = IdempotencyKey.objects.filter(user_id=customer.id, key=idempotency_key).first()
-    if stored is not None:
-        if stored.request_fingerprint != fingerprint:
-            raise IdempotencyKeyReused
-        return IdempotentResponse(stored.response_status, stored.response_body, replayed=True)
-    order = order_place(customer=customer, items=items, prices=prices)
-    body = render(order)
-    IdempotencyKey.objects.create(
-        user_id=customer.id,
-        key=idempotency_key,
-        request_fingerprint=fingerprint,
-        response_status=201,
-        response_body=body,
-        order=order,
-    )
-    return IdempotentResponse(201, body, replayed=False)
 
 
 def _record(order: Order, to_status: str, *, actor: Actor, reason: str = "") -> OrderTransition:

@@ -1,7 +1,14 @@
 from django.urls import path
+from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from edge.idempotency.decorators import idempotent
+from tests.shop.models import Greeting
+
+REFUSED = "Greetings to refused@ addresses are written, then refused."
 
 
 @api_view(["GET", "POST"])
@@ -9,4 +16,32 @@ def whoami(request: Request) -> Response:
     return Response({"id": request.user.id, "email": request.user.email, "is_staff": request.user.is_staff})
 
 
-urlpatterns = [path("whoami/", whoami)]
+class GreetingSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    note = serializers.CharField(required=False, default="")
+
+
+def hold(greeting: Greeting) -> None:
+    """Called while the greeting's transaction is open: tests replace it to keep a request in flight."""
+
+
+class Greetings(APIView):
+    """An idempotent POST, as a service would write one."""
+
+    @idempotent
+    def post(self, request: Request) -> Response:
+        serializer = GreetingSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        greeting = Greeting.objects.create(email=serializer.validated_data["email"])
+        hold(greeting)
+        if greeting.email.startswith("refused@"):
+            return Response({"detail": REFUSED}, status=409)
+        return Response({"id": greeting.id, "email": greeting.email}, status=201)
+
+
+urlpatterns = [
+    path("whoami/", whoami),
+    path("greetings/", Greetings.as_view()),
+    # The same view at another address: another endpoint, where keys are scoped apart.
+    path("welcomes/", Greetings.as_view()),
+]

@@ -1,6 +1,5 @@
 """Validation and representation of the orders API."""
 
-import re
 from typing import Any
 
 from django.conf import settings
@@ -13,17 +12,6 @@ UNKNOWN_PRODUCT = "Unknown product."
 INACTIVE_PRODUCT = "This product is no longer sold."
 DUPLICATE_PRODUCT = "Each product may appear once; add up the quantities."
 MIXED_CURRENCIES = "All products of one order must share a currency."
-KEY_MISSING = "This header is required: a unique key per order you place (a UUID is fine)."
-KEY_MALFORMED = "Use 8 to 255 characters: letters, digits, '-', '_', ':' or '.'."
-IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{8,255}$")
-
-
-def validate_idempotency_key(value: str | None) -> str:
-    if not value:
-        raise serializers.ValidationError({"Idempotency-Key": [KEY_MISSING]})
-    if not IDEMPOTENCY_KEY_PATTERN.match(value):
-        raise serializers.ValidationError({"Idempotency-Key": [KEY_MALFORMED]})
-    return value
 
 
 class OrderItemInputSerializer(serializers.Serializer):

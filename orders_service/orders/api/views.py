@@ -1,13 +1,13 @@
 """The orders API: place (idempotently), list and read, and move an order along its life cycle."""
 
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from edge.idempotency.decorators import idempotent
 from edge.permissions import IsStaff
 from orders.api.filters import OrderFilter
 from orders.api.serializers import (
@@ -15,26 +15,10 @@ from orders.api.serializers import (
     OrderCreateSerializer,
     OrderSerializer,
     order_representation,
-    validate_idempotency_key,
 )
 from orders.models import Order
 from orders.selectors import order_list_for
-from orders.services import (
-    Actor,
-    order_cancel,
-    order_deliver,
-    order_place_once,
-    order_ship,
-    request_fingerprint,
-)
-
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=True,
-    description="Unique per order; a retry with the same key and body gets the first answer back.",
-)
+from orders.services import Actor, order_cancel, order_deliver, order_place, order_ship
 
 
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -44,23 +28,17 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self) -> QuerySet[Order]:
         return order_list_for(user=self.request.user)
 
-    @extend_schema(
-        request=OrderCreateSerializer, responses={201: OrderSerializer}, parameters=[IDEMPOTENCY_KEY]
-    )
+    @extend_schema(request=OrderCreateSerializer, responses={201: OrderSerializer})
+    @idempotent
     def create(self, request: Request) -> Response:
-        key = validate_idempotency_key(request.headers.get("Idempotency-Key"))
         serializer = OrderCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = order_place_once(
+        order = order_place(
             customer=request.user,
-            idempotency_key=key,
-            fingerprint=request_fingerprint(request.data),
             items=serializer.validated_data["items"],
             prices=serializer.validated_data["prices"],
-            render=order_representation,
         )
-        headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
-        return Response(result.body, status=result.status, headers=headers)
+        return Response(order_representation(order), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CancelSerializer, responses=OrderSerializer)
     @action(detail=True, methods=["post"])
