@@ -9,7 +9,9 @@ from django.db.models import Sum
 from catalog import errors
 from catalog.models import Reservation, Stock, StockMovement
 from edge.events import OrderCancelled, OrderPlaced, OrderShipped, StockRejected, StockReserved
+from edge.messaging.models import DeadLetter
 from edge.messaging.services import event_handle
+from edge.messaging.tasks import handle_event
 from tests.factories import make_product
 from tests.helpers import published
 
@@ -90,13 +92,18 @@ def test_an_order_for_an_unknown_or_inactive_product_is_rejected_with_the_reason
         [{"product_id": "x", "quantity": 1}],
     ],
 )
-def test_an_order_with_no_or_malformed_items_is_rejected(items):
+def test_an_order_with_no_or_malformed_items_goes_to_the_dead_letters_and_reserves_nothing(items):
+    tea = make_product(on_hand=5)
     message = OrderPlaced(order_id=14, **ORDER, items=items).to_message()
 
-    event_handle(message=message)
+    handle_event.delay(message)
 
-    [rejected] = published(StockRejected, order_id=14)
-    assert rejected["reason"] in (errors.REJECT_NO_ITEMS, errors.REJECT_MALFORMED_ITEMS)
+    [dead] = DeadLetter.objects.filter(event_id=message["event_id"])
+    assert dead.reason == DeadLetter.Reason.INVALID_PAYLOAD
+    assert "(at items" in dead.error
+    assert stock_of(tea) == (5, 0)
+    assert not Reservation.objects.filter(order_id=14).exists()
+    assert published(StockReserved, order_id=14) == published(StockRejected, order_id=14) == []
 
 
 @pytest.mark.django_db

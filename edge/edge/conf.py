@@ -28,6 +28,16 @@ DEFAULTS: dict[str, Any] = {
     "IDEMPOTENCY_KEY_TTL_SECONDS": 24 * 60 * 60,
     # How often each process deletes expired keys after a request that stored one.
     "IDEMPOTENCY_PRUNE_INTERVAL_SECONDS": 60.0,
+    # Check each event against its schema as it is published. Off in production, where every
+    # consumer checks what it receives anyway; on in every test run (edge.testing), so that a
+    # producer that breaks its contract fails its own tests before a consumer sees the message.
+    "VALIDATE_PUBLISHED_EVENTS": False,
+    # A message whose handler fails is retried this often, after exponential backoff with full
+    # jitter (a random delay up to 1, 2, 4... seconds, at most the maximum); then it goes to the
+    # dead letters, where staff replay it from the admin.
+    "EVENT_MAX_RETRIES": 8,
+    "EVENT_RETRY_BACKOFF_SECONDS": 1.0,
+    "EVENT_RETRY_BACKOFF_MAX_SECONDS": 60.0,
 }
 
 

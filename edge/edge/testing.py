@@ -33,6 +33,9 @@ def _unit_test_settings(settings: Settings) -> None:
         **settings.CACHES,
         "tokens": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex},
     }
+    # Every event a test publishes is checked against its schema, so a producer that breaks
+    # its contract fails its own tests (production leaves the check to the consumers).
+    settings.EDGE = {**settings.EDGE, "VALIDATE_PUBLISHED_EVENTS": True}
 
 
 @pytest.fixture(autouse=True)

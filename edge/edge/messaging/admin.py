@@ -1,11 +1,12 @@
-"""Staff see what a service sent and handled, and resend stuck events by hand."""
+"""Staff see what a service sent, handled and could not handle; they resend stuck events and
+replay dead letters by hand."""
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from edge.messaging.models import InboxMessage, OutboxMessage
-from edge.messaging.services import outbox_send
+from edge.messaging.models import DeadLetter, InboxMessage, OutboxMessage
+from edge.messaging.services import dead_letter_replay, outbox_send
 
 
 @admin.register(OutboxMessage)
@@ -33,6 +34,41 @@ class InboxMessageAdmin(admin.ModelAdmin):
     list_filter = ["event_type"]
     search_fields = ["event_id"]
     readonly_fields = [field.name for field in InboxMessage._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(admin.ModelAdmin):
+    list_display = [
+        "event_type",
+        "event_id",
+        "reason",
+        "queue",
+        "attempts",
+        "failed_at",
+        "replays",
+        "replayed_at",
+    ]
+    list_filter = ["reason", "event_type", ("replayed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["event_id"]
+    readonly_fields = [field.name for field in DeadLetter._meta.fields]
+    actions = ["replay"]
+
+    @admin.action(description="Replay selected dead letters through the handler")
+    def replay(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:
+        outcomes = [
+            dead_letter_replay(dead_letter=dead_letter)
+            for dead_letter in queryset.filter(replayed_at__isnull=True)
+        ]
+        handled, failed = outcomes.count(True), outcomes.count(False)
+        if handled:
+            self.message_user(request, f"{handled} dead letter(s) handled.", messages.SUCCESS)
+        if failed:
+            self.message_user(
+                request, f"{failed} dead letter(s) failed again; each shows its latest error.", messages.ERROR
+            )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

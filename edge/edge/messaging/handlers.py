@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from edge.events import Event
+from edge.events import Event, UnknownEventType
 
 Handler = Callable[[Event], None]
 
@@ -26,4 +26,5 @@ def handler_for(event_type: str) -> Handler:
     try:
         return _handlers[event_type]
     except KeyError:
-        raise LookupError(NO_HANDLER.format(type=event_type)) from None
+        # A type this service does not handle is as unknown to it as one no contract names.
+        raise UnknownEventType(NO_HANDLER.format(type=event_type)) from None

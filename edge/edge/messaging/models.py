@@ -1,4 +1,4 @@
-"""Outbox and inbox rows: the events a service sent, and the events it has handled."""
+"""Outbox, inbox and dead-letter rows: the events a service sent, handled, and could not handle."""
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -39,3 +39,41 @@ class InboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id}"
+
+
+class DeadLetter(models.Model):
+    """A message this service could not handle: it waits here for staff to replay it.
+
+    The message is kept as it arrived, whatever it holds: a dead letter may be a message
+    that is not even an event, so its id and type are copied out only when they are strings.
+    """
+
+    class Reason(models.TextChoices):
+        # Never retried: handling it again would fail the same way.
+        UNKNOWN_TYPE = "unknown_type", "Unknown type"
+        NEWER_VERSION = "newer_version", "Newer version"
+        INVALID_PAYLOAD = "invalid_payload", "Invalid payload"
+        # Its handler failed on every delivery.
+        RETRIES_EXHAUSTED = "retries_exhausted", "Retries exhausted"
+
+    message = models.JSONField(encoder=DjangoJSONEncoder)
+    event_id = models.CharField(max_length=64, blank=True, db_index=True)
+    event_type = models.CharField(max_length=64, blank=True, db_index=True)
+    # The queue it came from: the service's own, named in edge.service_table.
+    queue = models.CharField(max_length=64)
+    reason = models.CharField(max_length=32, choices=Reason.choices, db_index=True)
+    error = models.TextField()
+    # Deliveries to the handler before it came here.
+    attempts = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The last failure, on delivery or on a replay; reason and error are that failure's.
+    failed_at = models.DateTimeField()
+    replays = models.PositiveIntegerField(default=0)
+    # Set when a replay handled it (or found it handled already): it is done with.
+    replayed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-failed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event_type or 'message'} {self.event_id} ({self.get_reason_display()})"

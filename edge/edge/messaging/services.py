@@ -1,18 +1,24 @@
-"""Publishing through the outbox, relaying what is unsent, and handling an event once."""
+"""Publishing through the outbox, relaying what is unsent, handling an event once, and the
+dead letters: the messages a service could not handle, kept for staff to replay.
+"""
 
+import json
 import logging
+import random
 from datetime import timedelta
+from typing import Any
 
 from celery import current_app
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from edge.conf import edge_settings
-from edge.events import Event, event_from_message
+from edge.events import EVENT_TYPES, Event, EventRejected, event_from_message
 from edge.logging import request_id_var
 from edge.messaging.handlers import handler_for
-from edge.messaging.models import OutboxMessage
+from edge.messaging.models import DeadLetter, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +42,11 @@ def publish(event: Event) -> OutboxMessage:
     """Write the event to the outbox in the current transaction; send it once that commits."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError(PUBLISH_OUTSIDE_TRANSACTION)
-    message = OutboxMessage.objects.create(
-        event_id=event.event_id, event_type=event.type, payload=event.to_message()
-    )
+    payload = event.to_message()
+    if edge_settings.VALIDATE_PUBLISHED_EVENTS:
+        # Checked as consumers will read it: the JSON the broker carries, not the Python values.
+        event_from_message(json.loads(json.dumps(payload, cls=DjangoJSONEncoder)))
+    message = OutboxMessage.objects.create(event_id=event.event_id, event_type=event.type, payload=payload)
     # If the broker is down now, the row stays unsent and the relay delivers it later.
     transaction.on_commit(lambda: _send(message, subscribers=event.subscribers), robust=True)
     return message
@@ -49,7 +57,7 @@ def outbox_send(*, message_id: object) -> bool:
     message = OutboxMessage.objects.filter(event_id=message_id, sent_at__isnull=True).first()
     if message is None:
         return False
-    return _send(message, subscribers=event_from_message(message.payload).subscribers)
+    return _send(message, subscribers=EVENT_TYPES[message.event_type].subscribers)
 
 
 def _send(message: OutboxMessage, *, subscribers: tuple[str, ...]) -> bool:
@@ -88,7 +96,11 @@ def outbox_relay_pending(*, limit: int = 100) -> int:
 
 
 def event_handle(*, message: dict) -> bool:
-    """Run this service's handler for the event, once: False when it was handled before."""
+    """Run this service's handler for the event, once: False when it was handled before.
+
+    Raises ``EventRejected`` for a message that no retry could handle (unknown type, newer
+    version, invalid payload), and whatever the handler raises.
+    """
     event = event_from_message(message)
     handler = handler_for(event.type)
     token = request_id_var.set(event.request_id)
@@ -115,3 +127,82 @@ def _inbox_record(event: Event) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(INBOX_INSERT_SQL, [event.event_id, event.type, timezone.now()])
         return cursor.fetchone() is not None
+
+
+def event_retry_delay(*, retries: int) -> float:
+    """Seconds before the next delivery of a failed message: exponential backoff, full jitter.
+
+    The jitter spreads the retries of messages that failed together (a database restart), so
+    they do not all come back at the same moment and fail together again.
+    """
+    ceiling = edge_settings.EVENT_RETRY_BACKOFF_SECONDS * 2**retries
+    # A jitter, not a secret: the standard generator is the right one.
+    return random.uniform(0, min(edge_settings.EVENT_RETRY_BACKOFF_MAX_SECONDS, ceiling))  # noqa: S311
+
+
+def dead_letter_record(*, message: Any, reason: str, error: str, queue: str, attempts: int) -> DeadLetter:
+    """Keep a message this service could not handle, with why, for staff to see and replay."""
+    fields = message if isinstance(message, dict) else {}
+    dead_letter = DeadLetter.objects.create(
+        message=message,
+        event_id=_text(fields.get("event_id")),
+        event_type=_text(fields.get("type")),
+        queue=queue,
+        reason=DeadLetter.Reason(reason),
+        error=error,
+        attempts=attempts,
+        failed_at=timezone.now(),
+    )
+    logger.error(
+        "event dead-lettered",
+        extra={
+            "event_id": dead_letter.event_id,
+            "type": dead_letter.event_type,
+            "reason": reason,
+            "error": error,
+        },
+    )
+    return dead_letter
+
+
+def dead_letter_replay(*, dead_letter: DeadLetter) -> bool:
+    """Run the message through this service's handler again; True once it is handled.
+
+    A message handled meanwhile (its inbox row is there) counts as handled. A replay that fails
+    keeps the dead letter, with the reason and error of this latest failure.
+    """
+    try:
+        event_handle(message=dead_letter.message)
+    except EventRejected as rejection:
+        reason, error = rejection.reason, str(rejection)
+    except Exception as failure:
+        reason, error = DeadLetter.Reason.RETRIES_EXHAUSTED, failure_text(failure)
+    else:
+        DeadLetter.objects.filter(pk=dead_letter.pk).update(
+            replays=F("replays") + 1, replayed_at=timezone.now()
+        )
+        logger.info(
+            "dead letter replayed", extra={"event_id": dead_letter.event_id, "type": dead_letter.event_type}
+        )
+        return True
+    DeadLetter.objects.filter(pk=dead_letter.pk).update(
+        replays=F("replays") + 1, reason=reason, error=error, failed_at=timezone.now()
+    )
+    logger.warning(
+        "dead letter replay failed",
+        extra={
+            "event_id": dead_letter.event_id,
+            "type": dead_letter.event_type,
+            "reason": reason,
+            "error": error,
+        },
+    )
+    return False
+
+
+def failure_text(failure: BaseException) -> str:
+    return f"{type(failure).__name__}: {failure}"
+
+
+def _text(value: object) -> str:
+    return value[:64] if isinstance(value, str) else ""

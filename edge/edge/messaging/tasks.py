@@ -1,16 +1,44 @@
-"""The one Celery task through which a service receives events from its queue."""
+"""The one Celery task through which a service receives events from its queue.
 
-from celery import shared_task
+A message no retry could handle (unknown type, newer version, invalid payload) goes to the dead
+letters at once; one whose handler fails is retried with backoff, ``EVENT_MAX_RETRIES`` times,
+then goes there too. Nothing is retried for ever, and nothing is dropped without a trace.
+"""
 
-from edge.messaging.services import HANDLE_EVENT_TASK, event_handle
+from typing import Any
 
+from celery import Task, shared_task
+from django.db import DatabaseError
 
-@shared_task(
-    name=HANDLE_EVENT_TASK,
-    autoretry_for=(Exception,),
-    retry_backoff=True,
-    retry_backoff_max=60,
-    max_retries=None,
+from edge.conf import edge_settings
+from edge.events import EventRejected
+from edge.messaging.models import DeadLetter
+from edge.messaging.services import (
+    HANDLE_EVENT_TASK,
+    dead_letter_record,
+    event_handle,
+    event_retry_delay,
+    failure_text,
 )
-def handle_event(message: dict) -> bool:
-    return event_handle(message=message)
+
+
+# max_retries=None turns Celery's own limit off: EVENT_MAX_RETRIES is the bound, read per message.
+@shared_task(name=HANDLE_EVENT_TASK, bind=True, max_retries=None)
+def handle_event(self: Task, message: Any) -> bool:
+    retries = self.request.retries
+    try:
+        return event_handle(message=message)
+    except EventRejected as rejection:
+        reason, error = rejection.reason, str(rejection)
+    except Exception as failure:
+        if retries < edge_settings.EVENT_MAX_RETRIES:
+            raise self.retry(exc=failure, countdown=event_retry_delay(retries=retries)) from failure
+        reason, error = DeadLetter.Reason.RETRIES_EXHAUSTED, failure_text(failure)
+    queue = (self.request.delivery_info or {}).get("routing_key") or edge_settings.SERVICE_NAME
+    try:
+        dead_letter_record(message=message, reason=reason, error=error, queue=queue, attempts=retries + 1)
+    except DatabaseError as failure:
+        # With no database to keep the dead letter in, the message is kept on the queue instead:
+        # it comes back until the database does, then fails or succeeds as it would have.
+        raise self.retry(exc=failure, countdown=event_retry_delay(retries=retries)) from failure
+    return False

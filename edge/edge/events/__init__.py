@@ -2,6 +2,8 @@
 
 An event names its consumers here, not in the publisher's code: the outbox relay sends
 each event to the queue of every subscriber, so events wait in Redis until it starts.
+Each event type and version also has a JSON Schema and examples, kept as data
+(``edge.events.contracts``); every message received is checked against its schema.
 """
 
 import uuid
@@ -9,10 +11,32 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
 
+from edge.events.contracts import payload_error, validator_for
 from edge.logging import request_id_var
 
 UNKNOWN_EVENT_TYPE = "Unknown event type: {type!r}."
+NEWER_VERSION = "{type} version {version} is newer than this service understands (up to {understood})."
+NO_SCHEMA = "{type} has no version {version!r}."
+NOT_AN_OBJECT = "An event is a JSON object, not {kind}."
 MALFORMED_EVENT = "Malformed {type} event: {error}."
+
+
+class EventRejected(ValueError):
+    """A message this service cannot handle, however often it tries: it goes to the dead letters."""
+
+    reason: ClassVar[str]
+
+
+class UnknownEventType(EventRejected):
+    reason = "unknown_type"
+
+
+class NewerEventVersion(EventRejected):
+    reason = "newer_version"
+
+
+class InvalidEvent(EventRejected):
+    reason = "invalid_payload"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,7 +68,7 @@ class Event:
             values["occurred_at"] = datetime.fromisoformat(message["occurred_at"])
             return cls(**values)
         except (KeyError, TypeError, ValueError) as error:
-            raise ValueError(MALFORMED_EVENT.format(type=cls.type, error=error)) from error
+            raise InvalidEvent(MALFORMED_EVENT.format(type=cls.type, error=error)) from error
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -178,8 +202,33 @@ EVENT_TYPES: dict[str, type[Event]] = {
 }
 
 
-def event_from_message(message: dict[str, Any]) -> Event:
-    event_class = EVENT_TYPES.get(message.get("type", ""))
+def event_from_message(message: object) -> Event:
+    """The event a message carries, once the message has passed its contract's checks."""
+    return message_check(message).from_message(message)
+
+
+def message_check(message: object) -> type[Event]:
+    """The event class of a message that keeps its contract.
+
+    Raises ``UnknownEventType``, ``NewerEventVersion`` or ``InvalidEvent``. A version older than
+    the class's is checked against its own schema; the version that changes a field is the one
+    whose ``from_message`` brings the older shape up to date.
+    """
+    if not isinstance(message, dict):
+        raise InvalidEvent(NOT_AN_OBJECT.format(kind=type(message).__name__))
+    event_type = message.get("type")
+    event_class = EVENT_TYPES.get(event_type) if isinstance(event_type, str) else None
     if event_class is None:
-        raise ValueError(UNKNOWN_EVENT_TYPE.format(type=message.get("type")))
-    return event_class.from_message(message)
+        raise UnknownEventType(UNKNOWN_EVENT_TYPE.format(type=event_type))
+    version = message.get("version")
+    if type(version) is int and version > event_class.version:
+        raise NewerEventVersion(
+            NEWER_VERSION.format(type=event_type, version=version, understood=event_class.version)
+        )
+    validator = validator_for(event_type, version) if type(version) is int else None
+    if validator is None:
+        raise InvalidEvent(NO_SCHEMA.format(type=event_type, version=version))
+    error = payload_error(validator, message)
+    if error is not None:
+        raise InvalidEvent(MALFORMED_EVENT.format(type=event_type, error=error))
+    return event_class
