@@ -183,10 +183,14 @@ def notification_resend(*, notification: Notification) -> Notification:
     """Queue a failed (or stuck) notification again; one that was sent stays sent."""
     from notify.tasks import send_notification
 
-    if notification.status == Notification.Status.SENT:
+    # Conditional: a resend that waited on the row while its email was going out finds it sent.
+    requeued = (
+        Notification.objects.filter(pk=notification.pk)
+        .exclude(status=Notification.Status.SENT)
+        .update(status=Notification.Status.PENDING, error="")
+    )
+    if not requeued:
         return notification
-    notification.status = Notification.Status.PENDING
-    notification.error = ""
-    notification.save(update_fields=["status", "error"])
+    notification.status, notification.error = Notification.Status.PENDING, ""
     transaction.on_commit(lambda: send_notification.delay(notification.pk))
     return notification

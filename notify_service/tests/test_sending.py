@@ -78,6 +78,19 @@ def test_a_sent_notification_is_not_sent_again(db, django_capture_on_commit_call
     assert mail.outbox == []
 
 
+def test_a_resend_of_a_notification_sent_meanwhile_sends_nothing(db, django_capture_on_commit_callbacks):
+    notification = NotificationFactory(status=Notification.Status.FAILED, error="SMTPServerDisconnected")
+    # Another delivery of its event sent it after staff opened the admin page.
+    Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.SENT)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notification_resend(notification=notification)
+
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.SENT
+    assert mail.outbox == []
+
+
 def test_every_attempt_at_an_email_carries_the_message_id_of_its_notification(
     db, monkeypatch, settings, django_capture_on_commit_callbacks
 ):
