@@ -37,6 +37,9 @@ class MailSink:
         # While set, every message is refused with a temporary failure, as a busy server does.
         self.refusing = False
         self.refused = 0
+        # Called with each message once it is stored, before the server answers 250: a test can
+        # kill the sender there, when the server has the message and the sender has no answer.
+        self.on_stored: Callable[[Message], None] = lambda message: None
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
@@ -44,7 +47,9 @@ class MailSink:
             if self.refusing:
                 self.refused += 1
                 return "451 4.3.0 Mail server busy, try again later"
-            self.messages.append(message_from_bytes(envelope.content))
+            message = message_from_bytes(envelope.content)
+            self.messages.append(message)
+        self.on_stored(message)
         return "250 Message accepted for delivery"
 
     def to(self, address: str, subject: str = "") -> list[Message]:

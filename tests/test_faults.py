@@ -1,7 +1,10 @@
 """Faults injected into the live stack; each ends with every order in its right state and
-every email sent exactly once."""
+every email sent exactly once, or twice with one Message-ID where its sender died between the
+mail server taking it and answering."""
 
 import signal
+import threading
+from email.message import Message
 
 import pytest
 
@@ -65,8 +68,7 @@ def test_a_worker_killed_mid_event_leaves_the_event_for_its_restart(
     order_ids = [place_order(gateway, customer, [(kettle["id"], 1)]).json()["id"] for _ in range(6)]
 
     # SIGKILL: no warm shutdown, no acknowledgement of what the worker was holding.
-    stack.processes["catalog-worker"].signal(signal.SIGKILL)
-    stack.processes["catalog-worker"].popen.wait(10)
+    _kill(stack, "catalog-worker")
     pending_at_kill = [
         order_id for order_id in order_ids if order_status(gateway, customer, order_id) == "pending"
     ]
@@ -75,6 +77,41 @@ def test_a_worker_killed_mid_event_leaves_the_event_for_its_restart(
     assert pending_at_kill, "the kill came after every event was handled; nothing was in flight"
     _confirmed_once(gateway, mail, customer, order_ids)
     assert stock(gateway, staff, kettle["id"])["reserved"] == 6
+
+
+def test_a_worker_killed_once_the_mail_server_has_an_email_sends_it_once_more_with_the_same_message_id(
+    gateway, stack, customer, mail, kettle
+):
+    killed = threading.Event()
+
+    def kill_the_sender(message: Message) -> None:
+        # Before the server answers 250: the worker dies not knowing the email arrived.
+        if customer.email in message["To"] and "is confirmed" in message["Subject"] and not killed.is_set():
+            _kill(stack, "notify-worker")
+            killed.set()
+
+    mail.on_stored = kill_the_sender
+    try:
+        order_id = place_order(gateway, customer, [(kettle["id"], 1)]).json()["id"]
+        assert killed.wait(60), "the confirmation never reached the mail server"
+    finally:
+        mail.on_stored = lambda message: None
+    stack.start_service_process("notify", "worker")
+
+    # The killed worker's event comes back after the visibility timeout and finds the email unsent.
+    def confirmations() -> list[dict]:
+        answer = gateway.get(
+            "/api/notify/notifications/", params={"kind": "order_confirmed"}, headers=customer.auth
+        )
+        return answer.json()["results"]
+
+    # One notification, ending sent.
+    eventually(lambda: [n["status"] for n in confirmations()] == ["sent"], timeout=60)
+    copies = mail.to(customer.email, f"#{order_id} is confirmed")
+    assert len(copies) == 2
+    message_ids = {copy["Message-ID"].strip() for copy in copies}
+    assert len(message_ids) == 1
+    assert message_ids.pop().startswith("<notification.")
 
 
 def test_an_event_delivered_twice_reserves_once_and_emails_once(
@@ -108,6 +145,12 @@ def test_emails_refused_for_a_while_go_out_once_the_server_accepts(gateway, stac
         mail.refusing = False
 
     _confirmed_once(gateway, mail, customer, [order_id])
+
+
+def _kill(stack, name: str) -> None:
+    """SIGKILL one process of the stack and wait until it is gone."""
+    stack.processes[name].signal(signal.SIGKILL)
+    stack.processes[name].popen.wait(10)
 
 
 class _stopped:

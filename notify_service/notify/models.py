@@ -1,5 +1,8 @@
 """A notification: one message to one person, and what became of it."""
 
+from email.utils import parseaddr
+
+from django.conf import settings
 from django.db import models
 
 
@@ -46,3 +49,14 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.email} ({self.status})"
+
+    @property
+    def message_id(self) -> str:
+        """The email's Message-ID, the same on every attempt: the copy sent again after a worker
+        died before the server's answer is one message to the recipient's mail client.
+
+        Made of what identifies the notification (its event and kind, unique together), which
+        unlike the row's id stays unique across databases, in the sender's domain.
+        """
+        domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
+        return f"<notification.{self.event_id}.{self.kind}@{domain}>"

@@ -1,4 +1,9 @@
-"""Writes of notify: creating notifications from events and sending them."""
+"""Writes of notify: recording notifications from events and sending them.
+
+A notification's row commits with the event that caused it (and the event's inbox row) before
+its email leaves; it is marked sent once the mail server has accepted the email. Per email that
+is the INSERT in the event's transaction, then a transaction of one UPDATE around the send.
+"""
 
 import logging
 import threading
@@ -29,12 +34,11 @@ def _forget_mail_connection(*, setting: str, **kwargs: Any) -> None:
 def notification_create(
     *, user_id: int, email: str, kind: str, context: dict, event_id: object
 ) -> Notification:
-    """Render the email for ``kind`` and send it at once, in the transaction of the event that
-    caused it; a refused email is kept pending and the send task retries it with backoff."""
-    from notify.tasks import send_notification
-
+    """Record the email for ``kind`` in the transaction of the event that caused it, and send it
+    from the same task once that has committed: no email leaves for a row that rolled back, and
+    none leaves unrecorded."""
     template = f"notify/email/{kind}"
-    notification = Notification(
+    notification = Notification.objects.create(
         user_id=user_id,
         email=email,
         kind=kind,
@@ -43,54 +47,77 @@ def notification_create(
         body_html=render_to_string(f"{template}.html", context),
         event_id=event_id,
     )
+    # Not robust: should sending fail on something other than the mail server (the database),
+    # the event's task fails and its retry finds the event handled and the email unsent, which
+    # notifications_send_unsent() then sends.
+    transaction.on_commit(lambda: notification_deliver(notification=notification))
+    return notification
+
+
+def notifications_send_unsent(*, event_id: object) -> int:
+    """Send the notifications an event recorded that are still pending; how many were sent.
+
+    For a delivery of an event that was handled before: the delivery that handled it may have
+    died between its commit and the mail server's answer, and its message come back. One the
+    server refused is among them too: it goes out sooner, and its retry then finds it sent.
+    """
+    unsent = Notification.objects.filter(event_id=event_id, status=Notification.Status.PENDING)
+    return sum(notification_deliver(notification=notification) for notification in unsent)
+
+
+def notification_deliver(*, notification: Notification) -> bool:
+    """Send a recorded notification now; True if this call sent it. A refused email keeps its
+    error and the send task retries it with backoff."""
+    from notify.tasks import send_notification
+
     try:
-        # Sent before the row is written: one INSERT records it sent, with no second task or
-        # UPDATE. Should the commit then fail, the event is handled again and the email sent twice.
-        _deliver(notification)
+        return notification_send(notification=notification)
     except (SMTPException, OSError) as error:
         notification.error = f"{type(error).__name__}: {error}"
-        notification.save()
-        transaction.on_commit(
-            lambda: send_notification.apply_async(
-                (notification.pk,), countdown=settings.NOTIFY_RETRY_BACKOFF_SECONDS
-            )
+        Notification.objects.filter(pk=notification.pk, status=Notification.Status.PENDING).update(
+            error=notification.error
         )
+        send_notification.apply_async((notification.pk,), countdown=settings.NOTIFY_RETRY_BACKOFF_SECONDS)
         logger.warning(
             "notification refused; retrying",
             extra={"notification_id": notification.pk, "error": notification.error},
         )
-        return notification
-    notification.save()
-    _log_sent(notification)
-    return notification
+        return False
 
 
-@transaction.atomic
-def notification_send(*, notification: Notification) -> Notification:
-    """Send a pending notification over SMTP and mark it sent; SMTP errors propagate so the
-    task can retry.
+def notification_send(*, notification: Notification) -> bool:
+    """Send a pending notification over SMTP and mark it sent, once; True if this call sent it.
+    SMTP errors propagate, with the notification still pending, so the caller can retry.
 
-    The row stays locked while sending, so a redelivered task waits and then finds it sent.
+    The row is marked sent before the email goes out, in a transaction that commits only once
+    the server has accepted it: another delivery of the event (or a retry) waits on the row and
+    then finds it sent. Should the worker die before the server's answer, Postgres rolls the
+    mark back with the dead connection, and the event's message, unacknowledged, comes back to
+    send it once more, with the same Message-ID.
     """
-    notification = Notification.objects.select_for_update().get(pk=notification.pk)
-    if notification.status == Notification.Status.SENT:
-        return notification
-    _deliver(notification)
-    notification.save(update_fields=["status", "sent_at", "error"])
+    sent_at = timezone.now()
+    with transaction.atomic():
+        claimed = Notification.objects.filter(pk=notification.pk, status=Notification.Status.PENDING).update(
+            status=Notification.Status.SENT, sent_at=sent_at, error=""
+        )
+        if not claimed:
+            return False
+        _send(_email(notification))
+    notification.status, notification.sent_at, notification.error = Notification.Status.SENT, sent_at, ""
     _log_sent(notification)
-    return notification
+    return True
 
 
-def _deliver(notification: Notification) -> None:
+def _email(notification: Notification) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
-        subject=notification.subject, body=notification.body_text, to=[notification.email]
+        subject=notification.subject,
+        body=notification.body_text,
+        to=[notification.email],
+        headers={"Message-ID": notification.message_id},
     )
     if notification.body_html:
         message.attach_alternative(notification.body_html, "text/html")
-    _send(message)
-    notification.status = Notification.Status.SENT
-    notification.sent_at = timezone.now()
-    notification.error = ""
+    return message
 
 
 def _send(message: EmailMultiAlternatives) -> None:
@@ -131,9 +158,14 @@ def _log_sent(notification: Notification) -> None:
 
 def notification_fail(*, notification: Notification, error: Exception) -> Notification:
     """Give up after the last retry: staff see the error and can resend from the admin."""
-    notification.status = Notification.Status.FAILED
     notification.error = f"{type(error).__name__}: {error}"
-    notification.save(update_fields=["status", "error"])
+    # Only while pending: another delivery of its event may have sent it meanwhile.
+    failed = Notification.objects.filter(pk=notification.pk, status=Notification.Status.PENDING).update(
+        status=Notification.Status.FAILED, error=notification.error
+    )
+    if not failed:
+        return notification
+    notification.status = Notification.Status.FAILED
     logger.error(
         "notification failed",
         extra={
@@ -151,10 +183,14 @@ def notification_resend(*, notification: Notification) -> Notification:
     """Queue a failed (or stuck) notification again; one that was sent stays sent."""
     from notify.tasks import send_notification
 
-    if notification.status == Notification.Status.SENT:
+    # Conditional: a resend that waited on the row while its email was going out finds it sent.
+    requeued = (
+        Notification.objects.filter(pk=notification.pk)
+        .exclude(status=Notification.Status.SENT)
+        .update(status=Notification.Status.PENDING, error="")
+    )
+    if not requeued:
         return notification
-    notification.status = Notification.Status.PENDING
-    notification.error = ""
-    notification.save(update_fields=["status", "error"])
+    notification.status, notification.error = Notification.Status.PENDING, ""
     transaction.on_commit(lambda: send_notification.delay(notification.pk))
     return notification

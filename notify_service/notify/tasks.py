@@ -15,8 +15,9 @@ logger = logging.getLogger(__name__)
 
 @shared_task(bind=True)
 def send_notification(self: Task, notification_id: int) -> None:
-    notification = Notification.objects.filter(pk=notification_id).first()
+    notification = Notification.objects.filter(pk=notification_id, status=Notification.Status.PENDING).first()
     if notification is None:
+        # Sent meanwhile (by another delivery of its event), or failed.
         return
     try:
         notification_send(notification=notification)

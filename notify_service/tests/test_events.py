@@ -2,6 +2,7 @@
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
 
 from edge.events import (
     OrderCancelled,
@@ -12,7 +13,9 @@ from edge.events import (
     PasswordResetRequested,
     UserRegistered,
 )
+from edge.messaging.models import InboxMessage
 from edge.messaging.services import event_handle
+from edge.messaging.tasks import handle_event
 from notify.models import Notification
 
 ORDER = {
@@ -92,3 +95,35 @@ def test_a_password_reset_request_emails_the_link(db, django_capture_on_commit_c
     assert "http://gateway.example/password-reset/NA/abc-123/" in email.body
     assert 'href="http://gateway.example/password-reset/NA/abc-123/"' in email.alternatives[0].content
     assert Notification.objects.get().kind == Notification.Kind.PASSWORD_RESET
+
+
+class WorkerLost(Exception):
+    """Stands for SIGKILL: the worker dies with the email handed over and no answer read."""
+
+
+def test_an_email_lost_with_its_worker_goes_out_once_more_when_the_event_comes_back(
+    transactional_db, monkeypatch
+):
+    message = UserRegistered(user_id=3, email="ann@example.com").to_message()
+    accept = EmailBackend.send_messages
+
+    def take_it_and_die(self, messages):
+        accept(self, messages)
+        raise WorkerLost
+
+    monkeypatch.setattr(EmailBackend, "send_messages", take_it_and_die)
+    with pytest.raises(WorkerLost):
+        event_handle(message=message)
+
+    # The event is handled and its notification recorded, committed, and not marked sent.
+    assert InboxMessage.objects.filter(event_id=message["event_id"]).exists()
+    assert Notification.objects.get().status == Notification.Status.PENDING
+
+    monkeypatch.setattr(EmailBackend, "send_messages", accept)
+    handle_event.delay(message)
+    handle_event.delay(message)
+
+    notification = Notification.objects.get()
+    assert notification.status == Notification.Status.SENT
+    # The copy the server took before the worker died, and the one sent again: the same message.
+    assert [email.message()["Message-ID"] for email in mail.outbox] == [notification.message_id] * 2

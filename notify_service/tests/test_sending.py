@@ -76,3 +76,40 @@ def test_a_sent_notification_is_not_sent_again(db, django_capture_on_commit_call
     send_notification.delay(notification.pk)
 
     assert mail.outbox == []
+
+
+def test_a_resend_of_a_notification_sent_meanwhile_sends_nothing(db, django_capture_on_commit_callbacks):
+    notification = NotificationFactory(status=Notification.Status.FAILED, error="SMTPServerDisconnected")
+    # Another delivery of its event sent it after staff opened the admin page.
+    Notification.objects.filter(pk=notification.pk).update(status=Notification.Status.SENT)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notification_resend(notification=notification)
+
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.SENT
+    assert mail.outbox == []
+
+
+def test_every_attempt_at_an_email_carries_the_message_id_of_its_notification(
+    db, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    settings.NOTIFY_RETRY_BACKOFF_SECONDS = 0
+    message_ids = []
+    accept = EmailBackend.send_messages
+
+    def refuse_the_first(self, messages):
+        message_ids.append(messages[0].message()["Message-ID"])
+        if len(message_ids) == 1:
+            raise SMTPServerDisconnected("Connection unexpectedly closed")
+        return accept(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", refuse_the_first)
+    event = UserRegistered(user_id=3, email="ann@example.com")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        event_handle(message=event.to_message())
+
+    assert Notification.objects.get().status == Notification.Status.SENT
+    # The refused attempt and the retry that went out: one message to the recipient's client.
+    assert message_ids == [f"<notification.{event.event_id}.welcome@commerce.local>"] * 2
