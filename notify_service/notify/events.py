@@ -1,10 +1,7 @@
 """Handlers of the events notify consumes."""
 
-from typing import Any
-
-from celery import Task, signals
-
 from edge.events import (
+    Event,
     OrderCancelled,
     OrderConfirmed,
     OrderDelivered,
@@ -15,12 +12,21 @@ from edge.events import (
     UserRegistered,
 )
 from edge.messaging.handlers import handles
-from edge.messaging.services import HANDLE_EVENT_TASK
 from notify.models import Notification
 from notify.services import notification_create, notifications_send_unsent
 
 
-@handles(UserRegistered)
+def send_what_an_earlier_delivery_left_unsent(event: Event) -> None:
+    """Finish the emails of an event that comes back after it was handled.
+
+    A delivery commits its notifications before sending them: a worker killed in between
+    leaves them pending, and its message, never acknowledged, comes back after the
+    visibility timeout. The inbox gives no handler an event it has seen; this runs instead.
+    """
+    notifications_send_unsent(event_id=event.event_id)
+
+
+@handles(UserRegistered, on_repeat=send_what_an_earlier_delivery_left_unsent)
 def welcome_new_user(event: UserRegistered) -> None:
     notification_create(
         user_id=event.user_id,
@@ -40,7 +46,7 @@ ORDER_KINDS = {
 }
 
 
-@handles(*ORDER_KINDS)
+@handles(*ORDER_KINDS, on_repeat=send_what_an_earlier_delivery_left_unsent)
 def tell_customer_about_order(event: OrderEvent) -> None:
     notification_create(
         user_id=event.customer_id,
@@ -51,7 +57,7 @@ def tell_customer_about_order(event: OrderEvent) -> None:
     )
 
 
-@handles(PasswordResetRequested)
+@handles(PasswordResetRequested, on_repeat=send_what_an_earlier_delivery_left_unsent)
 def send_password_reset_link(event: PasswordResetRequested) -> None:
     notification_create(
         user_id=event.user_id,
@@ -60,19 +66,3 @@ def send_password_reset_link(event: PasswordResetRequested) -> None:
         context={"email": event.email, "reset_url": event.reset_url},
         event_id=event.event_id,
     )
-
-
-@signals.task_postrun.connect
-def send_what_an_earlier_delivery_left_unsent(
-    *, task: Task, args: tuple, retval: object, **kwargs: Any
-) -> None:
-    """Finish the emails of an event that comes back after it was handled.
-
-    The inbox gives no handler an event it has seen (``event_handle`` answers False). But the
-    delivery that handled it commits its notifications before sending them: a worker killed
-    in between leaves them pending, and its message, never acknowledged, comes back after the
-    visibility timeout. This runs before that message is acknowledged, so a worker killed here
-    leaves it for the next delivery too.
-    """
-    if task.name == HANDLE_EVENT_TASK and retval is False:
-        notifications_send_unsent(event_id=args[0]["event_id"])

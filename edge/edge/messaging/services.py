@@ -17,7 +17,7 @@ from django.utils import timezone
 from edge.conf import edge_settings
 from edge.events import EVENT_TYPES, Event, EventRejected, event_from_message
 from edge.logging import request_id_var
-from edge.messaging.handlers import handler_for
+from edge.messaging.handlers import registration_for
 from edge.messaging.models import DeadLetter, OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -102,16 +102,18 @@ def event_handle(*, message: dict) -> bool:
     version, invalid payload), and whatever the handler raises.
     """
     event = event_from_message(message)
-    handler = handler_for(event.type)
+    registration = registration_for(event.type)
     token = request_id_var.set(event.request_id)
     try:
         with transaction.atomic():
-            if not _inbox_record(event):
-                logger.info(
-                    "event already handled", extra={"event_id": str(event.event_id), "type": event.type}
-                )
-                return False
-            handler(event)
+            first_time = _inbox_record(event)
+            if first_time:
+                registration.handler(event)
+        if not first_time:
+            logger.info("event already handled", extra={"event_id": str(event.event_id), "type": event.type})
+            if registration.on_repeat is not None:
+                registration.on_repeat(event)
+            return False
         logger.info("event handled", extra={"event_id": str(event.event_id), "type": event.type})
         return True
     finally:
