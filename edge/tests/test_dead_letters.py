@@ -5,7 +5,7 @@ import pytest
 from celery import current_app
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from edge.events import InvalidEvent, OrderPlaced, UserRegistered
 from edge.messaging.models import DeadLetter, InboxMessage, OutboxMessage
@@ -105,6 +105,24 @@ def test_a_failing_handler_is_retried_a_bounded_number_of_times_then_dead_letter
     assert dead.attempts == 4
     assert dead.error == "RuntimeError: the handler failed"
     assert not InboxMessage.objects.exists()
+
+
+def test_a_dead_letter_that_cannot_be_written_keeps_its_message_coming_back(monkeypatch):
+    record = DeadLetter.objects.create
+    outage = iter([DatabaseError("the database is down")])
+
+    def create_unless_down(**fields: object) -> DeadLetter:
+        for failure in outage:
+            raise failure
+        return record(**fields)
+
+    monkeypatch.setattr(DeadLetter.objects, "create", create_unless_down)
+
+    _deliver({**_registered(), "version": 2})
+
+    dead = DeadLetter.objects.get()
+    assert dead.reason == DeadLetter.Reason.NEWER_VERSION
+    assert dead.attempts == 2
 
 
 def test_a_handler_that_succeeds_leaves_no_dead_letter():
