@@ -3,7 +3,9 @@ round the queue; staff list them in the admin and replay them through the handle
 
 import pytest
 from celery import current_app
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db import DatabaseError, transaction
 
 from edge.events import InvalidEvent, OrderPlaced, UserRegistered
 from edge.messaging.models import DeadLetter, InboxMessage, OutboxMessage
@@ -103,6 +105,24 @@ def test_a_failing_handler_is_retried_a_bounded_number_of_times_then_dead_letter
     assert dead.attempts == 4
     assert dead.error == "RuntimeError: the handler failed"
     assert not InboxMessage.objects.exists()
+
+
+def test_a_dead_letter_that_cannot_be_written_keeps_its_message_coming_back(monkeypatch):
+    record = DeadLetter.objects.create
+    outage = iter([DatabaseError("the database is down")])
+
+    def create_unless_down(**fields: object) -> DeadLetter:
+        for failure in outage:
+            raise failure
+        return record(**fields)
+
+    monkeypatch.setattr(DeadLetter.objects, "create", create_unless_down)
+
+    _deliver({**_registered(), "version": 2})
+
+    dead = DeadLetter.objects.get()
+    assert dead.reason == DeadLetter.Reason.NEWER_VERSION
+    assert dead.attempts == 2
 
 
 def test_a_handler_that_succeeds_leaves_no_dead_letter():
@@ -209,6 +229,30 @@ def test_replaying_a_message_handled_meanwhile_marks_it_replayed_and_does_nothin
     dead.refresh_from_db()
     assert dead.replayed_at is not None
     assert Greeting.objects.filter(email="meanwhile@example.com").count() == 1
+
+
+def test_staff_who_may_only_view_dead_letters_cannot_replay_them(client, make_token):
+    dead = dead_letter_record(
+        message=_registered("viewer@example.com"),
+        reason="retries_exhausted",
+        error="x",
+        queue="edge",
+        attempts=9,
+    )
+    client.cookies["access_token"] = make_token(11, is_staff=True)
+    client.get("/admin/edge/")  # makes the shadow user, whose id is the token's
+    get_user_model().objects.get(pk=11).user_permissions.add(
+        Permission.objects.get(codename="view_deadletter")
+    )
+
+    listed = client.get("/admin/edge/messaging/deadletter/")
+    client.post("/admin/edge/messaging/deadletter/", {"action": "replay", "_selected_action": [dead.pk]})
+
+    dead.refresh_from_db()
+    assert listed.status_code == 200
+    assert "Replay selected dead letters" not in listed.content.decode()
+    assert dead.replays == 0
+    assert not Greeting.objects.exists()
 
 
 def test_dead_letters_cannot_be_added_by_hand(staff_client):

@@ -56,7 +56,8 @@ class DeadLetterAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in DeadLetter._meta.fields]
     actions = ["replay"]
 
-    @admin.action(description="Replay selected dead letters through the handler")
+    # Replaying writes what the handler writes: staff who may only view dead letters may not.
+    @admin.action(description="Replay selected dead letters through the handler", permissions=["change"])
     def replay(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:
         outcomes = [
             dead_letter_replay(dead_letter=dead_letter)
