@@ -11,7 +11,7 @@ from edge.settings.base import CACHES, INSTALLED_APPS, LOG_LEVEL, SPECTACULAR_SE
 SERVICE_NAME = "catalog"
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# Full-text search (SearchVector, GIN indexes), and CSV import/export in the admin.
+# Its app, then full-text search (SearchVector, GIN indexes) and CSV import/export in the admin.
 INSTALLED_APPS += ["catalog", "django.contrib.postgres", "import_export"]
 
 # Four admin sites share one host: each keeps its own cookies and static path.
