@@ -11,3 +11,6 @@ threads = 4
 # Longer than the gateway keeps an idle upstream connection (nginx: 60 s), so it closes first
 # and never sends a request down a connection gunicorn is closing.
 keepalive = 75
+# gunicorn (25+) opens a control socket at $HOME/.gunicorn/gunicorn.ctl unless told not to: every
+# service's gunicorn on a host would share that one path, and the image's user has no home.
+control_socket_disable = True
