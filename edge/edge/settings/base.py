@@ -169,6 +169,9 @@ SPECTACULAR_SETTINGS = {
 # ------------------------------------------------------------------------------------------------
 EDGE = {
     "JWT_PUBLIC_KEY_PATH": env.str("JWT_PUBLIC_KEY_PATH"),
+    # On where a stack runs the tests (devstack's end-to-end stack): every event published
+    # there is checked against its contract too, not only by the consumer that receives it.
+    "VALIDATE_PUBLISHED_EVENTS": env.bool("EDGE_VALIDATE_PUBLISHED_EVENTS", default=False),
 }
 
 # LOGGING: each service sets LOGGING = logging_config(service=SERVICE_NAME, level=LOG_LEVEL).
