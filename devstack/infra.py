@@ -1,21 +1,31 @@
-"""Postgres and Redis for the stack: private instances under the state folder, or given servers.
+"""Postgres and Redis for the stack: private instances under the state folder, run by
+supervisord, or servers given by DATABASE_URL and REDIS_URL.
 
-Postgres refuses to run as root, so a private cluster runs as the ``postgres`` system user.
+Postgres refuses to run as root, so as root a private cluster runs as the ``postgres`` system
+user (see ``cluster_dir`` for where its files live).
 """
 
 import glob
+import hashlib
 import os
 import secrets
 import shutil
 import socket
-import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import psycopg
 from psycopg import sql
 
-from devstack.processes import Process, run, wait_until
+from devstack.errors import MISSING_PROGRAM, PORT_TAKEN, StackError
+from devstack.processes import Command, last_line, run, wait_until
+from devstack.supervisor import Program, Supervisor
+
+POSTGRES_USER = "postgres"
+# Where a private cluster lives when the launcher is root (``cluster_dir`` says why).
+CLUSTERS_ROOT = Path("/var/lib/devstack")
+INSTALL_HINT = "run `make run` or `bin/bootstrap`, which install Debian's {package} package"
 
 
 def free_port() -> int:
@@ -30,7 +40,12 @@ def port_is_open(port: int, host: str = "127.0.0.1") -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
-def remembered(path: Path, make: object) -> str:
+def ensure_port_free(port: int) -> None:
+    if port_is_open(port):
+        raise StackError(PORT_TAKEN.format(port=port))
+
+
+def remembered(path: Path, make: Callable[[], object]) -> str:
     """A value kept in a file of the state folder, made once: a second run reuses it."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -39,23 +54,48 @@ def remembered(path: Path, make: object) -> str:
     return path.read_text().strip()
 
 
+def installed(name: str, package: str, *candidates: str) -> str:
+    """The path of a program, or a one-line error that says how to install it."""
+    for candidate in (*candidates, shutil.which(name)):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    raise StackError(MISSING_PROGRAM.format(program=name, remedy=INSTALL_HINT.format(package=package)))
+
+
 def _postgres_bin(name: str) -> str:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    if found:
-        return found[-1]
-    on_path = shutil.which(name)
-    if on_path:
-        return on_path
-    raise FileNotFoundError(f"{name} not found: install Debian's postgresql package (make does)")
+    return installed(name, "postgresql", *sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))[-1:])
+
+
+def cluster_dir(state_dir: Path) -> Path:
+    """Where the private cluster's data directory and socket live.
+
+    As root the cluster runs as the postgres user, which must be able to enter every folder
+    above its data directory, and its working directory too (initdb and postgres both fail with
+    "could not change directory ... Permission denied" otherwise). A clone under /root (mode
+    700) or another user's home is closed to that user, so as root the cluster lives under
+    /var/lib/devstack instead, in a folder named by a hash of the state folder's path: one
+    cluster per state folder, wherever the clone is. Run by another user, the cluster runs as
+    that user, who can enter their own state folder.
+    """
+    if os.geteuid() != 0:
+        return state_dir / "postgres"
+    digest = hashlib.sha256(str(state_dir.resolve()).encode()).hexdigest()[:16]
+    return CLUSTERS_ROOT / f"postgres-{digest}"
 
 
 class Postgres:
     """A Postgres server with one database and one role per service."""
 
     def __init__(self, state_dir: Path, admin_url: str | None = None) -> None:
+        self.state_dir = state_dir
         self.dir = state_dir / "postgres"
+        self.cluster = cluster_dir(state_dir)
         self.given_url = admin_url
-        self.process: Process | None = None
+        self.owner = POSTGRES_USER if os.geteuid() == 0 else None
+
+    @property
+    def private(self) -> bool:
+        return not self.given_url
 
     @property
     def admin_url(self) -> str:
@@ -63,80 +103,99 @@ class Postgres:
             return self.given_url
         return f"postgresql://postgres:{quote(self._superuser_password)}@127.0.0.1:{self.port}/postgres"
 
-    def start(self) -> None:
-        if self.given_url:
-            return
+    def prepare(self, log_dir: Path) -> list[Program]:
+        """Make the cluster once (initdb); the program that runs it."""
+        if not self.private:
+            return []
         self.dir.mkdir(parents=True, exist_ok=True)
         self._superuser_password = remembered(self.dir / "superuser-password", lambda: secrets.token_hex(16))
         self.port = int(remembered(self.dir / "port", free_port))
-        data = self.dir / "data"
-        owner = "postgres" if os.geteuid() == 0 else None
-        if owner:
-            shutil.chown(self.dir, owner, owner)
+        ensure_port_free(self.port)
+        data = self.cluster / "data"
+        # The state folder records its cluster: a cluster outside a fresh state folder (removed
+        # by `make clean`) is the previous folder's, whose password is gone with it.
+        record = self.dir / "cluster"
+        if self.cluster != self.dir and not record.exists():
+            shutil.rmtree(self.cluster, ignore_errors=True)
         if not (data / "PG_VERSION").exists():
-            password_file = self.dir / "pwfile"
+            self.cluster.mkdir(parents=True, exist_ok=True)
+            self.cluster.parent.chmod(0o755)
+            if self.owner:
+                shutil.chown(self.cluster, self.owner, self.owner)
+            self.cluster.chmod(0o700)
+            password_file = self.cluster / "pwfile"
             password_file.write_text(self._superuser_password)
-            if owner:
-                shutil.chown(password_file, owner, owner)
-            run(
+            if self.owner:
+                shutil.chown(password_file, self.owner, self.owner)
+            try:
+                run(
+                    Command(
+                        "postgres-initdb",
+                        [
+                            _postgres_bin("initdb"),
+                            "-D",
+                            str(data),
+                            "-U",
+                            "postgres",
+                            "-E",
+                            "UTF8",
+                            "--auth-local=peer",
+                            "--auth-host=scram-sha-256",
+                            f"--pwfile={password_file}",
+                        ],
+                        cwd=self.cluster,
+                        user=self.owner,
+                    ),
+                    log_dir=log_dir,
+                )
+            finally:
+                password_file.unlink(missing_ok=True)
+            record.write_text(f"{self.cluster}\n")
+        return [
+            Program(
+                "postgres",
                 [
-                    _postgres_bin("initdb"),
+                    _postgres_bin("postgres"),
                     "-D",
                     str(data),
-                    "-U",
-                    "postgres",
-                    "-E",
-                    "UTF8",
-                    "--auth-local=peer",
-                    "--auth-host=scram-sha-256",
-                    f"--pwfile={password_file}",
+                    "-p",
+                    str(self.port),
+                    "-k",
+                    str(self.cluster),
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    "max_connections=200",
                 ],
-                user=owner,
+                directory=self.cluster,
+                user=self.owner,
+                priority=10,
+                # SIGTERM is Postgres' "smart" shutdown, which waits for every client; SIGINT is "fast".
+                stopsignal="INT",
+                stopwaitsecs=30,
             )
-            password_file.unlink()
-        if port_is_open(self.port):
-            raise RuntimeError(
-                f"port {self.port} (Postgres of {self.dir}) is taken; is another stack running?"
-            )
-        argv = [
-            _postgres_bin("postgres"),
-            "-D",
-            str(data),
-            "-p",
-            str(self.port),
-            "-k",
-            str(self.dir),
-            "-c",
-            "listen_addresses=127.0.0.1",
-            "-c",
-            "max_connections=200",
-            "-c",
-            "fsync=on",
         ]
-        if owner:
-            argv = ["runuser", "-u", owner, "--", *argv]
-        self.process = Process(
-            "postgres", argv, self.dir, dict(os.environ), self.dir / "postgres.log"
-        ).start()
-        wait_until(self._accepts_connections, timeout=30, what="Postgres")
 
-    def _accepts_connections(self) -> bool:
-        if self.process and not self.process.running:
-            raise RuntimeError(f"Postgres exited:\n{self.process.log_tail()}")
-        try:
-            with psycopg.connect(self.admin_url, connect_timeout=1):
-                return True
-        except psycopg.OperationalError:
-            return False
+    def wait_ready(self, supervisor: Supervisor) -> None:
+        if not self.private:
+            return
+        log = supervisor.logs / "postgres.log"
 
-    def stop(self) -> None:
-        if self.process:
-            # SIGTERM is Postgres' "smart" shutdown, which waits for clients; SIGINT is "fast".
-            self.process.signal(2)
+        def accepts_connections() -> bool:
+            if supervisor.states()["postgres"]["statename"] in {"BACKOFF", "FATAL", "EXITED"}:
+                raise StackError(f"Postgres did not start: {last_line(log)} (all of it: {log})")
             try:
-                self.process.popen.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.stop()
+                with psycopg.connect(self.admin_url, connect_timeout=1):
+                    return True
+            except psycopg.OperationalError:
+                return False
+
+        wait_until(accepts_connections, timeout=60, what=f"Postgres (its log: {log})")
+
+    def remove_cluster(self) -> None:
+        """Remove the cluster's files kept outside the state folder (the folder is the caller's)."""
+        if self.cluster != self.dir:
+            shutil.rmtree(self.cluster, ignore_errors=True)
 
     def ensure_database(self, name: str, password: str) -> str:
         """Create (once) a role and its own database, which no other role may connect to."""
@@ -162,41 +221,45 @@ class Redis:
     def __init__(self, state_dir: Path, url: str | None = None) -> None:
         self.dir = state_dir / "redis"
         self.given_url = url
-        self.process: Process | None = None
 
     @property
     def url(self) -> str:
         return self.given_url or f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> None:
+    def prepare(self) -> list[Program]:
         if self.given_url:
-            return
+            return []
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = int(remembered(self.dir / "port", free_port))
-        if port_is_open(self.port):
-            raise RuntimeError(f"port {self.port} (Redis of {self.dir}) is taken; is another stack running?")
-        argv = [
-            shutil.which("redis-server") or "redis-server",
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(self.dir),
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "everysec",
-            "--maxmemory-policy",
-            "noeviction",
-            "--save",
-            "",
-            "--daemonize",
-            "no",
+        ensure_port_free(self.port)
+        return [
+            Program(
+                "redis",
+                [
+                    installed("redis-server", "redis-server"),
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--dir",
+                    str(self.dir),
+                    "--appendonly",
+                    "yes",
+                    "--appendfsync",
+                    "everysec",
+                    "--maxmemory-policy",
+                    "noeviction",
+                    "--save",
+                    "",
+                    "--daemonize",
+                    "no",
+                ],
+                directory=self.dir,
+                priority=10,
+            )
         ]
-        self.process = Process("redis", argv, self.dir, dict(os.environ), self.dir / "redis.log").start()
-        wait_until(lambda: port_is_open(self.port), timeout=15, what="Redis")
 
-    def stop(self) -> None:
-        if self.process:
-            self.process.stop()
+    def wait_ready(self, supervisor: Supervisor) -> None:
+        if self.given_url:
+            return
+        wait_until(lambda: port_is_open(self.port), timeout=15, what="Redis")

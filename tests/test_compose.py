@@ -16,12 +16,14 @@ import pytest
 import yaml
 from jsonschema import Draft7Validator
 
+from edge.service_table import SERVICE_NAMES
+
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = REPO / "compose.yml"
 COMPOSE_SCHEMA = Path(__file__).resolve().parent / "data" / "compose-spec.json"
 
-# The processes that serve HTTP: the gateway and the four services' gunicorns.
-WEB_SERVICES = ("nginx", "auth", "catalog", "orders", "notify")
+# The processes that serve HTTP: the gateway and each service's gunicorn.
+WEB_SERVICES = ("nginx", *SERVICE_NAMES)
 DEPENDENCY_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 # What the nginx image's envsubst fills in; it leaves variables it wasn't given as they are,
 # and nginx then refuses to start on an unknown "$VARIABLE".

@@ -6,9 +6,8 @@ import re
 import httpx
 import pytest
 
-from tests.support import ALLOWED_ORIGIN, E2E_PORTS
-
-SERVICES = list(E2E_PORTS)
+from edge.service_table import SERVICE_NAMES
+from tests.support import ALLOWED_ORIGIN
 
 
 def test_the_gateway_answers_its_own_health_check(gateway):
@@ -18,7 +17,7 @@ def test_the_gateway_answers_its_own_health_check(gateway):
     assert response.json() == {"status": "ok"}
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", SERVICE_NAMES)
 def test_each_service_reports_its_database_and_redis(gateway, service):
     response = gateway.get(f"/api/{service}/health/")
 
@@ -30,7 +29,7 @@ def test_each_service_reports_its_database_and_redis(gateway, service):
     }
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", SERVICE_NAMES)
 def test_each_service_serves_its_openapi_schema_and_docs_without_the_internet(gateway, service):
     schema = gateway.get(f"/api/{service}/schema/", headers={"Accept": "application/json"})
     docs = gateway.get(f"/api/{service}/docs/")
@@ -136,7 +135,7 @@ def test_a_cors_preflight_from_another_origin_gets_no_grant(gateway):
 
 
 def test_a_service_reached_directly_checks_the_token_itself(stack, customer):
-    port = E2E_PORTS["notify"]
+    port = stack.config.service_port("notify")
     forged = {"X-User-Id": str(customer.id), "X-User-Email": customer.email, "X-User-Staff": "true"}
 
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as direct:

@@ -1,0 +1,170 @@
+"""`python -m devstack run` as a user meets it: Ctrl-C or SIGTERM at any moment stops every
+process it started, a clone in a folder other users cannot enter works, and what goes wrong is
+one line. These start their own stacks (own state folder, own ports), not the session's."""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from devstack.errors import PORT_TAKEN, StackError
+from devstack.infra import Postgres, installed, port_is_open
+from devstack.stack import ROOT, Stack, StackConfig
+from edge.service_table import SERVICES
+from tests.support import PORT_OFFSET, eventually
+
+# Beside the session's stack: the same ports moved on by 300.
+OFFSET = PORT_OFFSET + 300
+
+
+def _launch(state: Path, output: Path) -> subprocess.Popen:
+    env = {**os.environ, "DEVSTACK_STATE_DIR": str(state), "DEVSTACK_PORT_OFFSET": str(OFFSET)}
+    for given in ("DATABASE_URL", "REDIS_URL"):
+        env.pop(given, None)
+    with output.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "devstack", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+
+def _processes_of(state: Path) -> list[str]:
+    """Every process whose command line or environment names the state folder: supervisord and
+    all it runs (their environment has DEVSTACK_STATE_DIR), the launcher and its set-up commands."""
+    mark = str(state).encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            if mark in cmdline or mark in (entry / "environ").read_bytes():
+                found.append(f"{entry.name}: {cmdline.replace(b'\0', b' ').decode(errors='replace')}")
+        except OSError:
+            continue
+    return found
+
+
+def _ports_of(state: Path) -> list[int]:
+    config = StackConfig(state_dir=state, port_offset=OFFSET)
+    remembered = [state / "postgres" / "port", state / "redis" / "port", state / "smtp-port"]
+    return [
+        config.gateway_port,
+        *(config.service_port(service.name) for service in SERVICES),
+        *(int(path.read_text()) for path in remembered if path.exists()),
+    ]
+
+
+def _terminate_and_check(launcher: subprocess.Popen, state: Path) -> None:
+    launcher.send_signal(15)
+    launcher.wait(120)
+    assert _processes_of(state) == []
+    assert [port for port in _ports_of(state) if port_is_open(port)] == []
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Iterator[Path]:
+    state = tmp_path / "state"
+    yield state
+    Postgres(state).remove_cluster()
+
+
+def test_sigterm_during_start_up_and_once_up_stops_every_process_and_frees_every_port(state, tmp_path):
+    output = tmp_path / "devstack.out"
+    launcher = _launch(state, output)
+    try:
+        # Migrations running: Postgres, Redis, the SMTP sink, supervisord and eight set-up commands.
+        eventually(lambda: (state / "logs" / "catalog-migrate.log").exists(), timeout=120)
+        _terminate_and_check(launcher, state)
+
+        # A second run finds its ports free and its data as the first left it.
+        launcher = _launch(state, output)
+        config = StackConfig(state_dir=state, port_offset=OFFSET)
+        eventually(
+            lambda: port_is_open(config.gateway_port) and "The stack is up" in output.read_text(), timeout=240
+        )
+        _terminate_and_check(launcher, state)
+        assert launcher.returncode == 0, output.read_text()
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+
+
+def test_a_port_taken_is_one_line_and_a_failure_not_a_traceback(state):
+    gateway_port = StackConfig(port_offset=OFFSET).gateway_port
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", gateway_port))
+        taken.listen()
+        result = subprocess.run(
+            [sys.executable, "-m", "devstack", "run"],
+            cwd=ROOT,
+            env={**os.environ, "DEVSTACK_STATE_DIR": str(state), "DEVSTACK_PORT_OFFSET": str(OFFSET)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert result.returncode != 0
+    assert result.stderr == f"devstack: {PORT_TAKEN.format(port=gateway_port)}\n"
+    assert "Traceback" not in result.stdout
+
+
+def test_a_missing_program_says_how_to_install_it():
+    with pytest.raises(StackError, match=r"^no-such-server is not installed: .*no-such-package"):
+        installed("no-such-server", "no-such-package")
+
+
+@pytest.fixture
+def closed_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder only its owner may enter, as /root is (mode 700)."""
+    folder = tmp_path / "closed"
+    folder.mkdir()
+    folder.chmod(0o700)
+    yield folder
+    Postgres(folder / "clone" / ".stack").remove_cluster()
+
+
+def _infrastructure(state: Path) -> Stack:
+    return Stack(StackConfig(state_dir=state, port_offset=OFFSET))
+
+
+def test_the_private_postgres_runs_for_a_clone_in_a_folder_others_cannot_enter(closed_folder):
+    if os.geteuid() == 0:
+        # Postgres runs as the postgres user there, who cannot enter this folder.
+        cannot_enter = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(closed_folder)])
+        assert cannot_enter.returncode != 0
+    stack = _infrastructure(closed_folder / "clone" / ".stack")
+    try:
+        stack.start_infrastructure()
+        with psycopg.connect(stack.service_env["orders"]["DATABASE_URL"], connect_timeout=3) as connection:
+            assert connection.execute("SELECT current_user").fetchone()[0] == "orders"
+    finally:
+        stack.stop()
+
+
+def test_postgres_failing_to_start_is_one_line_that_names_its_log(closed_folder):
+    state = closed_folder / "clone" / ".stack"
+    stack = _infrastructure(state)
+    try:
+        stack.start_infrastructure()
+    finally:
+        stack.stop()
+    with (stack.postgres.cluster / "data" / "postgresql.conf").open("a") as config:
+        config.write("no_such_setting = on\n")
+
+    stack = _infrastructure(state)
+    started = time.monotonic()
+    try:
+        with pytest.raises(StackError) as failure:
+            stack.start_infrastructure()
+    finally:
+        stack.stop()
+
+    assert re.fullmatch(r"Postgres did not start: .+ \(all of it: \S+/postgres\.log\)", str(failure.value))
+    assert time.monotonic() - started < 30
