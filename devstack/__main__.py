@@ -83,13 +83,18 @@ def main() -> int:
     parser.add_argument(
         "--suite", action="append", help="test: run only this suite (a service, edge or end-to-end)"
     )
-    parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest (test)")
-    arguments = parser.parse_args()
+    parser.epilog = "test: arguments after -- go to pytest, e.g. --suite end-to-end -- -x -k saga"
+    # Split by hand: argparse cannot take options both before a positional list and after --.
+    argv = sys.argv[1:]
+    own, pytest_args = (
+        (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
+    )
+    arguments = parser.parse_args(own)
     try:
         if arguments.command == "test":
             from devstack.suite import run_suite
 
-            return run_suite(arguments.pytest_args, only=arguments.suite)
+            return run_suite(pytest_args, only=arguments.suite)
         if arguments.command == "clean":
             return clean()
         return run_stack()

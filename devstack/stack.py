@@ -97,6 +97,10 @@ class Stack:
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.config.gateway_port}"
 
+    def service_url(self, name: str) -> str:
+        """A service's own address, past the gateway."""
+        return f"http://127.0.0.1:{self.config.service_port(name)}"
+
     @property
     def mail_dir(self) -> Path:
         return self.state / "mail"

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import environ
 
+from edge.service_table import GATEWAY_PORT
 from edge.settings import service_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -55,4 +56,4 @@ LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=300)
 
 # Links in emails: the gateway's address as configured, never the Host of a request.
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8080").rstrip("/")
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default=f"http://localhost:{GATEWAY_PORT}").rstrip("/")

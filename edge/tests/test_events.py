@@ -30,7 +30,7 @@ ORDER = {
 EXAMPLES = {
     UserRegistered: UserRegistered(user_id=1, email="ann@example.com", full_name="Ann"),
     PasswordResetRequested: PasswordResetRequested(
-        user_id=1, email="ann@example.com", reset_url="http://127.0.0.1:8080/password-reset/?token=abc"
+        user_id=1, email="ann@example.com", reset_url="http://shop.example/password-reset/?token=abc"
     ),
     ProductChanged: ProductChanged(
         product_id=3,
