@@ -22,8 +22,9 @@ format: deps
 	@.venv/bin/ruff format .
 	@.venv/bin/ruff check --fix .
 
+# .stack/, and the private Postgres cluster kept outside it when run as root.
 clean:
-	rm -rf .stack
+	@if [ -x $(PYTHON) ]; then $(PYTHON) -m devstack clean; else rm -rf .stack; fi
 
 bench: deps
 	@bin/bootstrap wrk

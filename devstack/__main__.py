@@ -67,12 +67,17 @@ Ctrl-C stops everything; the data stays in {stack.state} for the next run.""",
 
 
 def clean() -> int:
-    """Remove the stack's state folder and the private Postgres cluster kept outside it."""
-    from devstack.infra import Postgres
+    """Remove the stack's state folder and the private Postgres clusters kept outside it."""
+    from devstack.errors import ALREADY_RUNNING
+    from devstack.infra import remove_clusters_under
     from devstack.stack import StackConfig
+    from devstack.supervisor import Supervisor
 
     state = StackConfig.from_environment().state_dir
-    Postgres(state).remove_cluster()
+    supervisor = Supervisor(state, state / "logs")
+    if supervisor.socket.exists() and supervisor.answers():
+        raise StackError(ALREADY_RUNNING.format(state=state, config=supervisor.config_path))
+    remove_clusters_under(state)
     shutil.rmtree(state, ignore_errors=True)
     return 0
 

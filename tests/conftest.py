@@ -14,6 +14,12 @@ from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, ROOT, Stack, S
 from tests.support import ALLOWED_ORIGIN, PORT_OFFSET, Account, MailSink, register
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that need no live stack of the session run before it starts: those that start
+    stacks of their own (test_devstack.py) then do not share the two cores with it."""
+    items.sort(key=lambda item: "stack" in item.fixturenames)
+
+
 @pytest.fixture(scope="session")
 def mail() -> Iterator[MailSink]:
     sink = MailSink(free_port())

@@ -99,6 +99,8 @@ def test_sigterm_during_start_up_and_once_up_stops_every_process_and_frees_every
 def test_a_port_taken_is_one_line_and_a_failure_not_a_traceback(state):
     gateway_port = StackConfig(port_offset=OFFSET).gateway_port
     with socket.socket() as taken:
+        # A connection to an earlier test's gateway on this port may still be in TIME_WAIT.
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         taken.bind(("127.0.0.1", gateway_port))
         taken.listen()
         result = subprocess.run(
@@ -168,3 +170,14 @@ def test_postgres_failing_to_start_is_one_line_that_names_its_log(closed_folder)
 
     assert re.fullmatch(r"Postgres did not start: .+ \(all of it: \S+/postgres\.log\)", str(failure.value))
     assert time.monotonic() - started < 30
+
+
+def test_supervisord_runs_the_processes_the_service_table_names_and_no_other(stack):
+    # A worker only for a service with a queue: auth consumes no event, so it has none.
+    expected = {f"{service.name}-{role}" for service in SERVICES for role in service.processes}
+
+    states = stack.supervisor.states()
+
+    # The session's stack sends email to the tests' own SMTP server: no sink runs.
+    assert set(states) == {*expected, "postgres", "redis", "nginx"}
+    assert {name: info["statename"] for name, info in states.items()} == dict.fromkeys(states, "RUNNING")
