@@ -197,15 +197,6 @@ class Postgres:
         if self.cluster != self.dir:
             shutil.rmtree(self.cluster, ignore_errors=True)
 
-
-def remove_clusters_under(folder: Path) -> None:
-    """Remove the clusters of every state folder in ``folder`` (the end-to-end tests', the
-    bench's...) kept outside it, before the folder goes."""
-    for record in folder.glob("**/postgres/cluster"):
-        cluster = Path(record.read_text().strip())
-        if cluster.parent == CLUSTERS_ROOT:
-            shutil.rmtree(cluster, ignore_errors=True)
-
     def ensure_database(self, name: str, password: str) -> str:
         """Create (once) a role and its own database, which no other role may connect to."""
         with psycopg.connect(self.admin_url, autocommit=True) as connection:
@@ -272,3 +263,12 @@ class Redis:
         if self.given_url:
             return
         wait_until(lambda: port_is_open(self.port), timeout=15, what="Redis")
+
+
+def remove_clusters_under(folder: Path) -> None:
+    """Remove the clusters of every state folder in ``folder`` (the end-to-end tests', the
+    bench's...) kept outside it, before the folder goes."""
+    for record in folder.glob("**/postgres/cluster"):
+        cluster = Path(record.read_text().strip())
+        if cluster.parent == CLUSTERS_ROOT:
+            shutil.rmtree(cluster, ignore_errors=True)
