@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from edge.service_table import SERVICE_NAMES
-from tests.support import ALLOWED_ORIGIN
+from tests.support import ALLOWED_ORIGIN, eventually
 
 
 def test_the_gateway_answers_its_own_health_check(gateway):
@@ -103,11 +103,7 @@ def test_identity_headers_sent_by_the_client_are_replaced_by_the_verified_ones(g
     assert public.status_code == 200
     assert protected.json()["email"] == customer.email
     assert _logged_requests(stack, "auth", "spoof-public")[0]["gateway_user_id"] == ""
-    served = [
-        record
-        for record in _logged_requests(stack, "auth", "spoof-protected")
-        if record["path"] == "/api/auth/me/"
-    ]
+    served = _logged_requests(stack, "auth", "spoof-protected", path="/api/auth/me/")
     assert served[0]["gateway_user_id"] == str(customer.id)
 
 
@@ -150,12 +146,20 @@ def test_a_service_reached_directly_checks_the_token_itself(stack, customer):
     assert good_token.status_code == 200
 
 
-def _logged_requests(stack, service: str, request_id: str) -> list[dict]:
-    """The JSON request lines the service's web process logged with this request id."""
-    lines = (stack.logs / f"{service}-web.log").read_text().splitlines()
-    records = [json.loads(line) for line in lines if line.startswith("{") and request_id in line]
-    return [
-        record
-        for record in records
-        if record.get("message") == "request" and record["request_id"] == request_id
-    ]
+def _logged_requests(stack, service: str, request_id: str, path: str | None = None) -> list[dict]:
+    """The JSON request lines the service's web process logged with this request id (and path),
+    once there are any: its output reaches the log file through supervisord, a moment after
+    the answer reaches the client."""
+
+    def logged() -> list[dict]:
+        lines = (stack.logs / f"{service}-web.log").read_text().splitlines()
+        records = [json.loads(line) for line in lines if line.startswith("{") and request_id in line]
+        return [
+            record
+            for record in records
+            if record.get("message") == "request"
+            and record["request_id"] == request_id
+            and path in (None, record["path"])
+        ]
+
+    return eventually(logged, timeout=10)
