@@ -22,7 +22,7 @@ format: deps
 	@.venv/bin/ruff format .
 	@.venv/bin/ruff check --fix .
 
-# .stack/, and the private Postgres cluster kept outside it when run as root.
+# .stack/, and the runtime folders kept outside it when run as root (devstack/infra.py).
 clean:
 	@if [ -x $(PYTHON) ]; then $(PYTHON) -m devstack clean; else rm -rf .stack; fi
 

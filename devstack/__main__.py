@@ -67,9 +67,9 @@ Ctrl-C stops everything; the data stays in {stack.state} for the next run.""",
 
 
 def clean() -> int:
-    """Remove the stack's state folder and the private Postgres clusters kept outside it."""
+    """Remove the stack's state folder and the runtime folders kept outside it."""
     from devstack.errors import ALREADY_RUNNING
-    from devstack.infra import remove_clusters_under
+    from devstack.infra import remove_runtime_dirs_under
     from devstack.stack import StackConfig
     from devstack.supervisor import Supervisor
 
@@ -77,7 +77,7 @@ def clean() -> int:
     supervisor = Supervisor(state, state / "logs")
     if supervisor.socket.exists() and supervisor.answers():
         raise StackError(ALREADY_RUNNING.format(state=state, config=supervisor.config_path))
-    remove_clusters_under(state)
+    remove_runtime_dirs_under(state)
     shutil.rmtree(state, ignore_errors=True)
     return 0
 

@@ -2,7 +2,7 @@
 supervisord, or servers given by DATABASE_URL and REDIS_URL.
 
 Postgres refuses to run as root, so as root a private cluster runs as the ``postgres`` system
-user (see ``cluster_dir`` for where its files live).
+user, with its files in the stack's runtime folder (``runtime_dir`` says why).
 """
 
 import glob
@@ -23,8 +23,8 @@ from devstack.processes import Command, last_line, run, wait_until
 from devstack.supervisor import Program, Supervisor
 
 POSTGRES_USER = "postgres"
-# Where a private cluster lives when the launcher is root (``cluster_dir`` says why).
-CLUSTERS_ROOT = Path("/var/lib/devstack")
+# Where the stack's runtime folders are when the launcher is root (``runtime_dir`` says why).
+RUNTIME_ROOT = Path("/var/lib/devstack")
 INSTALL_HINT = "run `make run` or `bin/bootstrap`, which install Debian's {package} package"
 
 
@@ -66,30 +66,55 @@ def _postgres_bin(name: str) -> str:
     return installed(name, "postgresql", *sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))[-1:])
 
 
-def cluster_dir(state_dir: Path) -> Path:
-    """Where the private cluster's data directory and socket live.
+def runtime_dir(state_dir: Path) -> Path:
+    """The folder of the files that the stack's servers open as system users: the private
+    Postgres cluster (run as the postgres user: Postgres refuses root), and nginx's temporary
+    files, its cache and the catalog's cache version (opened by nginx's workers, www-data).
 
-    As root the cluster runs as the postgres user, which must be able to enter every folder
-    above its data directory, and its working directory too (initdb and postgres both fail with
-    "could not change directory ... Permission denied" otherwise). A clone under /root (mode
-    700) or another user's home is closed to that user, so as root the cluster lives under
-    /var/lib/devstack instead, in a folder named by a hash of the state folder's path: one
-    cluster per state folder, wherever the clone is. Run by another user, the cluster runs as
-    that user, who can enter their own state folder.
+    Those users must be able to enter every folder above such a file, and the cluster's working
+    directory too (initdb and postgres fail with "could not change directory ... Permission
+    denied" otherwise). A clone under /root (mode 700) or in another user's home is closed to
+    them, so as root these files live under /var/lib/devstack instead, in a folder named by a
+    hash of the state folder's path: one per state folder, wherever the clone is. Run by
+    another user, every server runs as that user, who can enter the state folder itself.
     """
     if os.geteuid() != 0:
-        return state_dir / "postgres"
-    digest = hashlib.sha256(str(state_dir.resolve()).encode()).hexdigest()[:16]
-    return CLUSTERS_ROOT / f"postgres-{digest}"
+        return state_dir
+    return RUNTIME_ROOT / hashlib.sha256(str(state_dir.resolve()).encode()).hexdigest()[:16]
+
+
+def claim_runtime_dir(state_dir: Path) -> Path:
+    """The state folder's runtime folder, made ready; the state folder records it."""
+    runtime = runtime_dir(state_dir)
+    if runtime == state_dir:
+        return runtime
+    record = state_dir / "runtime-folder"
+    if not record.exists():
+        # Left by an earlier state folder of the same path (removed by hand): its cluster's
+        # superuser password went with that folder.
+        shutil.rmtree(runtime, ignore_errors=True)
+    runtime.mkdir(parents=True, exist_ok=True)
+    for folder in (RUNTIME_ROOT, runtime):
+        folder.chmod(0o755)
+    record.write_text(f"{runtime}\n")
+    return runtime
+
+
+def remove_runtime_dirs_under(folder: Path) -> None:
+    """Remove the runtime folders of every state folder in ``folder`` (``make run``'s, the
+    end-to-end tests', the bench's...), before the folder goes."""
+    for record in folder.glob("**/runtime-folder"):
+        runtime = Path(record.read_text().strip())
+        if runtime.parent == RUNTIME_ROOT:
+            shutil.rmtree(runtime, ignore_errors=True)
 
 
 class Postgres:
     """A Postgres server with one database and one role per service."""
 
-    def __init__(self, state_dir: Path, admin_url: str | None = None) -> None:
-        self.state_dir = state_dir
+    def __init__(self, state_dir: Path, runtime_dir: Path, admin_url: str | None = None) -> None:
         self.dir = state_dir / "postgres"
-        self.cluster = cluster_dir(state_dir)
+        self.cluster = runtime_dir / "postgres"
         self.given_url = admin_url
         self.owner = POSTGRES_USER if os.geteuid() == 0 else None
 
@@ -112,14 +137,8 @@ class Postgres:
         self.port = int(remembered(self.dir / "port", free_port))
         ensure_port_free(self.port)
         data = self.cluster / "data"
-        # The state folder records its cluster: a cluster outside a fresh state folder (removed
-        # by `make clean`) is the previous folder's, whose password is gone with it.
-        record = self.dir / "cluster"
-        if self.cluster != self.dir and not record.exists():
-            shutil.rmtree(self.cluster, ignore_errors=True)
         if not (data / "PG_VERSION").exists():
             self.cluster.mkdir(parents=True, exist_ok=True)
-            self.cluster.parent.chmod(0o755)
             if self.owner:
                 shutil.chown(self.cluster, self.owner, self.owner)
             self.cluster.chmod(0o700)
@@ -150,7 +169,6 @@ class Postgres:
                 )
             finally:
                 password_file.unlink(missing_ok=True)
-            record.write_text(f"{self.cluster}\n")
         return [
             Program(
                 "postgres",
@@ -191,11 +209,6 @@ class Postgres:
                 return False
 
         wait_until(accepts_connections, timeout=60, what=f"Postgres (its log: {log})")
-
-    def remove_cluster(self) -> None:
-        """Remove the cluster's files kept outside the state folder (the folder is the caller's)."""
-        if self.cluster != self.dir:
-            shutil.rmtree(self.cluster, ignore_errors=True)
 
     def ensure_database(self, name: str, password: str) -> str:
         """Create (once) a role and its own database, which no other role may connect to."""
@@ -263,12 +276,3 @@ class Redis:
         if self.given_url:
             return
         wait_until(lambda: port_is_open(self.port), timeout=15, what="Redis")
-
-
-def remove_clusters_under(folder: Path) -> None:
-    """Remove the clusters of every state folder in ``folder`` (the end-to-end tests', the
-    bench's...) kept outside it, before the folder goes."""
-    for record in folder.glob("**/postgres/cluster"):
-        cluster = Path(record.read_text().strip())
-        if cluster.parent == CLUSTERS_ROOT:
-            shutil.rmtree(cluster, ignore_errors=True)

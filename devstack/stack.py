@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from devstack import mail_sink
 from devstack.errors import StackError
 from devstack.gateway import AUTH_CACHE_SECONDS, render_gateway
-from devstack.infra import Postgres, Redis, ensure_port_free, free_port, remembered
+from devstack.infra import Postgres, Redis, claim_runtime_dir, ensure_port_free, free_port, remembered
 from devstack.processes import Command, last_line, run, wait_until
 from devstack.supervisor import BIN, Program, Supervisor
 from edge.service_table import GATEWAY_PORT, RELAY, SERVICES, WEB, WORKER, Service, service_named
@@ -85,7 +85,8 @@ class Stack:
         self.state = config.state_dir
         self.state.mkdir(parents=True, exist_ok=True)
         self.logs = self.state / "logs"
-        self.postgres = Postgres(self.state, config.database_url)
+        self.runtime = claim_runtime_dir(self.state)
+        self.postgres = Postgres(self.state, self.runtime, config.database_url)
         self.redis = Redis(self.state, config.redis_url)
         self.supervisor = Supervisor(self.state, self.logs)
         self.service_env: dict[str, dict[str, str]] = {}
@@ -186,8 +187,8 @@ class Stack:
 
     @property
     def catalog_cache_version_file(self) -> Path:
-        """Where catalog tells the gateway its cache version."""
-        return self.state / "catalog-cache-version"
+        """Where catalog tells the gateway its cache version (read by nginx's workers)."""
+        return self.runtime / "catalog-cache-version"
 
     def settings_for(self, name: str) -> dict[str, str]:
         """What the stack sets for one service's processes (a service of the table, or edge's
@@ -312,7 +313,7 @@ class Stack:
         self, *, auth_cache_seconds: int = AUTH_CACHE_SECONDS, catalog_cache: bool = True
     ) -> Program:
         return render_gateway(
-            self.state / "nginx",
+            self.runtime / "nginx",
             self.logs,
             upstreams={s.name: f"127.0.0.1:{self.config.service_port(s.name)}" for s in SERVICES},
             gateway_port=self.config.gateway_port,

@@ -11,11 +11,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
 from devstack.errors import PORT_TAKEN, StackError
-from devstack.infra import Postgres, installed, port_is_open
+from devstack.infra import installed, port_is_open, remove_runtime_dirs_under
 from devstack.stack import ROOT, Stack, StackConfig
 from edge.service_table import SERVICES
 from tests.support import PORT_OFFSET, eventually
@@ -70,9 +71,8 @@ def _terminate_and_check(launcher: subprocess.Popen, state: Path) -> None:
 
 @pytest.fixture
 def state(tmp_path: Path) -> Iterator[Path]:
-    state = tmp_path / "state"
-    yield state
-    Postgres(state).remove_cluster()
+    yield tmp_path / "state"
+    remove_runtime_dirs_under(tmp_path)
 
 
 def test_sigterm_during_start_up_and_once_up_stops_every_process_and_frees_every_port(state, tmp_path):
@@ -129,25 +129,51 @@ def closed_folder(tmp_path: Path) -> Iterator[Path]:
     folder.mkdir()
     folder.chmod(0o700)
     yield folder
-    Postgres(folder / "clone" / ".stack").remove_cluster()
+    remove_runtime_dirs_under(folder)
 
 
 def _infrastructure(state: Path) -> Stack:
     return Stack(StackConfig(state_dir=state, port_offset=OFFSET))
 
 
-def test_the_private_postgres_runs_for_a_clone_in_a_folder_others_cannot_enter(closed_folder):
+def test_postgres_and_nginx_run_for_a_clone_in_a_folder_others_cannot_enter(closed_folder, tmp_path):
     if os.geteuid() == 0:
-        # Postgres runs as the postgres user there, who cannot enter this folder.
-        cannot_enter = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(closed_folder)])
-        assert cannot_enter.returncode != 0
+        # Postgres runs as the postgres user there, nginx's workers as www-data: neither can enter.
+        for user in ("postgres", "www-data"):
+            assert subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(closed_folder)]).returncode
     stack = _infrastructure(closed_folder / "clone" / ".stack")
+    # Catalog's part, played by a static file server: nginx's workers read the catalog's cache
+    # version and keep the answer in their cache.
+    (tmp_path / "catalog" / "api" / "catalog" / "products").mkdir(parents=True)
+    (tmp_path / "catalog" / "api" / "catalog" / "products" / "index.html").write_text("[]")
+    catalog = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "http.server",
+            str(stack.config.service_port("catalog")),
+            "--bind",
+            "127.0.0.1",
+        ],
+        cwd=tmp_path / "catalog",
+        stderr=subprocess.DEVNULL,
+    )
     try:
         stack.start_infrastructure()
         with psycopg.connect(stack.service_env["orders"]["DATABASE_URL"], connect_timeout=3) as connection:
             assert connection.execute("SELECT current_user").fetchone()[0] == "orders"
+        stack.catalog_cache_version_file.write_text("1")
+        stack.supervisor.apply([*stack.programs.values(), stack.gateway_program()])
+        products = f"{stack.gateway_url}/api/catalog/products/"
+        eventually(lambda: port_is_open(stack.config.gateway_port), timeout=30)
+        answers = [httpx.get(products) for _ in range(2)]
     finally:
         stack.stop()
+        catalog.terminate()
+        catalog.wait(10)
+
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert [answer.headers["X-Gateway-Cache"] for answer in answers] == ["MISS", "HIT"]
 
 
 def test_postgres_failing_to_start_is_one_line_that_names_its_log(closed_folder):
