@@ -10,8 +10,9 @@ import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,31 @@ class Command:
     user: str | None = None
 
 
+@contextlib.contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while a child is started and recorded, then act on them: an
+    exception raised half-way through ``Popen`` leaves the child running, unrecorded and so
+    never stopped."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    for signum in previous:
+        signal.signal(signum, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in received:
+            handler = previous[signum]
+            if callable(handler):
+                handler(signum, None)
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), signum)
+
+
 def run(*commands: Command, log_dir: Path) -> None:
     """Run ``commands`` side by side to completion, each with its output in
     ``log_dir/<name>.log``; a failure names the command, its last line and its log."""
@@ -39,7 +65,7 @@ def run(*commands: Command, log_dir: Path) -> None:
             if command.user and os.geteuid() == 0:
                 argv = ["runuser", "-u", command.user, "--", *argv]
             log_path = log_dir / f"{command.name}.log"
-            with log_path.open("wb") as log:
+            with log_path.open("wb") as log, uninterrupted():
                 popen = subprocess.Popen(
                     argv,
                     cwd=command.cwd,
@@ -49,7 +75,7 @@ def run(*commands: Command, log_dir: Path) -> None:
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )
-            started.append((command, popen, log_path))
+                started.append((command, popen, log_path))
         for command, popen, log_path in started:
             if popen.wait() != 0:
                 raise StackError(f"{command.name} failed: {last_line(log_path)} (all of it: {log_path})")

@@ -89,6 +89,8 @@ class Stack:
         self.postgres = Postgres(self.state, self.runtime, config.database_url)
         self.redis = Redis(self.state, config.redis_url)
         self.supervisor = Supervisor(self.state, self.logs)
+        # What the stack sets for each service's processes, and their whole environment.
+        self.service_settings: dict[str, dict[str, str]] = {}
         self.service_env: dict[str, dict[str, str]] = {}
         # The programs supervisord runs, by name, and variables added to some (the bench's).
         self.programs: dict[str, Program] = {}
@@ -155,7 +157,8 @@ class Stack:
         self.postgres.wait_ready(self.supervisor)
         self.redis.wait_ready(self.supervisor)
         for service in SERVICES:
-            self.service_env[service.name] = self.environment_for(service.name)
+            self.service_settings[service.name] = self.settings_for(service.name)
+            self.service_env[service.name] = {**self.base_env, **self.service_settings[service.name]}
 
     def ensure_signing_keys(self) -> tuple[Path, Path]:
         """auth's key directories: ``private/<kid>.pem`` and ``current`` (the kid it signs with),
@@ -306,7 +309,7 @@ class Stack:
             program_name(service, role),
             self.service_argv(service.name, role),
             directory=ROOT / service.directory,
-            environment=self.settings_for(service.name),
+            environment=self.service_settings[service.name],
         )
 
     def gateway_program(

@@ -19,7 +19,7 @@ from pathlib import Path
 from supervisor.xmlrpc import SupervisorTransport
 
 from devstack.errors import ALREADY_RUNNING, StackError
-from devstack.processes import last_line, stop_group, wait_until
+from devstack.processes import last_line, stop_group, uninterrupted, wait_until
 
 BIN = Path(sys.executable).parent
 # How long supervisord may take to stop every process: the longest stopwaitsecs and then some.
@@ -136,12 +136,13 @@ serverurl={_escape(self.url)}
         if self.socket.exists() and self.answers():
             raise StackError(ALREADY_RUNNING.format(state=self.state, config=self.config_path))
         self.write(programs)
-        self.process = subprocess.Popen(
-            [str(BIN / "supervisord"), "-c", str(self.config_path)],
-            env=dict(environment),
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        with uninterrupted():
+            self.process = subprocess.Popen(
+                [str(BIN / "supervisord"), "-c", str(self.config_path)],
+                env=dict(environment),
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
 
         def up() -> bool:
             if self.process.poll() is not None:
