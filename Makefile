@@ -26,8 +26,9 @@ format: deps
 lock:
 	@bin/lock
 
+# .stack/, and the runtime folders kept outside it when run as root (devstack/infra.py).
 clean:
-	rm -rf .stack
+	@if [ -x $(PYTHON) ]; then $(PYTHON) -m devstack clean; else rm -rf .stack; fi
 
 bench: deps
 	@bin/bootstrap wrk

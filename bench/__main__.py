@@ -17,10 +17,11 @@ import httpx
 
 from bench.pipeline import order_pipeline
 from bench.wrk import wrk
-from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, ROOT, SERVICES, Stack, StackConfig
+from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, ROOT, Stack, StackConfig
 
 BENCH_DIR = Path(__file__).resolve().parent
-PORT_BASE = 19000
+# The bench stack runs on the service table's ports moved by this much, beside `make run`.
+PORT_OFFSET = 11000
 PRODUCT_LIST = "/api/catalog/products/"
 # Far past the gateway's token-check cache: a token working this long is not revoked at all.
 REVOCATION_TIMEOUT_S = 30
@@ -30,11 +31,11 @@ GATEWAY_ROUNDS = 5
 def bench_config() -> StackConfig:
     return StackConfig.from_environment(
         state_dir=ROOT / ".stack" / "bench",
-        gateway_port=PORT_BASE + 80,
-        service_ports={service: PORT_BASE + index for index, service in enumerate(SERVICES, start=1)},
+        port_offset=PORT_OFFSET,
         # Two cores: two processes of four threads per service; catalog gets a third process
         # for the uncached product list, which is all CPU and so gains nothing from threads.
-        web_workers={"auth": 2, "catalog": 3, "orders": 2, "notify": 2},
+        web_workers=2,
+        web_workers_by_service={"catalog": 3},
         # Each task waits on Postgres round trips: four threads keep the cores busy meanwhile.
         worker_concurrency=4,
         database_prefix="bench_",
@@ -52,13 +53,11 @@ def product_list(stack: Stack, results: dict[str, Any]) -> None:
     stack.restart_gateway(catalog_cache=False)
     try:
         results["product_list_redis_cached"] = _warm_then_wrk(url)
-        stack.stop_service_process("catalog", "web")
-        stack.start_service_process("catalog", "web", extra_env={"CATALOG_CACHE_ENABLED": "false"})
-        stack.wait_healthy()
+        # supervisord restarts catalog's gunicorn with the cache turned off, and again as configured.
+        stack.restart_with_environment("catalog-web", {"CATALOG_CACHE_ENABLED": "false"})
         results["product_list_uncached"] = _warm_then_wrk(url)
     finally:
-        stack.stop_service_process("catalog", "web")
-        stack.start_service_process("catalog", "web")
+        stack.restart_with_environment("catalog-web", {})
         stack.restart_gateway()
 
 
@@ -69,7 +68,8 @@ def express_peer(stack: Stack, results: dict[str, Any]) -> None:
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=peer, check=True)
     body = stack.state / "peer-product-list.json"
     body.write_bytes(httpx.get(f"{stack.gateway_url}{PRODUCT_LIST}").content)
-    service_port, gateway_port = PORT_BASE + 91, PORT_BASE + 90
+    # Beside the bench stack's gateway.
+    service_port, gateway_port = stack.config.gateway_port + 11, stack.config.gateway_port + 10
     service = subprocess.Popen(["node", "service.js", str(service_port), str(body)], cwd=peer)
     gateway = subprocess.Popen(["node", "gateway.js", str(gateway_port), str(service_port)], cwd=peer)
     try:
@@ -91,7 +91,7 @@ def gateway_overhead(stack: Stack, results: dict[str, Any], token: str) -> None:
     """
     headers = {"Authorization": f"Bearer {token}"}
     urls = {
-        "me_direct": f"http://127.0.0.1:{stack.config.service_ports['auth']}/api/auth/me/",
+        "me_direct": f"http://127.0.0.1:{stack.config.service_port('auth')}/api/auth/me/",
         "me_through_gateway": f"{stack.gateway_url}/api/auth/me/",
     }
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in urls}

@@ -13,10 +13,7 @@ def cpu_seconds_by_part(stack: Stack) -> dict[str, float]:
     """Seconds of CPU used so far by each started process and all its descendants, the ones
     that exited included (a Postgres backend ends with its connection, a gunicorn worker is
     replaced): each living process adds the time of the children it reaped."""
-    roots = {process.popen.pid: name for name, process in stack.processes.items() if process.running}
-    for name, infra in (("postgres", stack.postgres), ("redis", stack.redis)):
-        if infra.process is not None:
-            roots[infra.process.popen.pid] = name
+    roots = {pid: name for name, pid in stack.supervisor.pids().items()}
     parents: dict[int, int] = {}
     seconds: dict[int, float] = {}
     for entry in Path("/proc").iterdir():

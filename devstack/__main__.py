@@ -1,62 +1,114 @@
-"""``python -m devstack run`` starts the whole system in the foreground until Ctrl-C;
-``python -m devstack test`` runs every test suite."""
+"""``python -m devstack run`` starts the whole system in the foreground until Ctrl-C or SIGTERM;
+``python -m devstack test`` runs every test suite; ``python -m devstack clean`` removes the
+stack's data.
+
+A user's mistakes and the machine's (a port taken, a program missing, Postgres failing to
+start) end with one line, ``devstack: ...``, and a non-zero exit, not a traceback.
+"""
 
 import argparse
+import shutil
 import signal
 import sys
 import time
 
-from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, SERVICES, Stack, StackConfig
-from devstack.suite import run_suite
+from devstack.errors import MISSING_PYTHON_PACKAGE, StackError
+
+
+class Stopped(Exception):
+    """Ctrl-C or SIGTERM: stop every process started so far, then exit."""
+
+
+def _stop_on_signals() -> None:
+    def stop(signum: int, frame: object) -> None:
+        # A second signal must not cut the stop short and leave processes behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Stopped
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
 
 
 def run_stack() -> int:
+    # Before anything is started: a signal at any moment from here on stops what was.
+    _stop_on_signals()
+    from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, SERVICES, Stack, StackConfig
+
     stack = Stack(StackConfig.from_environment())
-    print("Starting Postgres, Redis, the SMTP sink, four services, their workers and relays, and nginx...")
-    stack.start()
-    gateway = stack.gateway_url
-    print(
-        f"""
+    try:
+        print("Starting Postgres, Redis, the SMTP sink, the services and nginx under supervisord...")
+        stack.start()
+        gateway = stack.gateway_url
+        print(
+            f"""
 The stack is up. Gateway: {gateway}
 
-  Admin sites   {"  ".join(f"{gateway}/admin/{service}/" for service in SERVICES)}
-  API docs      {"  ".join(f"{gateway}/api/{service}/docs/" for service in SERVICES)}
+  Admin sites   {"  ".join(f"{gateway}/admin/{service.name}/" for service in SERVICES)}
+  API docs      {"  ".join(f"{gateway}/api/{service.name}/docs/" for service in SERVICES)}
   Login         {gateway}/login/   staff account: {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD}
   Sent email    {stack.mail_dir} (a Maildir: every message the services send lands here)
-  Logs          {stack.logs}/
+  Logs          {stack.logs}/ (one file per process)
+  Processes     .venv/bin/supervisorctl -c {stack.supervisor.config_path} status
+                (and stop, start or restart NAME, e.g. catalog-web)
 
 Ctrl-C stops everything; the data stays in {stack.state} for the next run.""",
-        flush=True,
-    )
-    stopping = False
-
-    def request_stop(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    try:
-        # The stack restarts any process that exits on its own; this waits for Ctrl-C.
-        while not stopping:
+            flush=True,
+        )
+        # supervisord restarts what exits; this waits for Ctrl-C, or for supervisord to end.
+        while stack.supervisor.process.poll() is None:
             time.sleep(0.5)
-    finally:
+        raise StackError(f"supervisord exited; see {stack.logs / 'supervisord.log'}")
+    except Stopped:
         print("\nStopping...", flush=True)
+        return 0
+    finally:
         stack.stop()
+
+
+def clean() -> int:
+    """Remove the stack's state folder and the runtime folders kept outside it."""
+    from devstack.errors import ALREADY_RUNNING
+    from devstack.infra import remove_runtime_dirs_under
+    from devstack.stack import StackConfig
+    from devstack.supervisor import Supervisor
+
+    state = StackConfig.from_environment().state_dir
+    supervisor = Supervisor(state, state / "logs")
+    if supervisor.socket.exists() and supervisor.answers():
+        raise StackError(ALREADY_RUNNING.format(state=state, config=supervisor.config_path))
+    remove_runtime_dirs_under(state)
+    shutil.rmtree(state, ignore_errors=True)
     return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="devstack", description=__doc__)
-    parser.add_argument("command", choices=["run", "test"])
+    parser.add_argument("command", choices=["run", "test", "clean"])
     parser.add_argument(
         "--suite", action="append", help="test: run only this suite (a service, edge or end-to-end)"
     )
-    parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest (test)")
-    arguments = parser.parse_args()
-    if arguments.command == "test":
-        return run_suite(arguments.pytest_args, only=arguments.suite)
-    return run_stack()
+    parser.epilog = "test: arguments after -- go to pytest, e.g. --suite end-to-end -- -x -k saga"
+    # Split by hand: argparse cannot take options both before a positional list and after --.
+    argv = sys.argv[1:]
+    own, pytest_args = (
+        (argv[: argv.index("--")], argv[argv.index("--") + 1 :]) if "--" in argv else (argv, [])
+    )
+    arguments = parser.parse_args(own)
+    try:
+        if arguments.command == "test":
+            from devstack.suite import run_suite
+
+            return run_suite(pytest_args, only=arguments.suite)
+        if arguments.command == "clean":
+            return clean()
+        return run_stack()
+    except StackError as error:
+        print(f"devstack: {error}", file=sys.stderr, flush=True)
+        return 1
+    except ModuleNotFoundError as missing:
+        print(f"devstack: {MISSING_PYTHON_PACKAGE.format(package=missing.name)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

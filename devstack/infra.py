@@ -1,21 +1,31 @@
-"""Postgres and Redis for the stack: private instances under the state folder, or given servers.
+"""Postgres and Redis for the stack: private instances under the state folder, run by
+supervisord, or servers given by DATABASE_URL and REDIS_URL.
 
-Postgres refuses to run as root, so a private cluster runs as the ``postgres`` system user.
+Postgres refuses to run as root, so as root a private cluster runs as the ``postgres`` system
+user, with its files in the stack's runtime folder (``runtime_dir`` says why).
 """
 
 import glob
+import hashlib
 import os
 import secrets
 import shutil
 import socket
-import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import psycopg
 from psycopg import sql
 
-from devstack.processes import Process, run, wait_until
+from devstack.errors import MISSING_PROGRAM, PORT_TAKEN, StackError
+from devstack.processes import Command, last_line, run, wait_until
+from devstack.supervisor import Program, Supervisor
+
+POSTGRES_USER = "postgres"
+# Where the stack's runtime folders are when the launcher is root (``runtime_dir`` says why).
+RUNTIME_ROOT = Path("/var/lib/devstack")
+INSTALL_HINT = "run `make run` or `bin/bootstrap`, which install Debian's {package} package"
 
 
 def free_port() -> int:
@@ -30,7 +40,12 @@ def port_is_open(port: int, host: str = "127.0.0.1") -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
-def remembered(path: Path, make: object) -> str:
+def ensure_port_free(port: int) -> None:
+    if port_is_open(port):
+        raise StackError(PORT_TAKEN.format(port=port))
+
+
+def remembered(path: Path, make: Callable[[], object]) -> str:
     """A value kept in a file of the state folder, made once: a second run reuses it."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -39,23 +54,73 @@ def remembered(path: Path, make: object) -> str:
     return path.read_text().strip()
 
 
+def installed(name: str, package: str, *candidates: str) -> str:
+    """The path of a program, or a one-line error that says how to install it."""
+    for candidate in (*candidates, shutil.which(name)):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    raise StackError(MISSING_PROGRAM.format(program=name, remedy=INSTALL_HINT.format(package=package)))
+
+
 def _postgres_bin(name: str) -> str:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    if found:
-        return found[-1]
-    on_path = shutil.which(name)
-    if on_path:
-        return on_path
-    raise FileNotFoundError(f"{name} not found: install Debian's postgresql package (make does)")
+    return installed(name, "postgresql", *sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))[-1:])
+
+
+def runtime_dir(state_dir: Path) -> Path:
+    """The folder of the files that the stack's servers open as system users: the private
+    Postgres cluster (run as the postgres user: Postgres refuses root), and nginx's temporary
+    files, its cache and the catalog's cache version (opened by nginx's workers, www-data).
+
+    Those users must be able to enter every folder above such a file, and the cluster's working
+    directory too (initdb and postgres fail with "could not change directory ... Permission
+    denied" otherwise). A clone under /root (mode 700) or in another user's home is closed to
+    them, so as root these files live under /var/lib/devstack instead, in a folder named by a
+    hash of the state folder's path: one per state folder, wherever the clone is. Run by
+    another user, every server runs as that user, who can enter the state folder itself.
+    """
+    if os.geteuid() != 0:
+        return state_dir
+    return RUNTIME_ROOT / hashlib.sha256(str(state_dir.resolve()).encode()).hexdigest()[:16]
+
+
+def claim_runtime_dir(state_dir: Path) -> Path:
+    """The state folder's runtime folder, made ready; the state folder records it."""
+    runtime = runtime_dir(state_dir)
+    if runtime == state_dir:
+        return runtime
+    record = state_dir / "runtime-folder"
+    if not record.exists():
+        # Left by an earlier state folder of the same path (removed by hand): its cluster's
+        # superuser password went with that folder.
+        shutil.rmtree(runtime, ignore_errors=True)
+    runtime.mkdir(parents=True, exist_ok=True)
+    for folder in (RUNTIME_ROOT, runtime):
+        folder.chmod(0o755)
+    record.write_text(f"{runtime}\n")
+    return runtime
+
+
+def remove_runtime_dirs_under(folder: Path) -> None:
+    """Remove the runtime folders of every state folder in ``folder`` (``make run``'s, the
+    end-to-end tests', the bench's...), before the folder goes."""
+    for record in folder.glob("**/runtime-folder"):
+        runtime = Path(record.read_text().strip())
+        if runtime.parent == RUNTIME_ROOT:
+            shutil.rmtree(runtime, ignore_errors=True)
 
 
 class Postgres:
     """A Postgres server with one database and one role per service."""
 
-    def __init__(self, state_dir: Path, admin_url: str | None = None) -> None:
+    def __init__(self, state_dir: Path, runtime_dir: Path, admin_url: str | None = None) -> None:
         self.dir = state_dir / "postgres"
+        self.cluster = runtime_dir / "postgres"
         self.given_url = admin_url
-        self.process: Process | None = None
+        self.owner = POSTGRES_USER if os.geteuid() == 0 else None
+
+    @property
+    def private(self) -> bool:
+        return not self.given_url
 
     @property
     def admin_url(self) -> str:
@@ -63,80 +128,87 @@ class Postgres:
             return self.given_url
         return f"postgresql://postgres:{quote(self._superuser_password)}@127.0.0.1:{self.port}/postgres"
 
-    def start(self) -> None:
-        if self.given_url:
-            return
+    def prepare(self, log_dir: Path) -> list[Program]:
+        """Make the cluster once (initdb); the program that runs it."""
+        if not self.private:
+            return []
         self.dir.mkdir(parents=True, exist_ok=True)
         self._superuser_password = remembered(self.dir / "superuser-password", lambda: secrets.token_hex(16))
         self.port = int(remembered(self.dir / "port", free_port))
-        data = self.dir / "data"
-        owner = "postgres" if os.geteuid() == 0 else None
-        if owner:
-            shutil.chown(self.dir, owner, owner)
+        ensure_port_free(self.port)
+        data = self.cluster / "data"
         if not (data / "PG_VERSION").exists():
-            password_file = self.dir / "pwfile"
+            self.cluster.mkdir(parents=True, exist_ok=True)
+            if self.owner:
+                shutil.chown(self.cluster, self.owner, self.owner)
+            self.cluster.chmod(0o700)
+            password_file = self.cluster / "pwfile"
             password_file.write_text(self._superuser_password)
-            if owner:
-                shutil.chown(password_file, owner, owner)
-            run(
+            if self.owner:
+                shutil.chown(password_file, self.owner, self.owner)
+            try:
+                run(
+                    Command(
+                        "postgres-initdb",
+                        [
+                            _postgres_bin("initdb"),
+                            "-D",
+                            str(data),
+                            "-U",
+                            "postgres",
+                            "-E",
+                            "UTF8",
+                            "--auth-local=peer",
+                            "--auth-host=scram-sha-256",
+                            f"--pwfile={password_file}",
+                        ],
+                        cwd=self.cluster,
+                        user=self.owner,
+                    ),
+                    log_dir=log_dir,
+                )
+            finally:
+                password_file.unlink(missing_ok=True)
+        return [
+            Program(
+                "postgres",
                 [
-                    _postgres_bin("initdb"),
+                    _postgres_bin("postgres"),
                     "-D",
                     str(data),
-                    "-U",
-                    "postgres",
-                    "-E",
-                    "UTF8",
-                    "--auth-local=peer",
-                    "--auth-host=scram-sha-256",
-                    f"--pwfile={password_file}",
+                    "-p",
+                    str(self.port),
+                    "-k",
+                    str(self.cluster),
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    "max_connections=200",
                 ],
-                user=owner,
+                directory=self.cluster,
+                user=self.owner,
+                priority=10,
+                # SIGTERM is Postgres' "smart" shutdown, which waits for every client; SIGINT is "fast".
+                stopsignal="INT",
+                stopwaitsecs=30,
             )
-            password_file.unlink()
-        if port_is_open(self.port):
-            raise RuntimeError(
-                f"port {self.port} (Postgres of {self.dir}) is taken; is another stack running?"
-            )
-        argv = [
-            _postgres_bin("postgres"),
-            "-D",
-            str(data),
-            "-p",
-            str(self.port),
-            "-k",
-            str(self.dir),
-            "-c",
-            "listen_addresses=127.0.0.1",
-            "-c",
-            "max_connections=200",
-            "-c",
-            "fsync=on",
         ]
-        if owner:
-            argv = ["runuser", "-u", owner, "--", *argv]
-        self.process = Process(
-            "postgres", argv, self.dir, dict(os.environ), self.dir / "postgres.log"
-        ).start()
-        wait_until(self._accepts_connections, timeout=30, what="Postgres")
 
-    def _accepts_connections(self) -> bool:
-        if self.process and not self.process.running:
-            raise RuntimeError(f"Postgres exited:\n{self.process.log_tail()}")
-        try:
-            with psycopg.connect(self.admin_url, connect_timeout=1):
-                return True
-        except psycopg.OperationalError:
-            return False
+    def wait_ready(self, supervisor: Supervisor) -> None:
+        if not self.private:
+            return
+        log = supervisor.logs / "postgres.log"
 
-    def stop(self) -> None:
-        if self.process:
-            # SIGTERM is Postgres' "smart" shutdown, which waits for clients; SIGINT is "fast".
-            self.process.signal(2)
+        def accepts_connections() -> bool:
+            if supervisor.states()["postgres"]["statename"] in {"BACKOFF", "FATAL", "EXITED"}:
+                raise StackError(f"Postgres did not start: {last_line(log)} (all of it: {log})")
             try:
-                self.process.popen.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.stop()
+                with psycopg.connect(self.admin_url, connect_timeout=1):
+                    return True
+            except psycopg.OperationalError:
+                return False
+
+        wait_until(accepts_connections, timeout=60, what=f"Postgres (its log: {log})")
 
     def ensure_database(self, name: str, password: str) -> str:
         """Create (once) a role and its own database, which no other role may connect to."""
@@ -162,41 +234,45 @@ class Redis:
     def __init__(self, state_dir: Path, url: str | None = None) -> None:
         self.dir = state_dir / "redis"
         self.given_url = url
-        self.process: Process | None = None
 
     @property
     def url(self) -> str:
         return self.given_url or f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> None:
+    def prepare(self) -> list[Program]:
         if self.given_url:
-            return
+            return []
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = int(remembered(self.dir / "port", free_port))
-        if port_is_open(self.port):
-            raise RuntimeError(f"port {self.port} (Redis of {self.dir}) is taken; is another stack running?")
-        argv = [
-            shutil.which("redis-server") or "redis-server",
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(self.dir),
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "everysec",
-            "--maxmemory-policy",
-            "noeviction",
-            "--save",
-            "",
-            "--daemonize",
-            "no",
+        ensure_port_free(self.port)
+        return [
+            Program(
+                "redis",
+                [
+                    installed("redis-server", "redis-server"),
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--dir",
+                    str(self.dir),
+                    "--appendonly",
+                    "yes",
+                    "--appendfsync",
+                    "everysec",
+                    "--maxmemory-policy",
+                    "noeviction",
+                    "--save",
+                    "",
+                    "--daemonize",
+                    "no",
+                ],
+                directory=self.dir,
+                priority=10,
+            )
         ]
-        self.process = Process("redis", argv, self.dir, dict(os.environ), self.dir / "redis.log").start()
-        wait_until(lambda: port_is_open(self.port), timeout=15, what="Redis")
 
-    def stop(self) -> None:
-        if self.process:
-            self.process.stop()
+    def wait_ready(self, supervisor: Supervisor) -> None:
+        if self.given_url:
+            return
+        wait_until(lambda: port_is_open(self.port), timeout=15, what="Redis")

@@ -1,81 +1,115 @@
-"""Child processes of the stack: started in their own process group, stopped together."""
+"""Commands the launcher runs to completion while it sets the stack up (initdb, migrations,
+the demo data). The long-running processes are supervisord's, not these.
+
+Each command runs in a process group of its own: Ctrl-C in the terminal reaches the launcher
+alone, which then stops everything in order, and an interrupted set-up stops the whole
+command, ``runuser``'s child included, rather than leaving it behind.
+"""
 
 import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+from devstack.errors import StackError
 
-@dataclass
-class Process:
+
+@dataclass(frozen=True)
+class Command:
     name: str
     argv: list[str]
     cwd: Path
-    env: dict[str, str]
-    log_path: Path
-    popen: subprocess.Popen | None = field(default=None, repr=False)
+    env: dict[str, str] | None = None
+    # Run as this system user (when the launcher is root).
+    user: str | None = None
 
-    def start(self) -> "Process":
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        self.popen = subprocess.Popen(
-            self.argv,
-            cwd=self.cwd,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        log.close()
-        return self
 
-    @property
-    def running(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
+@contextlib.contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while a child is started and recorded, then act on them: an
+    exception raised half-way through ``Popen`` leaves the child running, unrecorded and so
+    never stopped."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    for signum in previous:
+        signal.signal(signum, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in received:
+            handler = previous[signum]
+            if callable(handler):
+                handler(signum, None)
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), signum)
 
-    def signal(self, signum: int) -> None:
-        if self.running:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.popen.pid, signum)
 
-    def stop(self, timeout: float = 10.0) -> None:
-        if not self.running:
-            return
-        self.signal(signal.SIGTERM)
+def run(*commands: Command, log_dir: Path) -> None:
+    """Run ``commands`` side by side to completion, each with its output in
+    ``log_dir/<name>.log``; a failure names the command, its last line and its log."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    started: list[tuple[Command, subprocess.Popen, Path]] = []
+    try:
+        for command in commands:
+            argv = command.argv
+            if command.user and os.geteuid() == 0:
+                argv = ["runuser", "-u", command.user, "--", *argv]
+            log_path = log_dir / f"{command.name}.log"
+            with log_path.open("wb") as log, uninterrupted():
+                popen = subprocess.Popen(
+                    argv,
+                    cwd=command.cwd,
+                    env=command.env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+                started.append((command, popen, log_path))
+        for command, popen, log_path in started:
+            if popen.wait() != 0:
+                raise StackError(f"{command.name} failed: {last_line(log_path)} (all of it: {log_path})")
+    finally:
+        for _, popen, _ in started:
+            stop_group(popen)
+
+
+def stop_group(popen: subprocess.Popen) -> None:
+    """Stop a process and its group: politely, then for good."""
+    if popen.poll() is not None:
+        return
+    for signum, patience in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(popen.pid, signum)
         try:
-            self.popen.wait(timeout)
+            popen.wait(patience)
+            return
         except subprocess.TimeoutExpired:
-            self.signal(signal.SIGKILL)
-            self.popen.wait(5)
-
-    def log_tail(self, lines: int = 30) -> str:
-        if not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+            continue
 
 
-def run(
-    argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None, user: str | None = None
-) -> str:
-    """Run a command to completion; its output, or an error that shows it."""
-    if user and os.geteuid() == 0:
-        argv = ["runuser", "-u", user, "--", *argv]
-    result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(
-            f"{' '.join(argv)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
-        )
-    return result.stdout
+def last_line(path: Path) -> str:
+    """The last line of a log that says something, for a one-line error."""
+    if not path.exists():
+        return "(no output)"
+    lines = [line.strip() for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    return lines[-1] if lines else "(no output)"
 
 
-def wait_until(predicate: object, *, timeout: float, what: str, interval: float = 0.2) -> None:
+def wait_until(predicate: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.2) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
         time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+    raise StackError(f"timed out after {timeout:.0f}s waiting for {what}")

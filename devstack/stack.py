@@ -1,44 +1,40 @@
-"""The whole system on one machine: Postgres, Redis, an SMTP sink, four services, their
-Celery workers and outbox relays, and nginx in front. ``make run`` and the end-to-end
-tests start it with this same code.
+"""The whole system on one machine: Postgres, Redis, an SMTP sink, the services of
+``edge.service_table`` with their Celery workers and outbox relays, and nginx in front.
+``make run``, the end-to-end tests and the bench start it with this same code.
+
+The launcher sets up (the private Postgres' cluster, databases and roles, signing keys,
+migrations, the demo data, nginx's configuration); supervisord runs the processes.
 """
 
 import mailbox
 import os
 import secrets
-import shutil
-import signal
-import string
-import sys
-import threading
-import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from devstack import mail_sink
-from devstack.infra import Postgres, Redis, free_port, port_is_open, remembered
-from devstack.processes import Process, run, wait_until
+from devstack.errors import StackError
+from devstack.gateway import AUTH_CACHE_SECONDS, render_gateway
+from devstack.infra import Postgres, Redis, claim_runtime_dir, ensure_port_free, free_port, remembered
+from devstack.processes import Command, last_line, run, wait_until
+from devstack.supervisor import BIN, Program, Supervisor
+from edge.service_table import GATEWAY_PORT, RELAY, SERVICES, WEB, WORKER, Service, service_named
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-SERVICES = ("auth", "catalog", "orders", "notify")
 DEMO_STAFF_EMAIL = "staff@example.com"
 DEMO_STAFF_PASSWORD = "demo-staff-password"
-# The gateway's cache of token checks (nginx/gateway.conf.template says why that is safe).
-AUTH_CACHE_SECONDS = 5
 
 
 @dataclass
 class StackConfig:
     state_dir: Path = ROOT / ".stack"
-    gateway_port: int = 8080
-    service_ports: dict[str, int] = field(
-        default_factory=lambda: {"auth": 8001, "catalog": 8002, "orders": 8003, "notify": 8004}
-    )
+    # Every port of the service table moved by this much, so the end-to-end and bench stacks
+    # run beside `make run` (and beside each other's checkouts).
+    port_offset: int = 0
     # Existing servers to use instead of private ones (DATABASE_URL is an admin connection).
     database_url: str | None = None
     redis_url: str | None = None
@@ -50,20 +46,37 @@ class StackConfig:
     visibility_timeout: int = 30
     access_token_lifetime: int = 900
     demo_data: bool = True
-    # gunicorn worker processes per service, and each Celery worker's concurrency.
-    web_workers: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SERVICES, 2))
+    # gunicorn worker processes per service (more for those named here), and each Celery
+    # worker's concurrency.
+    web_workers: int = 2
+    web_workers_by_service: dict[str, int] = field(default_factory=dict)
     worker_concurrency: int = 2
     extra_env: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def gateway_port(self) -> int:
+        return GATEWAY_PORT + self.port_offset
+
+    def service_port(self, name: str) -> int:
+        return service_named(name).port + self.port_offset
+
     @classmethod
     def from_environment(cls, **overrides: object) -> "StackConfig":
-        return cls(
-            database_url=os.environ.get("DATABASE_URL"), redis_url=os.environ.get("REDIS_URL"), **overrides
-        )
+        """DATABASE_URL and REDIS_URL name servers to use; DEVSTACK_STATE_DIR and
+        DEVSTACK_PORT_OFFSET run a second stack beside the first (README.md says more)."""
+        values: dict[str, object] = {
+            "database_url": os.environ.get("DATABASE_URL"),
+            "redis_url": os.environ.get("REDIS_URL"),
+        }
+        if os.environ.get("DEVSTACK_STATE_DIR"):
+            values["state_dir"] = Path(os.environ["DEVSTACK_STATE_DIR"]).resolve()
+        if os.environ.get("DEVSTACK_PORT_OFFSET"):
+            values["port_offset"] = int(os.environ["DEVSTACK_PORT_OFFSET"])
+        return cls(**{**values, **overrides})
 
 
-def service_dir(service: str) -> Path:
-    return ROOT / f"{service}_service"
+def program_name(service: Service, role: str) -> str:
+    return f"{service.name}-{role}"
 
 
 class Stack:
@@ -72,73 +85,80 @@ class Stack:
         self.state = config.state_dir
         self.state.mkdir(parents=True, exist_ok=True)
         self.logs = self.state / "logs"
-        self.postgres = Postgres(self.state, config.database_url)
+        self.runtime = claim_runtime_dir(self.state)
+        self.postgres = Postgres(self.state, self.runtime, config.database_url)
         self.redis = Redis(self.state, config.redis_url)
-        self.processes: dict[str, Process] = {}
+        self.supervisor = Supervisor(self.state, self.logs)
+        # What the stack sets for each service's processes, and their whole environment.
+        self.service_settings: dict[str, dict[str, str]] = {}
         self.service_env: dict[str, dict[str, str]] = {}
-        # Processes stopped on purpose; every other one that exits is started again.
-        self._held: set[str] = set()
-        self._lock = threading.RLock()
-        self._supervising = threading.Event()
+        # The programs supervisord runs, by name, and variables added to some (the bench's).
+        self.programs: dict[str, Program] = {}
+        self.environment_overrides: dict[str, dict[str, str]] = {}
 
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.config.gateway_port}"
 
+    def service_url(self, name: str) -> str:
+        """A service's own address, past the gateway."""
+        return f"http://127.0.0.1:{self.config.service_port(name)}"
+
     @property
     def mail_dir(self) -> Path:
         return self.state / "mail"
+
+    @property
+    def base_env(self) -> dict[str, str]:
+        """The environment of supervisord and so of every process it runs. DEVSTACK_STATE_DIR
+        marks each of them as this stack's."""
+        return {
+            **os.environ,
+            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PYTHONUNBUFFERED": "1",
+            "DEVSTACK_STATE_DIR": str(self.state),
+        }
 
     # --- start -------------------------------------------------------------------------
     def start(self) -> "Stack":
         try:
             self._check_ports_free()
             self.start_infrastructure()
+            print("Migrating each service's database and loading the demo data...", flush=True)
             self.prepare_services()
             self.start_services()
-            self.start_gateway()
             self.wait_healthy()
         except BaseException:
             self.stop()
             raise
-        self._supervising.set()
-        threading.Thread(target=self._supervise, name="devstack-supervisor", daemon=True).start()
         return self
 
-    def _supervise(self) -> None:
-        """Start again any process that exited on its own, as compose's restart policy does.
-
-        A Celery worker, for one, exits when it loses Redis at the wrong moment.
-        """
-        while self._supervising.is_set():
-            time.sleep(1.0)
-            with self._lock:
-                for name, process in list(self.processes.items()):
-                    if name not in self._held and not process.running and self._supervising.is_set():
-                        print(
-                            f"devstack: {name} exited ({process.popen.returncode}); starting it again",
-                            file=sys.stderr,
-                            flush=True,
-                        )
-                        process.start()
-
     def _check_ports_free(self) -> None:
-        ports = [self.config.gateway_port, *self.config.service_ports.values()]
-        taken = [port for port in ports if port_is_open(port)]
-        if taken:
-            raise RuntimeError(f"ports {taken} are taken: is another stack running?")
+        for port in (self.config.gateway_port, *(self.config.service_port(s.name) for s in SERVICES)):
+            ensure_port_free(port)
 
     def start_infrastructure(self) -> None:
-        self.postgres.start()
-        self.redis.start()
+        """supervisord with Postgres, Redis and the SMTP sink; each service's database."""
+        programs = [*self.postgres.prepare(self.logs), *self.redis.prepare()]
         if self.config.smtp_port is None:
             self.config.smtp_port = int(remembered(self.state / "smtp-port", free_port))
+            ensure_port_free(self.config.smtp_port)
             mailbox.Maildir(self.mail_dir, create=True)
-            self._spawn(
-                "smtp", mail_sink.command(self.config.smtp_port, self.mail_dir), ROOT, dict(os.environ)
+            programs.append(
+                Program(
+                    "smtp",
+                    mail_sink.command(self.config.smtp_port, self.mail_dir),
+                    directory=ROOT,
+                    priority=20,
+                )
             )
+        self.programs = {program.name: program for program in programs}
+        self.supervisor.start(self.programs.values(), self.base_env)
+        self.postgres.wait_ready(self.supervisor)
+        self.redis.wait_ready(self.supervisor)
         for service in SERVICES:
-            self.service_env[service] = self.environment_for(service)
+            self.service_settings[service.name] = self.settings_for(service.name)
+            self.service_env[service.name] = {**self.base_env, **self.service_settings[service.name]}
 
     def ensure_signing_keys(self) -> tuple[Path, Path]:
         """auth's key directories: ``private/<kid>.pem`` and ``current`` (the kid it signs with),
@@ -170,65 +190,70 @@ class Stack:
 
     @property
     def catalog_cache_version_file(self) -> Path:
-        """Where catalog tells the gateway its cache version."""
-        return self.state / "catalog-cache-version"
+        """Where catalog tells the gateway its cache version (read by nginx's workers)."""
+        return self.runtime / "catalog-cache-version"
 
-    def environment_for(self, service: str) -> dict[str, str]:
-        """The environment of one service's processes (and of its own tests)."""
+    def settings_for(self, name: str) -> dict[str, str]:
+        """What the stack sets for one service's processes (a service of the table, or edge's
+        own tests): its database, Redis, keys and the other services' addresses."""
         public_keys, private_keys = self.ensure_signing_keys()
-        name = f"{self.config.database_prefix}{service}"
-        password = remembered(self.state / "passwords" / service, lambda: secrets.token_hex(12))
-        origins = f"http://127.0.0.1:{self.config.gateway_port},http://localhost:{self.config.gateway_port}"
-        env = {
-            **os.environ,
-            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-            "PYTHONUNBUFFERED": "1",
+        database = f"{self.config.database_prefix}{name}"
+        password = remembered(self.state / "passwords" / name, lambda: secrets.token_hex(12))
+        gateway_port = self.config.gateway_port
+        settings = {
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DJANGO_SECRET_KEY": remembered(
-                self.state / "secret-keys" / service, lambda: secrets.token_urlsafe(40)
+                self.state / "secret-keys" / name, lambda: secrets.token_urlsafe(40)
             ),
             "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "false"),
-            "DJANGO_STATIC_ROOT": str(self.state / "static" / service),
-            "DATABASE_URL": self.postgres.ensure_database(name, password),
+            "DJANGO_STATIC_ROOT": str(self.state / "static" / name),
+            "DATABASE_URL": self.postgres.ensure_database(database, password),
             "REDIS_URL": self.redis.url,
             "CELERY_VISIBILITY_TIMEOUT": str(self.config.visibility_timeout),
             "JWT_PUBLIC_KEY_PATH": str(public_keys),
-            "CSRF_TRUSTED_ORIGINS": origins,
+            "CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{gateway_port},http://localhost:{gateway_port}",
             "ACCESS_TOKEN_LIFETIME_SECONDS": str(self.config.access_token_lifetime),
             "EMAIL_URL": f"smtp://127.0.0.1:{self.config.smtp_port}",
-            "CATALOG_API_URL": f"http://127.0.0.1:{self.config.service_ports['catalog']}/api/catalog/",
+            "CATALOG_API_URL": f"http://127.0.0.1:{self.config.service_port('catalog')}/api/catalog/",
             "CATALOG_CACHE_VERSION_FILE": str(self.catalog_cache_version_file),
             **self.config.extra_env,
         }
-        if service == "auth":
-            env["JWT_PRIVATE_KEY_DIR"] = str(private_keys)
+        if name == "auth":
+            settings["JWT_PRIVATE_KEY_DIR"] = str(private_keys)
             # Links in emails (password reset) point at the gateway, never at a request's Host.
-            env["PUBLIC_BASE_URL"] = self.gateway_url
-        return env
+            settings["PUBLIC_BASE_URL"] = self.gateway_url
+        return settings
 
-    def manage(self, service: str, *args: str) -> str:
-        return run(
-            [str(BIN / "python"), "manage.py", *args], cwd=service_dir(service), env=self.service_env[service]
+    def environment_for(self, name: str) -> dict[str, str]:
+        """The whole environment of one service's processes (and of its own tests)."""
+        return {**self.base_env, **self.settings_for(name)}
+
+    def manage(self, service: str, *args: str) -> None:
+        run(
+            Command(
+                f"{service}-{args[0]}",
+                [str(BIN / "python"), "manage.py", *args],
+                ROOT / service_named(service).directory,
+                self.service_env[service],
+            ),
+            log_dir=self.logs,
         )
 
     def prepare_services(self) -> None:
-        """Migrate and collect static files of all four at once, then load the demo data."""
-        steps = [
-            Process(
-                f"{service}-{step[0]}",
-                [str(BIN / "python"), "manage.py", *step, "--noinput"],
-                service_dir(service),
-                self.service_env[service],
-                self.logs / f"{service}-prepare.log",
-            )
-            for service in SERVICES
-            for step in (("migrate",), ("collectstatic",))
-        ]
-        for step in steps:
-            step.start()
-        for step in steps:
-            if step.popen.wait() != 0:
-                raise RuntimeError(f"{step.name} failed:\n{step.log_tail()}")
+        """Migrate and collect static files of every service at once, then load the demo data."""
+        run(
+            *(
+                Command(
+                    f"{service.name}-{step}",
+                    [str(BIN / "python"), "manage.py", step, "--noinput"],
+                    ROOT / service.directory,
+                    self.service_env[service.name],
+                )
+                for service in SERVICES
+                for step in ("migrate", "collectstatic")
+            ),
+            log_dir=self.logs,
+        )
         if self.config.demo_data:
             self.manage(
                 "auth", "ensure_staff_user", "--email", DEMO_STAFF_EMAIL, "--password", DEMO_STAFF_PASSWORD
@@ -236,33 +261,36 @@ class Stack:
             self.manage("catalog", "load_demo_catalog")
 
     def start_services(self) -> None:
+        """Each service's processes where the table has them, and nginx; supervisord starts them."""
         for service in SERVICES:
-            self.start_service_process(service, "web")
-            self.start_service_process(service, "worker")
-            self.start_service_process(service, "relay")
+            for role in service.processes:
+                program = self.service_program(service, role)
+                self.programs[program.name] = program
+        self.programs["nginx"] = self.gateway_program()
+        self.supervisor.apply(self._programs_with_overrides())
 
     def service_argv(self, service: str, role: str) -> list[str]:
-        if role == "web":
+        if role == WEB:
             return [
                 str(BIN / "gunicorn"),
                 "config.wsgi",
                 "--config",
                 "python:edge.gunicorn",
                 "--bind",
-                f"127.0.0.1:{self.config.service_ports[service]}",
+                f"127.0.0.1:{self.config.service_port(service)}",
                 "--workers",
-                str(self.config.web_workers[service]),
+                str(self.config.web_workers_by_service.get(service, self.config.web_workers)),
                 "--graceful-timeout",
                 "5",
             ]
-        if role == "worker":
+        if role == WORKER:
             return [
                 str(BIN / "celery"),
                 "-A",
                 "config",
                 "worker",
                 "-Q",
-                service,
+                service_named(service).queue,
                 "-n",
                 f"{service}@%h",
                 "--concurrency",
@@ -272,114 +300,82 @@ class Stack:
                 "--without-gossip",
                 "--without-mingle",
             ]
-        return [str(BIN / "python"), "manage.py", "relay_outbox"]
+        if role == RELAY:
+            return [str(BIN / "python"), "manage.py", "relay_outbox"]
+        raise ValueError(f"no process {role!r}")
 
-    def start_service_process(
-        self, service: str, role: str, extra_env: dict[str, str] | None = None
-    ) -> Process:
-        return self._spawn(
-            f"{service}-{role}",
-            self.service_argv(service, role),
-            service_dir(service),
-            {**self.service_env[service], **(extra_env or {})},
+    def service_program(self, service: Service, role: str) -> Program:
+        return Program(
+            program_name(service, role),
+            self.service_argv(service.name, role),
+            directory=ROOT / service.directory,
+            environment=self.service_settings[service.name],
         )
 
-    def stop_service_process(self, service: str, role: str) -> None:
-        name = f"{service}-{role}"
-        with self._lock:
-            self._held.add(name)
-            self.processes[name].stop()
-
-    def _spawn(self, name: str, argv: list[str], cwd: Path, env: dict[str, str]) -> Process:
-        with self._lock:
-            previous = self.processes.get(name)
-            if previous is not None:
-                previous.stop()
-            process = Process(name, argv, cwd, env, self.logs / f"{name}.log").start()
-            self.processes[name] = process
-            self._held.discard(name)
-            return process
-
-    def start_gateway(
+    def gateway_program(
         self, *, auth_cache_seconds: int = AUTH_CACHE_SECONDS, catalog_cache: bool = True
-    ) -> None:
-        """nginx in front; it caches the token check's answers for ``auth_cache_seconds``
-        (0: not at all), and with ``catalog_cache`` public catalog answers."""
-        nginx_dir = self.state / "nginx"
-        for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cache"):
-            (nginx_dir / "temp" / temp).mkdir(parents=True, exist_ok=True)
-            (nginx_dir / "temp" / temp).chmod(0o777)
-        self.logs.mkdir(exist_ok=True)
-        for include in ("proxy_headers.conf", "catalog_cache.js"):
-            shutil.copy(ROOT / "nginx" / include, nginx_dir / include)
-        ports = self.config.service_ports
-        template = string.Template((ROOT / "nginx" / "gateway.conf.template").read_text())
-        (nginx_dir / "gateway.conf").write_text(
-            template.safe_substitute(
-                GATEWAY_PORT=self.config.gateway_port,
-                AUTH_UPSTREAM=f"127.0.0.1:{ports['auth']}",
-                CATALOG_UPSTREAM=f"127.0.0.1:{ports['catalog']}",
-                ORDERS_UPSTREAM=f"127.0.0.1:{ports['orders']}",
-                NOTIFY_UPSTREAM=f"127.0.0.1:{ports['notify']}",
-                NGINX_INCLUDE_DIR=str(nginx_dir),
-                NGINX_ACCESS_LOG=str(self.logs / "nginx-access.log"),
-                NGINX_CACHE_DIR=str(nginx_dir / "temp" / "cache"),
-                AUTH_CACHE_ZONE="auth_verify" if auth_cache_seconds else "off",
-                AUTH_CACHE_SECONDS=auth_cache_seconds or 1,
-                CATALOG_CACHE_ZONE="catalog_pages" if catalog_cache else "off",
-                CATALOG_CACHE_VERSION_FILE=str(self.catalog_cache_version_file),
-            )
+    ) -> Program:
+        return render_gateway(
+            self.runtime / "nginx",
+            self.logs,
+            upstreams={s.name: f"127.0.0.1:{self.config.service_port(s.name)}" for s in SERVICES},
+            gateway_port=self.config.gateway_port,
+            catalog_cache_version_file=self.catalog_cache_version_file,
+            auth_cache_seconds=auth_cache_seconds,
+            catalog_cache=catalog_cache,
         )
-        (nginx_dir / "nginx.conf").write_text(f"""\
-load_module /usr/lib/nginx/modules/ngx_http_js_module.so;
-worker_processes 2;
-pid {nginx_dir}/nginx.pid;
-error_log {self.logs}/nginx-error.log warn;
-daemon off;
-events {{ worker_connections 1024; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    client_body_temp_path {nginx_dir}/temp/client_body;
-    proxy_temp_path {nginx_dir}/temp/proxy;
-    fastcgi_temp_path {nginx_dir}/temp/fastcgi;
-    uwsgi_temp_path {nginx_dir}/temp/uwsgi;
-    scgi_temp_path {nginx_dir}/temp/scgi;
-    include {nginx_dir}/gateway.conf;
-}}
-""")
-        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        run([nginx, "-t", "-q", "-p", str(nginx_dir), "-c", str(nginx_dir / "nginx.conf")])
-        self._spawn(
-            "nginx",
-            [nginx, "-p", str(nginx_dir), "-c", str(nginx_dir / "nginx.conf")],
-            nginx_dir,
-            dict(os.environ),
-        )
+
+    def _programs_with_overrides(self) -> list[Program]:
+        return [
+            replace(program, environment={**program.environment, **overrides})
+            if (overrides := self.environment_overrides.get(name))
+            else program
+            for name, program in self.programs.items()
+        ]
+
+    # --- while it runs -------------------------------------------------------------------
+    def stop_process(self, name: str) -> None:
+        """Stop one program (``catalog-web``, ``redis``...) until ``start_process``."""
+        self.supervisor.ctl("stop", name)
+
+    def start_process(self, name: str) -> None:
+        self.supervisor.ctl("start", name)
+
+    def restart_with_environment(self, name: str, variables: dict[str, str]) -> None:
+        """Run one program again with these variables added to its environment (none: as
+        configured), through supervisord: its configuration changes, ``update`` restarts it."""
+        self.environment_overrides[name] = variables
+        self.supervisor.apply(self._programs_with_overrides())
+        self.wait_healthy()
 
     def restart_gateway(
         self, *, auth_cache_seconds: int = AUTH_CACHE_SECONDS, catalog_cache: bool = True
     ) -> None:
-        self.start_gateway(auth_cache_seconds=auth_cache_seconds, catalog_cache=catalog_cache)
+        self.programs["nginx"] = self.gateway_program(
+            auth_cache_seconds=auth_cache_seconds, catalog_cache=catalog_cache
+        )
+        self.supervisor.ctl("restart", "nginx")
         self.wait_healthy()
 
     def wait_healthy(self, timeout: float = 90) -> None:
         urls = [
-            f"http://127.0.0.1:{port}/api/{service}/health/"
-            for service, port in self.config.service_ports.items()
+            f"http://127.0.0.1:{self.config.service_port(service.name)}/api/{service.name}/health/"
+            for service in SERVICES
         ]
         urls.append(f"{self.gateway_url}/healthz")
         for url in urls:
             wait_until(lambda url=url: self._answers_ok(url), timeout=timeout, what=url)
 
     def _answers_ok(self, url: str) -> bool:
-        dead = [
-            process
-            for name, process in self.processes.items()
-            if not process.running and name not in self._held and not self._supervising.is_set()
-        ]
-        if dead:
-            raise RuntimeError("\n\n".join(f"{p.name} exited:\n{p.log_tail()}" for p in dead))
+        given_up = [name for name, info in self.supervisor.states().items() if info["statename"] == "FATAL"]
+        if given_up:
+            raise StackError(
+                "; ".join(
+                    f"{name} keeps exiting: {last_line(self.logs / f'{name}.log')}"
+                    f" (all of it: {self.logs / f'{name}.log'})"
+                    for name in given_up
+                )
+            )
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 return response.status == 200
@@ -388,13 +384,5 @@ http {{
 
     # --- stop --------------------------------------------------------------------------
     def stop(self) -> None:
-        self._supervising.clear()
-        processes = list(self.processes.values())
-        # Ask everything to stop at once, then wait: stopping one by one takes minutes.
-        for process in processes:
-            process.signal(signal.SIGTERM)
-        for process in processes:
-            process.stop()
-        self.processes.clear()
-        self.redis.stop()
-        self.postgres.stop()
+        """Stop every process: supervisord stops them all (nginx first, Postgres last)."""
+        self.supervisor.stop()

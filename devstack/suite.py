@@ -8,9 +8,10 @@ import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-from devstack.stack import ROOT, SERVICES, Stack, StackConfig, service_dir
+from devstack.stack import ROOT, Stack, StackConfig
+from edge.service_table import SERVICES
 
-UNIT_SUITES = {"edge": ROOT / "edge", **{service: service_dir(service) for service in SERVICES}}
+UNIT_SUITES = {"edge": ROOT / "edge", **{service.name: ROOT / service.directory for service in SERVICES}}
 
 
 def _pytest(cwd: Path, env: dict[str, str] | None, report: Path, args: list[str]) -> int:

@@ -11,7 +11,13 @@ from aiosmtpd.controller import Controller
 
 from devstack.infra import free_port
 from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, ROOT, Stack, StackConfig
-from tests.support import ALLOWED_ORIGIN, E2E_PORTS, GATEWAY_PORT, Account, MailSink, register
+from tests.support import ALLOWED_ORIGIN, PORT_OFFSET, Account, MailSink, register
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that need no live stack of the session run before it starts: those that start
+    stacks of their own (test_devstack.py) then do not share the two cores with it."""
+    items.sort(key=lambda item: "stack" in item.fixturenames)
 
 
 @pytest.fixture(scope="session")
@@ -29,8 +35,7 @@ def stack(mail: MailSink) -> Iterator[Stack]:
     shutil.rmtree(state, ignore_errors=True)
     config = StackConfig.from_environment(
         state_dir=state,
-        gateway_port=GATEWAY_PORT,
-        service_ports=E2E_PORTS,
+        port_offset=PORT_OFFSET,
         smtp_port=mail.port,
         database_prefix="e2e_",
         visibility_timeout=10,

@@ -13,7 +13,7 @@ import jwt
 import pytest
 
 from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
-from tests.support import E2E_PORTS, Account, log_in, register
+from tests.support import Account, log_in, register
 
 PROTECTED = "/api/notify/notifications/"
 
@@ -97,8 +97,8 @@ def target(request, stack) -> tuple[str, str]:
     if request.param == "gateway":
         return stack.gateway_url, PROTECTED
     if request.param == "auth directly":
-        return f"http://127.0.0.1:{E2E_PORTS['auth']}", "/api/auth/users/"
-    return f"http://127.0.0.1:{E2E_PORTS['notify']}", PROTECTED
+        return stack.service_url("auth"), "/api/auth/users/"
+    return stack.service_url("notify"), PROTECTED
 
 
 @pytest.mark.parametrize("forge", ATTACKS, ids=lambda forge: forge.__name__)
@@ -127,7 +127,7 @@ def test_spoofed_identity_headers_alone_are_refused(target, customer):
 )
 def test_an_admin_post_without_a_csrf_token_is_refused(stack, browser, base):
     log_in(browser, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD)
-    url = stack.gateway_url if base == "gateway" else f"http://127.0.0.1:{E2E_PORTS['catalog']}"
+    url = stack.gateway_url if base == "gateway" else stack.service_url("catalog")
 
     with httpx.Client(base_url=url, cookies={"access_token": browser.cookies["access_token"]}) as forged:
         response = forged.post("/admin/catalog/auth/group/add/", data={"name": "made-by-a-forged-form"})

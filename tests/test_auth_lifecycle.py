@@ -9,7 +9,8 @@ import httpx
 import jwt
 
 from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
-from tests.support import E2E_PORTS, eventually, log_in, register
+from edge.service_table import SERVICE_NAMES
+from tests.support import eventually, log_in, register
 
 NEW_PASSWORD = "a-brand-new-passphrase-42"
 
@@ -54,14 +55,16 @@ def test_right_after_logout_the_access_token_gets_401_at_the_gateway(gateway, cu
     assert gateway.post("/api/auth/token/refresh/", json={"refresh": tokens["refresh"]}).status_code == 401
 
 
-def test_a_deactivated_customer_is_cut_off_at_the_gateway_and_at_each_service(gateway, customer, staff_token):
+def test_a_deactivated_customer_is_cut_off_at_the_gateway_and_at_each_service(
+    stack, gateway, customer, staff_token
+):
     deactivated = gateway.patch(
         f"/api/auth/users/{customer.id}/", json={"is_active": False}, headers=_bearer(staff_token)
     )
 
     assert deactivated.status_code == 200
     assert gateway.get("/api/auth/me/", headers=customer.auth).status_code == 401
-    with httpx.Client(base_url=f"http://127.0.0.1:{E2E_PORTS['notify']}") as direct:
+    with httpx.Client(base_url=stack.service_url("notify")) as direct:
         assert direct.get("/api/notify/notifications/", headers=customer.auth).status_code == 401
     assert (
         gateway.post(
@@ -86,7 +89,7 @@ def test_removing_staff_closes_every_admin_site_on_the_next_request(gateway, bro
 
     assert removed.status_code == 200
     # The change revoked the session's tokens, the refresh token too: back to the login page.
-    for site in ["/admin/auth/", "/admin/catalog/", "/admin/orders/", "/admin/notify/"]:
+    for site in [f"/admin/{name}/" for name in SERVICE_NAMES]:
         page = browser.get(site, follow_redirects=True)
         assert page.url.path == "/login/", site
     log_in(browser, colleague.email, colleague.password)
@@ -180,7 +183,7 @@ def test_a_key_rotation_keeps_earlier_tokens_valid_and_new_ones_use_the_new_key(
     assert {old_kid, new_kid} <= published
     for token in (customer.access, fresh):
         assert gateway.get("/api/auth/me/", headers=_bearer(token)).status_code == 200
-        with httpx.Client(base_url=f"http://127.0.0.1:{E2E_PORTS['notify']}") as direct:
+        with httpx.Client(base_url=stack.service_url("notify")) as direct:
             assert direct.get("/api/notify/notifications/", headers=_bearer(token)).status_code == 200
 
 

@@ -1,5 +1,5 @@
 """A staff member in a real browser (Debian's Chromium, headless, driven by Playwright): one login
-for all four admin sites, an edit in one of them, and one logout that closes them all.
+for every admin site, an edit in one of them, and one logout that closes them all.
 
 Screenshots of each step land in ``tests/artifacts/``.
 """
@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
+from edge.service_table import SERVICE_NAMES
 from tests.support import register
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -22,7 +23,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ADMIN_SITES = ["auth", "catalog", "orders", "notify"]
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_staff_log_in_once_edit_in_one_admin_and_log_out_of_all_four(stack, gate
     page.click("input[type=submit]")
     page.wait_for_url(f"{base}/admin/catalog/")
 
-    for site in ADMIN_SITES:
+    for site in SERVICE_NAMES:
         page.goto(f"{base}/admin/{site}/")
         assert page.url == f"{base}/admin/{site}/"
         assert page.locator("#site-name").inner_text() == f"Commerce · {site}"
@@ -77,7 +77,7 @@ def test_staff_log_in_once_edit_in_one_admin_and_log_out_of_all_four(stack, gate
     page.wait_for_url(f"{base}/login/")
     _shot(page, "4-logged-out")
 
-    for site in ADMIN_SITES:
+    for site in SERVICE_NAMES:
         page.goto(f"{base}/admin/{site}/")
         assert page.url.startswith(f"{base}/login/?next=/admin/{site}/"), site
         assert page.locator("#id_username").is_visible()

@@ -1,13 +1,18 @@
 """The catalogue through the gateway: demo data, staff writes seen at once, and no overselling."""
 
 import random
+import subprocess
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
 
 from celery import Celery
 
-from devstack.processes import Process
-from devstack.stack import Stack, service_dir
+from devstack.processes import stop_group
+from devstack.stack import ROOT, Stack
 from edge.events import OrderPlaced
+from edge.service_table import service_named
 from tests.support import (
     create_orderable_product,
     create_product,
@@ -116,21 +121,20 @@ def test_fifty_concurrent_orders_for_ten_units_reserve_exactly_ten(gateway, staf
     ]
     broker = Celery("e2e", broker=stack.redis.url)
     # More worker processes than the stack's two, so that reservations really run side by side.
-    extra_worker = _start_extra_catalog_worker(stack)
     try:
-        eventually(lambda: "ready" in extra_worker.log_tail(100), timeout=30)
-        with ThreadPoolExecutor(max_workers=10) as pool:
-            list(
-                pool.map(
-                    lambda event: broker.send_task(
-                        "edge.handle_event", args=[event.to_message()], queue="catalog"
-                    ),
-                    orders,
+        with _extra_catalog_worker(stack) as log:
+            eventually(lambda: "ready" in log.read_text(errors="replace"), timeout=30)
+            with ThreadPoolExecutor(max_workers=10) as pool:
+                list(
+                    pool.map(
+                        lambda event: broker.send_task(
+                            "edge.handle_event", args=[event.to_message()], queue="catalog"
+                        ),
+                        orders,
+                    )
                 )
-            )
-        answers = eventually(lambda: _answers(stack, {event.order_id for event in orders}), timeout=60)
+            answers = eventually(lambda: _answers(stack, {event.order_id for event in orders}), timeout=60)
     finally:
-        extra_worker.stop()
         broker.close()
 
     units = stock(gateway, staff, product["id"])
@@ -156,17 +160,26 @@ def _answers(stack: Stack, order_ids: set[int]) -> dict[str, int] | None:
     return answers if sum(answers.values()) == len(order_ids) else None
 
 
-def _start_extra_catalog_worker(stack: Stack) -> Process:
+@contextmanager
+def _extra_catalog_worker(stack: Stack) -> Iterator[Path]:
+    """A second catalog worker of four processes while the block runs; yields its log."""
     argv = stack.service_argv("catalog", "worker")
     argv[argv.index("--concurrency") + 1] = "4"
     argv[argv.index("-n") + 1] = "catalog-race@%h"
-    return Process(
-        "catalog-race-worker",
-        argv,
-        service_dir("catalog"),
-        stack.service_env["catalog"],
-        stack.logs / "catalog-race-worker.log",
-    ).start()
+    log_path = stack.logs / "catalog-race-worker.log"
+    with log_path.open("wb") as log:
+        worker = subprocess.Popen(
+            argv,
+            cwd=ROOT / service_named("catalog").directory,
+            env=stack.service_env["catalog"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield log_path
+    finally:
+        stop_group(worker)
 
 
 def test_an_order_reserves_stock_and_its_cancellation_gives_it_back(gateway, staff, stack, customer):

@@ -6,9 +6,8 @@ import re
 import httpx
 import pytest
 
-from tests.support import ALLOWED_ORIGIN, E2E_PORTS
-
-SERVICES = list(E2E_PORTS)
+from edge.service_table import SERVICE_NAMES
+from tests.support import ALLOWED_ORIGIN, eventually
 
 
 def test_the_gateway_answers_its_own_health_check(gateway):
@@ -18,7 +17,7 @@ def test_the_gateway_answers_its_own_health_check(gateway):
     assert response.json() == {"status": "ok"}
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", SERVICE_NAMES)
 def test_each_service_reports_its_database_and_redis(gateway, service):
     response = gateway.get(f"/api/{service}/health/")
 
@@ -30,7 +29,7 @@ def test_each_service_reports_its_database_and_redis(gateway, service):
     }
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", SERVICE_NAMES)
 def test_each_service_serves_its_openapi_schema_and_docs_without_the_internet(gateway, service):
     schema = gateway.get(f"/api/{service}/schema/", headers={"Accept": "application/json"})
     docs = gateway.get(f"/api/{service}/docs/")
@@ -104,11 +103,7 @@ def test_identity_headers_sent_by_the_client_are_replaced_by_the_verified_ones(g
     assert public.status_code == 200
     assert protected.json()["email"] == customer.email
     assert _logged_requests(stack, "auth", "spoof-public")[0]["gateway_user_id"] == ""
-    served = [
-        record
-        for record in _logged_requests(stack, "auth", "spoof-protected")
-        if record["path"] == "/api/auth/me/"
-    ]
+    served = _logged_requests(stack, "auth", "spoof-protected", path="/api/auth/me/")
     assert served[0]["gateway_user_id"] == str(customer.id)
 
 
@@ -136,7 +131,7 @@ def test_a_cors_preflight_from_another_origin_gets_no_grant(gateway):
 
 
 def test_a_service_reached_directly_checks_the_token_itself(stack, customer):
-    port = E2E_PORTS["notify"]
+    port = stack.config.service_port("notify")
     forged = {"X-User-Id": str(customer.id), "X-User-Email": customer.email, "X-User-Staff": "true"}
 
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as direct:
@@ -151,12 +146,20 @@ def test_a_service_reached_directly_checks_the_token_itself(stack, customer):
     assert good_token.status_code == 200
 
 
-def _logged_requests(stack, service: str, request_id: str) -> list[dict]:
-    """The JSON request lines the service's web process logged with this request id."""
-    lines = (stack.logs / f"{service}-web.log").read_text().splitlines()
-    records = [json.loads(line) for line in lines if line.startswith("{") and request_id in line]
-    return [
-        record
-        for record in records
-        if record.get("message") == "request" and record["request_id"] == request_id
-    ]
+def _logged_requests(stack, service: str, request_id: str, path: str | None = None) -> list[dict]:
+    """The JSON request lines the service's web process logged with this request id (and path),
+    once there are any: its output reaches the log file through supervisord, a moment after
+    the answer reaches the client."""
+
+    def logged() -> list[dict]:
+        lines = (stack.logs / f"{service}-web.log").read_text().splitlines()
+        records = [json.loads(line) for line in lines if line.startswith("{") and request_id in line]
+        return [
+            record
+            for record in records
+            if record.get("message") == "request"
+            and record["request_id"] == request_id
+            and path in (None, record["path"])
+        ]
+
+    return eventually(logged, timeout=10)

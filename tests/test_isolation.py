@@ -3,9 +3,16 @@
 import psycopg
 import pytest
 
+from edge.service_table import SERVICES
+
 
 @pytest.mark.parametrize(
-    ("role_of", "database_of"), [("catalog", "auth"), ("notify", "orders"), ("auth", "notify")]
+    ("role_of", "database_of"),
+    # Each service's role against the next one's database, round the table.
+    [
+        (role.name, database.name)
+        for role, database in zip(SERVICES, SERVICES[1:] + SERVICES[:1], strict=True)
+    ],
 )
 def test_a_service_role_cannot_connect_to_another_services_database(stack, role_of, database_of):
     own_url = stack.service_env[role_of]["DATABASE_URL"]

@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from edge.logging import logging_config
+from edge.service_table import GATEWAY_PORT
 from edge.settings.base import *  # noqa: F403  the settings every service shares
 from edge.settings.base import CACHES, EDGE, INSTALLED_APPS, LOG_LEVEL, SPECTACULAR_SETTINGS, env
 
@@ -65,4 +66,4 @@ LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=300)
 
 # Links in emails: the gateway's address as configured, never the Host of a request.
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8080").rstrip("/")
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default=f"http://localhost:{GATEWAY_PORT}").rstrip("/")

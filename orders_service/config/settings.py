@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from edge.logging import logging_config
+from edge.service_table import service_named
 from edge.settings.base import *  # noqa: F403  the settings every service shares
 from edge.settings.base import CACHES, INSTALLED_APPS, LOG_LEVEL, SPECTACULAR_SETTINGS, env
 
@@ -27,4 +28,6 @@ LOGGING = logging_config(service="orders", level=LOG_LEVEL)
 ORDERS_MAX_QUANTITY = env.int("ORDERS_MAX_QUANTITY", default=100)
 ORDERS_MAX_ITEMS = env.int("ORDERS_MAX_ITEMS", default=50)
 # Where backfill_price_list reads the catalog's products (its public API).
-CATALOG_API_URL = env.str("CATALOG_API_URL", default="http://127.0.0.1:8002/api/catalog/")
+CATALOG_API_URL = env.str(
+    "CATALOG_API_URL", default=f"http://127.0.0.1:{service_named('catalog').port}/api/catalog/"
+)
