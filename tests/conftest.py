@@ -45,6 +45,8 @@ def stack(mail: MailSink) -> Iterator[Stack]:
             "NOTIFY_RETRY_BACKOFF_SECONDS": "1",
             "NOTIFY_RETRY_BACKOFF_MAX": "2",
             "NOTIFY_SEND_MAX_RETRIES": "30",
+            # Every event published on this stack is checked against its contract as it leaves.
+            "EDGE_VALIDATE_PUBLISHED_EVENTS": "true",
         },
     )
     live = Stack(config).start()

@@ -191,6 +191,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": max(1, min(10, _visibility_timeout // 2)),
     "unacked_restore_throttle": 1,
 }
+# A failed event's retry waits in a worker as an unacknowledged message with an ETA: a wait longer
+# than the visibility timeout would have Redis deliver it again meanwhile, and every copy retry
+# in turn, multiplying. So the longest backoff stays well inside it.
+EDGE["EVENT_RETRY_BACKOFF_MAX_SECONDS"] = min(60.0, _visibility_timeout / 3)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A task is acknowledged after it ran: a worker killed mid-task leaves it for another.
 CELERY_TASK_ACKS_LATE = True
