@@ -12,7 +12,7 @@ BASE_DIR = Path(__file__).resolve().parent
 # depend on any of them.
 SILENCED_SYSTEM_CHECKS = ["edge.E001"]
 
-INSTALLED_APPS += ["tests.shop"]
+INSTALLED_APPS += ["tests.shop", "edge.idempotency"]
 ROOT_URLCONF = "tests.urls"
 
 SESSION_COOKIE_NAME = "edge_sessionid"

@@ -12,7 +12,8 @@ from edge.settings.base import CACHES, INSTALLED_APPS, LOG_LEVEL, SPECTACULAR_SE
 SERVICE_NAME = "orders"
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-INSTALLED_APPS += ["orders"]
+# Its app, and the Idempotency-Key of edge that placing an order answers retries with.
+INSTALLED_APPS += ["orders", "edge.idempotency"]
 
 # Four admin sites share one host: each keeps its own cookies and static path.
 SESSION_COOKIE_NAME = "orders_sessionid"

@@ -39,7 +39,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "edge.messaging",
-    "edge.idempotency",
 ]
 
 # MIDDLEWARE: edge.checks holds the order edge relies on.
