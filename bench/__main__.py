@@ -17,7 +17,7 @@ import httpx
 
 from bench.pipeline import order_pipeline
 from bench.wrk import wrk
-from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, ROOT, Stack, StackConfig
+from devstack.stack import DEMO_STAFF_EMAIL, ROOT, Stack, StackConfig
 
 BENCH_DIR = Path(__file__).resolve().parent
 # The bench stack runs on the service table's ports moved by this much, beside `make run`.
@@ -126,7 +126,7 @@ def _revocation_delay(stack: Stack) -> float:
     """Seconds from a logout until the gateway answers 401 to its token, with its check cached."""
     with httpx.Client(base_url=stack.gateway_url) as client:
         token = client.post(
-            "/api/auth/token/", json={"email": DEMO_STAFF_EMAIL, "password": DEMO_STAFF_PASSWORD}
+            "/api/auth/token/", json={"email": DEMO_STAFF_EMAIL, "password": stack.demo_staff_password}
         ).json()["access"]
         headers = {"Authorization": f"Bearer {token}"}
         assert client.get("/api/auth/me/", headers=headers).status_code == 200
@@ -238,7 +238,7 @@ def main() -> int:
     try:
         token = httpx.post(
             f"{stack.gateway_url}/api/auth/token/",
-            json={"email": DEMO_STAFF_EMAIL, "password": DEMO_STAFF_PASSWORD},
+            json={"email": DEMO_STAFF_EMAIL, "password": stack.demo_staff_password},
         ).json()["access"]
         product_list(stack, results)
         express_peer(stack, results)

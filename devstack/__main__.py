@@ -33,20 +33,27 @@ def _stop_on_signals() -> None:
 def run_stack() -> int:
     # Before anything is started: a signal at any moment from here on stops what was.
     _stop_on_signals()
-    from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, SERVICES, Stack, StackConfig
+    from devstack.stack import DEMO_STAFF_EMAIL, SERVICES, Stack, StackConfig
 
     stack = Stack(StackConfig.from_environment())
+    # Shown once, on the run that makes it; later runs say where it is kept.
+    new_password = not stack.demo_staff_password_file.exists()
     try:
         print("Starting Postgres, Redis, the SMTP sink, the services and nginx under supervisord...")
         stack.start()
         gateway = stack.gateway_url
+        password = (
+            f"password {stack.demo_staff_password} (kept in {stack.demo_staff_password_file})"
+            if new_password
+            else f"password in {stack.demo_staff_password_file}"
+        )
         print(
             f"""
 The stack is up. Gateway: {gateway}
 
   Admin sites   {"  ".join(f"{gateway}/admin/{service.name}/" for service in SERVICES)}
   API docs      {"  ".join(f"{gateway}/api/{service.name}/docs/" for service in SERVICES)}
-  Login         {gateway}/login/   staff account: {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD}
+  Login         {gateway}/login/   staff account: {DEMO_STAFF_EMAIL}, {password}
   Sent email    {stack.mail_dir} (a Maildir: every message the services send lands here)
   Logs          {stack.logs}/ (one file per process)
   Processes     .venv/bin/supervisorctl -c {stack.supervisor.config_path} status

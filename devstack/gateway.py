@@ -17,13 +17,14 @@ AUTH_CACHE_SECONDS = 5
 
 
 def template_values(
-    *, upstreams: dict[str, str], gateway_port: int, auth_cache_seconds: int, catalog_cache: bool
+    *, upstreams: dict[str, str], listen: str, auth_cache_seconds: int, catalog_cache: bool
 ) -> dict[str, str]:
     """The template's variables that depend on the services: one upstream per service of the
     table, and the names its routes match. compose.yml's nginx environment says the same for
     the containers."""
     return {
-        "GATEWAY_PORT": str(gateway_port),
+        # nginx's listen: an address and port, or a port alone for every address (compose).
+        "GATEWAY_LISTEN": listen,
         "SERVICE_NAMES": "|".join(SERVICE_NAMES),
         **{f"{name.upper()}_UPSTREAM": address for name, address in upstreams.items()},
         "AUTH_CACHE_ZONE": "auth_verify" if auth_cache_seconds else "off",
@@ -37,7 +38,7 @@ def render_gateway(
     logs: Path,
     *,
     upstreams: dict[str, str],
-    gateway_port: int,
+    listen: str,
     catalog_cache_version_file: Path,
     auth_cache_seconds: int = AUTH_CACHE_SECONDS,
     catalog_cache: bool = True,
@@ -59,7 +60,7 @@ def render_gateway(
         template.safe_substitute(
             **template_values(
                 upstreams=upstreams,
-                gateway_port=gateway_port,
+                listen=listen,
                 auth_cache_seconds=auth_cache_seconds,
                 catalog_cache=catalog_cache,
             ),

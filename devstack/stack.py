@@ -26,12 +26,14 @@ from edge.service_table import GATEWAY_PORT, RELAY, SERVICES, WEB, WORKER, Servi
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_STAFF_EMAIL = "staff@example.com"
-DEMO_STAFF_PASSWORD = "demo-staff-password"
 
 
 @dataclass
 class StackConfig:
     state_dir: Path = ROOT / ".stack"
+    # Where the gateway and the services listen: this machine only, unless told otherwise
+    # (DEVSTACK_LISTEN_ADDRESS=0.0.0.0 opens them to the network).
+    listen_address: str = "127.0.0.1"
     # Every port of the service table moved by this much, so the end-to-end and bench stacks
     # run beside `make run` (and beside each other's checkouts).
     port_offset: int = 0
@@ -46,12 +48,20 @@ class StackConfig:
     visibility_timeout: int = 30
     access_token_lifetime: int = 900
     demo_data: bool = True
+    # The demo staff account's password; by default one made on the first run and kept in the
+    # state folder, so no password of the repository opens a stack.
+    demo_staff_password: str | None = None
     # gunicorn worker processes per service (more for those named here), and each Celery
     # worker's concurrency.
     web_workers: int = 2
     web_workers_by_service: dict[str, int] = field(default_factory=dict)
     worker_concurrency: int = 2
     extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def local_address(self) -> str:
+        """The address the stack's own processes reach each other at."""
+        return "127.0.0.1" if self.listen_address in ("0.0.0.0", "::") else self.listen_address  # noqa: S104
 
     @property
     def gateway_port(self) -> int:
@@ -70,9 +80,21 @@ class StackConfig:
         }
         if os.environ.get("DEVSTACK_STATE_DIR"):
             values["state_dir"] = Path(os.environ["DEVSTACK_STATE_DIR"]).resolve()
+        if os.environ.get("DEVSTACK_LISTEN_ADDRESS"):
+            values["listen_address"] = os.environ["DEVSTACK_LISTEN_ADDRESS"]
         if os.environ.get("DEVSTACK_PORT_OFFSET"):
             values["port_offset"] = int(os.environ["DEVSTACK_PORT_OFFSET"])
         return cls(**{**values, **overrides})
+
+
+def demo_staff_password_file(state: Path) -> Path:
+    """Where a stack keeps the demo staff account's password it made (readable by its owner only)."""
+    return state / "demo-staff-password"
+
+
+def kept_demo_staff_password(state: Path) -> str:
+    """The password made for the demo staff account on a stack's first run, the same on the next."""
+    return remembered(demo_staff_password_file(state), lambda: secrets.token_urlsafe(12))
 
 
 def program_name(service: Service, role: str) -> str:
@@ -97,12 +119,21 @@ class Stack:
         self.environment_overrides: dict[str, dict[str, str]] = {}
 
     @property
+    def demo_staff_password_file(self) -> Path:
+        return demo_staff_password_file(self.state)
+
+    @property
+    def demo_staff_password(self) -> str:
+        """The configured one, else the one made on the first run and kept for the next."""
+        return self.config.demo_staff_password or kept_demo_staff_password(self.state)
+
+    @property
     def gateway_url(self) -> str:
-        return f"http://127.0.0.1:{self.config.gateway_port}"
+        return f"http://{self.config.local_address}:{self.config.gateway_port}"
 
     def service_url(self, name: str) -> str:
         """A service's own address, past the gateway."""
-        return f"http://127.0.0.1:{self.config.service_port(name)}"
+        return f"http://{self.config.local_address}:{self.config.service_port(name)}"
 
     @property
     def mail_dir(self) -> Path:
@@ -214,7 +245,7 @@ class Stack:
             "CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{gateway_port},http://localhost:{gateway_port}",
             "ACCESS_TOKEN_LIFETIME_SECONDS": str(self.config.access_token_lifetime),
             "EMAIL_URL": f"smtp://127.0.0.1:{self.config.smtp_port}",
-            "CATALOG_API_URL": f"http://127.0.0.1:{self.config.service_port('catalog')}/api/catalog/",
+            "CATALOG_API_URL": f"{self.service_url('catalog')}/api/catalog/",
             "CATALOG_CACHE_VERSION_FILE": str(self.catalog_cache_version_file),
             **self.config.extra_env,
         }
@@ -256,7 +287,12 @@ class Stack:
         )
         if self.config.demo_data:
             self.manage(
-                "auth", "ensure_staff_user", "--email", DEMO_STAFF_EMAIL, "--password", DEMO_STAFF_PASSWORD
+                "auth",
+                "ensure_staff_user",
+                "--email",
+                DEMO_STAFF_EMAIL,
+                "--password",
+                self.demo_staff_password,
             )
             self.manage("catalog", "load_demo_catalog")
 
@@ -277,7 +313,7 @@ class Stack:
                 "--config",
                 "python:edge.gunicorn",
                 "--bind",
-                f"127.0.0.1:{self.config.service_port(service)}",
+                f"{self.config.listen_address}:{self.config.service_port(service)}",
                 "--workers",
                 str(self.config.web_workers_by_service.get(service, self.config.web_workers)),
                 "--graceful-timeout",
@@ -318,8 +354,10 @@ class Stack:
         return render_gateway(
             self.runtime / "nginx",
             self.logs,
-            upstreams={s.name: f"127.0.0.1:{self.config.service_port(s.name)}" for s in SERVICES},
-            gateway_port=self.config.gateway_port,
+            upstreams={
+                s.name: f"{self.config.local_address}:{self.config.service_port(s.name)}" for s in SERVICES
+            },
+            listen=f"{self.config.listen_address}:{self.config.gateway_port}",
             catalog_cache_version_file=self.catalog_cache_version_file,
             auth_cache_seconds=auth_cache_seconds,
             catalog_cache=catalog_cache,
@@ -358,10 +396,7 @@ class Stack:
         self.wait_healthy()
 
     def wait_healthy(self, timeout: float = 90) -> None:
-        urls = [
-            f"http://127.0.0.1:{self.config.service_port(service.name)}/api/{service.name}/health/"
-            for service in SERVICES
-        ]
+        urls = [f"{self.service_url(service.name)}/api/{service.name}/health/" for service in SERVICES]
         urls.append(f"{self.gateway_url}/healthz")
         for url in urls:
             wait_until(lambda url=url: self._answers_ok(url), timeout=timeout, what=url)

@@ -10,8 +10,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from devstack.infra import free_port
-from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, ROOT, Stack, StackConfig
-from tests.support import ALLOWED_ORIGIN, PORT_OFFSET, Account, MailSink, register
+from devstack.stack import DEMO_STAFF_EMAIL, ROOT, Stack, StackConfig
+from tests.support import ALLOWED_ORIGIN, DEMO_STAFF_PASSWORD, PORT_OFFSET, Account, MailSink, register
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -38,6 +38,7 @@ def stack(mail: MailSink) -> Iterator[Stack]:
         port_offset=PORT_OFFSET,
         smtp_port=mail.port,
         database_prefix="e2e_",
+        demo_staff_password=DEMO_STAFF_PASSWORD,
         visibility_timeout=10,
         extra_env={
             "CORS_ALLOWED_ORIGINS": ALLOWED_ORIGIN,

@@ -20,6 +20,8 @@ from devstack.stack import Stack
 # further, so two checkouts can run their tests at once: with 20000 the gateway is on 20080.
 PORT_OFFSET = int(os.environ.get("E2E_PORT_BASE", "18000")) - 8000
 ALLOWED_ORIGIN = "http://shop.example"
+# The test stack's demo staff account logs in with this; `make run` makes a password of its own.
+DEMO_STAFF_PASSWORD = "test-staff-password"
 
 
 class MailSink:

@@ -2,8 +2,8 @@
 
 import uuid
 
-from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
-from tests.support import log_in
+from devstack.stack import DEMO_STAFF_EMAIL
+from tests.support import DEMO_STAFF_PASSWORD, log_in
 
 CATEGORIES = "/api/catalog/categories/"
 

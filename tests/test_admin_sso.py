@@ -4,9 +4,9 @@ from urllib.parse import quote
 
 import pytest
 
-from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
+from devstack.stack import DEMO_STAFF_EMAIL
 from edge.service_table import SERVICE_NAMES
-from tests.support import log_in
+from tests.support import DEMO_STAFF_PASSWORD, log_in
 
 ADMIN_SITES = [f"/admin/{name}/" for name in SERVICE_NAMES]
 

@@ -12,8 +12,8 @@ import httpx
 import jwt
 import pytest
 
-from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
-from tests.support import Account, log_in, register
+from devstack.stack import DEMO_STAFF_EMAIL
+from tests.support import DEMO_STAFF_PASSWORD, Account, log_in, register
 
 PROTECTED = "/api/notify/notifications/"
 

@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import jwt
 
-from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
+from devstack.stack import DEMO_STAFF_EMAIL
 from edge.service_table import SERVICE_NAMES
-from tests.support import eventually, log_in, register
+from tests.support import DEMO_STAFF_PASSWORD, eventually, log_in, register
 
 NEW_PASSWORD = "a-brand-new-passphrase-42"
 

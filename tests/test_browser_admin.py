@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
+from devstack.stack import DEMO_STAFF_EMAIL
 from edge.service_table import SERVICE_NAMES
-from tests.support import register
+from tests.support import DEMO_STAFF_PASSWORD, register
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"

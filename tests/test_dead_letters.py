@@ -4,9 +4,10 @@ the service's dead letters, shown in its admin, and the worker goes on with the 
 import re
 import uuid
 
-from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
+from devstack.stack import DEMO_STAFF_EMAIL
 from edge.events.contracts import examples_of
 from tests.support import (
+    DEMO_STAFF_PASSWORD,
     create_orderable_product,
     deliver_again,
     eventually,
