@@ -11,6 +11,7 @@ from aiosmtpd.controller import Controller
 
 from devstack.infra import free_port
 from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, ROOT, Stack, StackConfig
+from edge.service_table import RELAY, WORKER
 from tests.support import ALLOWED_ORIGIN, PORT_OFFSET, Account, MailSink, register
 
 
@@ -39,6 +40,9 @@ def stack(mail: MailSink) -> Iterator[Stack]:
         smtp_port=mail.port,
         database_prefix="e2e_",
         visibility_timeout=10,
+        # Two of each process that needs no port, so every test runs against replicas that
+        # compete for the same queue and the same outbox rows.
+        replicas={WORKER: 2, RELAY: 2},
         extra_env={
             "CORS_ALLOWED_ORIGINS": ALLOWED_ORIGIN,
             # A refused email is retried after 1, 2, 2... seconds here, not minutes.
