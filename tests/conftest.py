@@ -11,7 +11,7 @@ from aiosmtpd.controller import Controller
 
 from devstack.infra import free_port
 from devstack.stack import DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD, ROOT, Stack, StackConfig
-from edge.service_table import RELAY, WORKER
+from edge.service_table import RELAY, WEB, WORKER
 from tests.support import ALLOWED_ORIGIN, PORT_OFFSET, Account, MailSink, register
 
 
@@ -40,9 +40,11 @@ def stack(mail: MailSink) -> Iterator[Stack]:
         smtp_port=mail.port,
         database_prefix="e2e_",
         visibility_timeout=10,
-        # Two of each process that needs no port, so every test runs against replicas that
-        # compete for the same queue and the same outbox rows.
-        replicas={WORKER: 2, RELAY: 2},
+        # Two of each process, so every test runs against replicas that compete for the same
+        # port, the same queue and the same outbox rows; one gunicorn worker in each web
+        # replica keeps the number of web processes what it was.
+        replicas={WEB: 2, WORKER: 2, RELAY: 2},
+        web_workers=1,
         extra_env={
             "CORS_ALLOWED_ORIGINS": ALLOWED_ORIGIN,
             # A refused email is retried after 1, 2, 2... seconds here, not minutes.

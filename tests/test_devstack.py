@@ -224,6 +224,21 @@ def test_supervisord_runs_the_processes_the_service_table_names_and_no_other(sta
     assert len(stack.supervisor.pids_of("orders-relay")) == 2
 
 
+def test_the_web_replicas_of_a_service_share_its_port_and_each_serves_requests(stack):
+    path = "/api/catalog/health/"
+    logs = [stack.logs / "catalog-web-1.log", stack.logs / "catalog-web-2.log"]
+
+    def served() -> list[int]:
+        return [log.read_text().count(path) for log in logs]
+
+    before = served()
+    # A connection each: the kernel hands each new one to either replica.
+    answers = [httpx.get(f"{stack.service_url('catalog')}{path}") for _ in range(20)]
+
+    assert {answer.status_code for answer in answers} == {200}
+    assert eventually(lambda: all(now > then for now, then in zip(served(), before, strict=True)), timeout=10)
+
+
 def test_stopping_a_replicated_program_stops_every_replica_and_starting_it_starts_them(stack):
     stack.stop_process("notify-relay")
     try:
