@@ -57,7 +57,7 @@ The stack is up. Gateway: {gateway}
   Sent email    {stack.mail_dir} (a Maildir: every message the services send lands here)
   Logs          {stack.logs}/ (one file per process)
   Processes     .venv/bin/supervisorctl -c {stack.supervisor.config_path} status
-                (and stop, start or restart NAME, e.g. catalog-web)
+                (and stop, start or restart NAME, e.g. catalog-web; catalog-web:* with replicas)
 
 Ctrl-C stops everything; the data stays in {stack.state} for the next run.""",
             flush=True,

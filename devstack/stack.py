@@ -21,7 +21,7 @@ from devstack.errors import StackError
 from devstack.gateway import AUTH_CACHE_SECONDS, render_gateway
 from devstack.infra import Postgres, Redis, claim_runtime_dir, ensure_port_free, free_port, remembered
 from devstack.processes import Command, last_line, run, wait_until
-from devstack.supervisor import BIN, Program, Supervisor
+from devstack.supervisor import BIN, REPLICA_NUMBER, Program, Supervisor
 from edge.service_table import GATEWAY_PORT, RELAY, SERVICES, WEB, WORKER, Service, service_named
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +56,21 @@ class StackConfig:
     web_workers: int = 2
     web_workers_by_service: dict[str, int] = field(default_factory=dict)
     worker_concurrency: int = 2
+    # How many copies of each service's process of a kind run ("web", "worker", "relay"; 1 if
+    # not named). Web replicas share the service's port (SO_REUSEPORT: the kernel spreads the
+    # connections), so the gateway's upstreams stay as they are.
+    replicas: dict[str, int] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for role, count in self.replicas.items():
+            if role not in (WEB, WORKER, RELAY) or count < 1:
+                raise StackError(
+                    f"replicas: {role}={count} is not a count of 1 or more of {WEB}, {WORKER} or {RELAY}"
+                )
+
+    def replicas_of(self, role: str) -> int:
+        return self.replicas.get(role, 1)
 
     @property
     def local_address(self) -> str:
@@ -84,6 +98,8 @@ class StackConfig:
             values["listen_address"] = os.environ["DEVSTACK_LISTEN_ADDRESS"]
         if os.environ.get("DEVSTACK_PORT_OFFSET"):
             values["port_offset"] = int(os.environ["DEVSTACK_PORT_OFFSET"])
+        if os.environ.get("DEVSTACK_REPLICAS"):
+            values["replicas"] = _replicas(os.environ["DEVSTACK_REPLICAS"])
         return cls(**{**values, **overrides})
 
 
@@ -95,6 +111,14 @@ def demo_staff_password_file(state: Path) -> Path:
 def kept_demo_staff_password(state: Path) -> str:
     """The password made for the demo staff account on a stack's first run, the same on the next."""
     return remembered(demo_staff_password_file(state), lambda: secrets.token_urlsafe(12))
+
+
+def _replicas(text: str) -> dict[str, int]:
+    """``worker=2,relay=2``, as DEVSTACK_REPLICAS gives it."""
+    try:
+        return {role.strip(): int(count) for role, count in (pair.split("=") for pair in text.split(","))}
+    except ValueError:
+        raise StackError(f"DEVSTACK_REPLICAS={text!r}: write it as worker=2,relay=2") from None
 
 
 def program_name(service: Service, role: str) -> str:
@@ -306,6 +330,7 @@ class Stack:
         self.supervisor.apply(self._programs_with_overrides())
 
     def service_argv(self, service: str, role: str) -> list[str]:
+        replicated = self.config.replicas_of(role) > 1
         if role == WEB:
             return [
                 str(BIN / "gunicorn"),
@@ -318,6 +343,8 @@ class Stack:
                 str(self.config.web_workers_by_service.get(service, self.config.web_workers)),
                 "--graceful-timeout",
                 "5",
+                # Each replica's gunicorn binds the same port.
+                *(["--reuse-port"] if replicated else []),
             ]
         if role == WORKER:
             return [
@@ -328,7 +355,8 @@ class Stack:
                 "-Q",
                 service_named(service).queue,
                 "-n",
-                f"{service}@%h",
+                # Each replica a node of its own, so Celery's remote control reaches every one.
+                f"{service}-{REPLICA_NUMBER}@%h" if replicated else f"{service}@%h",
                 "--concurrency",
                 str(self.config.worker_concurrency),
                 "--loglevel",
@@ -346,6 +374,7 @@ class Stack:
             self.service_argv(service.name, role),
             directory=ROOT / service.directory,
             environment=self.service_settings[service.name],
+            replicas=self.config.replicas_of(role),
         )
 
     def gateway_program(
@@ -373,11 +402,12 @@ class Stack:
 
     # --- while it runs -------------------------------------------------------------------
     def stop_process(self, name: str) -> None:
-        """Stop one program (``catalog-web``, ``redis``...) until ``start_process``."""
-        self.supervisor.ctl("stop", name)
+        """Stop one program (``catalog-web``, ``redis``...), every replica of it, until
+        ``start_process``."""
+        self.supervisor.ctl("stop", f"{name}:*")
 
     def start_process(self, name: str) -> None:
-        self.supervisor.ctl("start", name)
+        self.supervisor.ctl("start", f"{name}:*")
 
     def restart_with_environment(self, name: str, variables: dict[str, str]) -> None:
         """Run one program again with these variables added to its environment (none: as

@@ -25,6 +25,9 @@ BIN = Path(sys.executable).parent
 # How long supervisord may take to stop every process: the longest stopwaitsecs and then some.
 SHUTDOWN_TIMEOUT_S = 90
 STOPPED_STATES = {None, "STOPPED", "EXITED", "FATAL"}
+# Where a program's command says which of its replicas runs it (1, 2, ...): supervisord's own
+# %(process_num)d, which the rendering would otherwise escape.
+REPLICA_NUMBER = "{replica_number}"
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,9 @@ class Program:
     priority: int = 100
     stopsignal: str = "TERM"
     stopwaitsecs: int = 10
+    # How many copies run: supervisord's numprocs. With more than one, its processes are
+    # ``<name>-1``, ``<name>-2``... in the group ``<name>`` (supervisorctl stop <name>:*).
+    replicas: int = 1
 
 
 def _escape(value: object) -> str:
@@ -90,9 +96,11 @@ serverurl={_escape(self.url)}
 """
         ]
         for program in programs:
+            command = _escape(shlex.join(program.command)).replace(REPLICA_NUMBER, "%(process_num)d")
+            log_suffix = "-%(process_num)d" if program.replicas > 1 else ""
             lines = [
                 f"[program:{program.name}]",
-                f"command={_escape(shlex.join(program.command))}",
+                f"command={command}",
                 f"directory={_escape(program.directory)}",
                 f"priority={program.priority}",
                 "autostart=true",
@@ -106,11 +114,18 @@ serverurl={_escape(self.url)}
                 # Signals go to the process group: gunicorn's and Celery's workers, nginx's.
                 "stopasgroup=true",
                 "killasgroup=true",
-                f"stdout_logfile={_escape(self.logs / f'{program.name}.log')}",
+                # One log per process: catalog-worker.log, or catalog-worker-1.log, -2.log...
+                f"stdout_logfile={_escape(self.logs / program.name)}{log_suffix}.log",
                 "stdout_logfile_maxbytes=50MB",
                 "stdout_logfile_backups=2",
                 "redirect_stderr=true",
             ]
+            if program.replicas > 1:
+                lines += [
+                    f"numprocs={program.replicas}",
+                    "numprocs_start=1",
+                    "process_name=%(program_name)s-%(process_num)d",
+                ]
             if program.user:
                 lines.append(f"user={program.user}")
             if program.environment:
@@ -179,7 +194,8 @@ serverurl={_escape(self.url)}
         )
 
     def states(self) -> dict[str, dict]:
-        """Each program's state as supervisord reports it (statename, pid, ...)."""
+        """Each process's state as supervisord reports it (statename, pid, group...), by name:
+        a program's name, or ``<program>-<n>`` for each of its replicas."""
         return {info["name"]: info for info in self.rpc().supervisor.getAllProcessInfo()}
 
     def _stop_programs(self) -> None:
@@ -192,17 +208,27 @@ serverurl={_escape(self.url)}
             for name in names:
                 # Not running, or not started yet: nothing to stop.
                 with contextlib.suppress(xmlrpc.client.Fault):
-                    rpc.stopProcess(name, False)
+                    rpc.stopProcessGroup(name, False)
             patience = max(program.stopwaitsecs for program in self.programs if program.name in names)
 
             def stopped(names: set[str] = names) -> bool:
-                states = self.states()
-                return all(states.get(name, {}).get("statename") in STOPPED_STATES for name in names)
+                return all(
+                    info["statename"] in STOPPED_STATES
+                    for info in self.states().values()
+                    if info["group"] in names
+                )
 
             wait_until(stopped, timeout=patience + 5, what="the programs to stop")
 
     def pids(self) -> dict[str, int]:
+        """The pid of each running process, by its name (a program's, or a replica's)."""
         return {name: info["pid"] for name, info in self.states().items() if info["pid"]}
+
+    def pids_of(self, program: str) -> list[int]:
+        """The pids of a program's running processes: one, or one per replica."""
+        return sorted(
+            info["pid"] for info in self.states().values() if info["group"] == program and info["pid"]
+        )
 
     def stop(self) -> None:
         """Stop every process, then supervisord."""

@@ -11,6 +11,7 @@ from aiosmtpd.controller import Controller
 
 from devstack.infra import free_port
 from devstack.stack import DEMO_STAFF_EMAIL, ROOT, Stack, StackConfig
+from edge.service_table import RELAY, WEB, WORKER
 from tests.support import ALLOWED_ORIGIN, DEMO_STAFF_PASSWORD, PORT_OFFSET, Account, MailSink, register
 
 
@@ -40,6 +41,11 @@ def stack(mail: MailSink) -> Iterator[Stack]:
         database_prefix="e2e_",
         demo_staff_password=DEMO_STAFF_PASSWORD,
         visibility_timeout=10,
+        # Two of each process, so every test runs against replicas that compete for the same
+        # port, the same queue and the same outbox rows; one gunicorn worker in each web
+        # replica keeps the number of web processes what it was.
+        replicas={WEB: 2, WORKER: 2, RELAY: 2},
+        web_workers=1,
         extra_env={
             "CORS_ALLOWED_ORIGINS": ALLOWED_ORIGIN,
             # A refused email is retried after 1, 2, 2... seconds here, not minutes.

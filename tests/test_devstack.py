@@ -199,11 +199,52 @@ def test_postgres_failing_to_start_is_one_line_that_names_its_log(closed_folder)
 
 
 def test_supervisord_runs_the_processes_the_service_table_names_and_no_other(stack):
+    def replicas(name: str, role: str) -> set[str]:
+        count = stack.config.replicas_of(role)
+        return {name} if count == 1 else {f"{name}-{number}" for number in range(1, count + 1)}
+
     # A worker only for a service with a queue: auth consumes no event, so it has none.
-    expected = {f"{service.name}-{role}" for service in SERVICES for role in service.processes}
+    expected = {
+        process
+        for service in SERVICES
+        for role in service.processes
+        for process in replicas(f"{service.name}-{role}", role)
+    }
 
     states = stack.supervisor.states()
 
     # The session's stack sends email to the tests' own SMTP server: no sink runs.
     assert set(states) == {*expected, "postgres", "redis", "nginx"}
     assert {name: info["statename"] for name, info in states.items()} == dict.fromkeys(states, "RUNNING")
+    # Its workers and relays run replicated, each replica in its program's group.
+    assert {name for name, info in states.items() if info["group"] == "catalog-worker"} == {
+        "catalog-worker-1",
+        "catalog-worker-2",
+    }
+    assert len(stack.supervisor.pids_of("orders-relay")) == 2
+
+
+def test_the_web_replicas_of_a_service_share_its_port_and_each_serves_requests(stack):
+    path = "/api/catalog/health/"
+    logs = [stack.logs / "catalog-web-1.log", stack.logs / "catalog-web-2.log"]
+
+    def served() -> list[int]:
+        return [log.read_text().count(path) for log in logs]
+
+    before = served()
+    # A connection each: the kernel hands each new one to either replica.
+    answers = [httpx.get(f"{stack.service_url('catalog')}{path}") for _ in range(20)]
+
+    assert {answer.status_code for answer in answers} == {200}
+    assert eventually(lambda: all(now > then for now, then in zip(served(), before, strict=True)), timeout=10)
+
+
+def test_stopping_a_replicated_program_stops_every_replica_and_starting_it_starts_them(stack):
+    stack.stop_process("notify-relay")
+    try:
+        stopped = {name: info["statename"] for name, info in stack.supervisor.states().items()}
+    finally:
+        stack.start_process("notify-relay")
+
+    assert (stopped["notify-relay-1"], stopped["notify-relay-2"]) == ("STOPPED", "STOPPED")
+    assert len(stack.supervisor.pids_of("notify-relay")) == 2

@@ -69,15 +69,15 @@ def test_a_worker_killed_mid_event_is_restarted_and_handles_the_event_again(
 ):
     order_ids = [place_order(gateway, customer, [(kettle["id"], 1)]).json()["id"] for _ in range(6)]
 
-    # SIGKILL: no warm shutdown, no acknowledgement of what the worker was holding. Nothing
-    # here starts it again: supervisord does.
+    # SIGKILL: no warm shutdown, no acknowledgement of what the workers were holding. Nothing
+    # here starts them again: supervisord does.
     killed = _kill(stack, "catalog-worker")
     pending_at_kill = [
         order_id for order_id in order_ids if order_status(gateway, customer, order_id) == "pending"
     ]
 
     assert pending_at_kill, "the kill came after every event was handled; nothing was in flight"
-    assert eventually(lambda: stack.supervisor.pids().get("catalog-worker") not in (None, killed))
+    assert eventually(lambda: _restarted(stack, "catalog-worker", killed))
     _confirmed_once(gateway, mail, customer, order_ids)
     assert stock(gateway, staff, kettle["id"])["reserved"] == 6
 
@@ -149,14 +149,23 @@ def test_emails_refused_for_a_while_go_out_once_the_server_accepts(gateway, stac
     _confirmed_once(gateway, mail, customer, [order_id])
 
 
-def _kill(stack, name: str) -> int:
-    """SIGKILL one process's whole group (a Celery worker's threads and all); its pid.
+def _kill(stack, name: str) -> list[int]:
+    """SIGKILL every replica of one program, each with its whole process group (a Celery
+    worker's pool and all); their pids. Every replica: the one holding the event dies for sure.
 
-    supervisord sees it exit and starts it again, as it would after a crash.
+    supervisord sees them exit and starts them again, as it would after a crash.
     """
-    pid = stack.supervisor.pids()[name]
-    os.killpg(pid, signal.SIGKILL)
-    return pid
+    pids = stack.supervisor.pids_of(name)
+    assert pids, f"{name} is not running"
+    for pid in pids:
+        os.killpg(pid, signal.SIGKILL)
+    return pids
+
+
+def _restarted(stack, name: str, killed: list[int]) -> bool:
+    """Every replica runs again, none with a pid that was killed."""
+    pids = stack.supervisor.pids_of(name)
+    return len(pids) == len(killed) and not set(pids) & set(killed)
 
 
 class _stopped:

@@ -147,12 +147,14 @@ def test_a_service_reached_directly_checks_the_token_itself(stack, customer):
 
 
 def _logged_requests(stack, service: str, request_id: str, path: str | None = None) -> list[dict]:
-    """The JSON request lines the service's web process logged with this request id (and path),
-    once there are any: its output reaches the log file through supervisord, a moment after
-    the answer reaches the client."""
+    """The JSON request lines the service's web processes (one log per replica) logged with
+    this request id (and path), once there are any: their output reaches the log file through
+    supervisord, a moment after the answer reaches the client."""
 
     def logged() -> list[dict]:
-        lines = (stack.logs / f"{service}-web.log").read_text().splitlines()
+        lines = [
+            line for log in stack.logs.glob(f"{service}-web*.log") for line in log.read_text().splitlines()
+        ]
         records = [json.loads(line) for line in lines if line.startswith("{") and request_id in line]
         return [
             record

@@ -97,6 +97,80 @@ def test_the_relay_leaves_fresh_rows_to_the_send_on_commit(db, broker):
     assert _queued_events(broker) == []
 
 
+def _unsent_rows_past_the_grace_period(count: int) -> list[str]:
+    """Outbox rows as a publisher leaves them when the broker was down: for the relay to send."""
+    long_ago = timezone.now() - timedelta(minutes=1)
+    events = [UserRegistered(user_id=number, email=f"u{number}@example.com") for number in range(count)]
+    OutboxMessage.objects.bulk_create(
+        OutboxMessage(event_id=event.event_id, event_type=event.type, payload=event.to_message())
+        for event in events
+    )
+    OutboxMessage.objects.update(created_at=long_ago)
+    return sorted(str(event.event_id) for event in events)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_relays_draining_the_same_outbox_send_each_row_once(broker):
+    expected = _unsent_rows_past_the_grace_period(200)
+    both_ready = threading.Barrier(2)
+    counts: list[int] = []
+
+    def relay() -> None:
+        both_ready.wait(5)
+        sent = 0
+        # Small batches, so the two relays take turns on the same rows many times over.
+        while batch := outbox_relay_pending(limit=5):
+            sent += batch
+        counts.append(sent)
+        connection.close()
+
+    relays = [threading.Thread(target=relay) for _ in range(2)]
+    for thread in relays:
+        thread.start()
+    for thread in relays:
+        thread.join(60)
+
+    assert sum(counts) == 200
+    assert sorted(queued["event_id"] for queued in _queued_events(broker)) == expected
+    assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_relay_skips_the_rows_another_relay_holds(broker, monkeypatch):
+    expected = _unsent_rows_past_the_grace_period(10)
+    send_task = current_app.send_task
+    holding, release = threading.Event(), threading.Event()
+    first_relay: list[int] = []
+
+    def send_then_wait_in_the_first_relay(*args, **kwargs):
+        if threading.current_thread().name == "first relay" and not holding.is_set():
+            holding.set()
+            release.wait(10)
+        return send_task(*args, **kwargs)
+
+    monkeypatch.setattr(current_app, "send_task", send_then_wait_in_the_first_relay)
+
+    def relay_holding_its_batch() -> None:
+        first_relay.append(outbox_relay_pending(limit=4))
+        connection.close()
+
+    first = threading.Thread(target=relay_holding_its_batch, name="first relay")
+    first.start()
+    assert holding.wait(10)
+    try:
+        sent_by_the_second = outbox_relay_pending()
+        queued_while_held = len(_queued_events(broker))
+    finally:
+        release.set()
+        first.join(10)
+
+    assert sent_by_the_second == 6
+    assert queued_while_held == 6
+    assert first_relay == [4]
+    assert sorted(queued["event_id"] for queued in _queued_events(broker)) == expected
+    assert outbox_relay_pending() == 0
+
+
 def test_an_event_delivered_twice_is_handled_once(db):
     message = UserRegistered(user_id=1, email="twice@example.com").to_message()
 

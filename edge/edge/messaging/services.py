@@ -53,16 +53,33 @@ def publish(event: Event) -> OutboxMessage:
 
 
 def outbox_send(*, message_id: object) -> bool:
-    """Send one unsent outbox row to every subscriber's queue; True once it is marked sent."""
-    message = OutboxMessage.objects.filter(event_id=message_id, sent_at__isnull=True).first()
-    if message is None:
-        return False
-    return _send(message, subscribers=EVENT_TYPES[message.event_type].subscribers)
+    """Send one unsent outbox row to every subscriber's queue; True once it is marked sent.
+
+    False also when a relay holds the row: that relay is sending it.
+    """
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(event_id=message_id, sent_at__isnull=True)
+            .first()
+        )
+        if message is None:
+            return False
+        return _send(message, subscribers=EVENT_TYPES[message.event_type].subscribers)
 
 
 def _send(message: OutboxMessage, *, subscribers: tuple[str, ...]) -> bool:
-    # Delivery is at least once (a relay may resend what was just sent); the inbox of each
-    # consumer makes a second delivery harmless, so no row lock is taken on this hot path.
+    # The on-commit fast path: no row lock, one UPDATE after the broker took the event.
+    if not _deliver(message, subscribers=subscribers):
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(OUTBOX_MARK_SENT_SQL, [timezone.now(), message.pk])
+        return cursor.rowcount == 1
+
+
+def _deliver(message: OutboxMessage, *, subscribers: tuple[str, ...]) -> bool:
+    """Hand the event to the broker for every subscriber's queue; False (and the error kept on
+    the row) when the broker refused it."""
     try:
         for queue in subscribers:
             current_app.send_task(
@@ -81,18 +98,38 @@ def _send(message: OutboxMessage, *, subscribers: tuple[str, ...]) -> bool:
         )
         logger.warning("outbox send failed", extra={"event_id": str(message.pk), "error": str(error)})
         return False
-    with connection.cursor() as cursor:
-        cursor.execute(OUTBOX_MARK_SENT_SQL, [timezone.now(), message.pk])
-        return cursor.rowcount == 1
+    return True
 
 
 def outbox_relay_pending(*, limit: int = 100) -> int:
-    """Resend rows still unsent after a grace period (broker down, process died); the count sent."""
+    """Resend rows still unsent after a grace period (broker down, process died); the count sent.
+
+    Any number of relays may run side by side. Each claims a batch with ``FOR UPDATE SKIP
+    LOCKED``, sends it and marks it sent before it commits, so another relay skips the rows it
+    holds and, once it commits, finds them sent: relays never send a row twice between them.
+    The send on commit takes no lock (it is every request's path), so it may race a relay for
+    a row whose publishing transaction outlasted the grace period: both send it. Delivery is
+    therefore at least once overall, and each consumer's inbox makes the second one harmless.
+    """
     grace = timedelta(seconds=edge_settings.OUTBOX_RELAY_AFTER_SECONDS)
-    pending = OutboxMessage.objects.filter(
-        sent_at__isnull=True, created_at__lte=timezone.now() - grace
-    ).values_list("event_id", flat=True)[:limit]
-    return sum(outbox_send(message_id=message_id) for message_id in list(pending))
+    with transaction.atomic():
+        claimed = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(sent_at__isnull=True, created_at__lte=timezone.now() - grace)
+            .only("event_id", "event_type", "payload")
+            .order_by("created_at")[:limit]
+        )
+        sent = [
+            message.pk
+            for message in claimed
+            if _deliver(message, subscribers=EVENT_TYPES[message.event_type].subscribers)
+        ]
+        # One UPDATE for the batch: the claim is the lock, so no row can have been sent meanwhile.
+        if sent:
+            OutboxMessage.objects.filter(pk__in=sent).update(
+                sent_at=timezone.now(), attempts=F("attempts") + 1
+            )
+    return len(sent)
 
 
 def event_handle(*, message: dict) -> bool:
