@@ -17,7 +17,6 @@ import logging
 import threading
 import time
 import urllib.request
-from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -87,7 +86,21 @@ class JwksKeys:
         return keys
 
 
-@lru_cache(maxsize=4)
+_key_sets: dict[tuple[str, str, float, float], JwksKeys] = {}
+_key_sets_lock = threading.Lock()
+
+
 def jwks_keys(url: str, *, algorithm: str, refetch_interval: float, timeout: float) -> JwksKeys:
     """The one key cache of the process for ``url`` (shared by its threads)."""
-    return JwksKeys(url, algorithm=algorithm, refetch_interval=refetch_interval, timeout=timeout)
+    configuration = (url, algorithm, refetch_interval, timeout)
+    key_set = _key_sets.get(configuration)
+    if key_set is None:
+        # Under a lock: threads that meet their first token at once must share one cache, or
+        # each would fetch.
+        with _key_sets_lock:
+            key_set = _key_sets.get(configuration)
+            if key_set is None:
+                key_set = _key_sets[configuration] = JwksKeys(
+                    url, algorithm=algorithm, refetch_interval=refetch_interval, timeout=timeout
+                )
+    return key_set
