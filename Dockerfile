@@ -36,18 +36,17 @@ assert service_named('${SERVICE}').port == int('${PORT}'), 'PORT is not the tabl
 COPY ${SERVICE}_service/ /app/
 WORKDIR /app
 
-# Settings read secrets and key paths at import; collectstatic needs none of them for real
+# Settings read secrets and auth's key path at import; collectstatic needs none of them for real
 # (JWT_PRIVATE_KEY_DIR is auth's alone; the others' settings leave it unread).
 RUN DJANGO_SECRET_KEY=build \
     DATABASE_URL=sqlite:///:memory: \
-    JWT_PUBLIC_KEY_PATH=/dev/null \
     JWT_PRIVATE_KEY_DIR=/dev/null \
     python manage.py collectstatic --noinput
 
-# A uid of its own for each service (10000 + its port): they mount the same key volume, and
-# only auth may read private/ (0700). An empty named volume takes the owner of the folder it is
-# mounted on, so the folders a service writes to are made here: auth's signing keys, and the
-# file where catalog tells the gateway its cache version.
+# A uid of its own for each service (10000 + its port): none may read another's files (auth's
+# keys are in a volume only auth mounts, and 0700 besides). An empty named volume takes the owner
+# of the folder it is mounted on, so the folders a service writes to are made here: auth's
+# signing keys, and the file where catalog tells the gateway its cache version.
 RUN useradd --system --uid "$((10000 + PORT))" --no-create-home --shell /usr/sbin/nologin app \
     && if [ "$SERVICE" = auth ]; then install -d -o app /keys; fi \
     && if [ "$SERVICE" = catalog ]; then install -d -o app /run/catalog-cache; fi

@@ -215,22 +215,16 @@ class Stack:
             self.service_settings[service.name] = self.settings_for(service.name)
             self.service_env[service.name] = {**self.base_env, **self.service_settings[service.name]}
 
-    def ensure_signing_keys(self) -> tuple[Path, Path]:
-        """auth's key directories: ``private/<kid>.pem`` and ``current`` (the kid it signs with),
-        ``public/<kid>.pem`` for every service. ``manage.py rotate_signing_key`` adds the next one."""
-        keys = self.state / "keys"
-        public_dir, private_dir = keys / "public", keys / "private"
+    def ensure_signing_keys(self) -> Path:
+        """auth's key directory (its alone): ``<kid>.pem`` and ``current`` (the kid it signs with).
+        The other services learn the public keys from auth's JWKS; ``manage.py rotate_signing_key``
+        adds the next key."""
+        private_dir = self.state / "keys" / "private"
         if not (private_dir / "current").exists():
-            public_dir.mkdir(parents=True, exist_ok=True)
             private_dir.mkdir(parents=True, exist_ok=True)
             private_dir.chmod(0o700)
             kid = f"k{secrets.token_hex(6)}"
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            (public_dir / f"{kid}.pem").write_bytes(
-                key.public_key().public_bytes(
-                    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-                )
-            )
             private_path = private_dir / f"{kid}.pem"
             private_path.write_bytes(
                 key.private_bytes(
@@ -241,7 +235,7 @@ class Stack:
             )
             private_path.chmod(0o600)
             (private_dir / "current").write_text(kid)
-        return public_dir, private_dir
+        return private_dir
 
     @property
     def catalog_cache_version_file(self) -> Path:
@@ -251,7 +245,7 @@ class Stack:
     def settings_for(self, name: str) -> dict[str, str]:
         """What the stack sets for one service's processes (a service of the table, or edge's
         own tests): its database, Redis, keys and the other services' addresses."""
-        public_keys, private_keys = self.ensure_signing_keys()
+        private_keys = self.ensure_signing_keys()
         database = f"{self.config.database_prefix}{name}"
         password = remembered(self.state / "passwords" / name, lambda: secrets.token_hex(12))
         gateway_port = self.config.gateway_port
@@ -265,7 +259,7 @@ class Stack:
             "DATABASE_URL": self.postgres.ensure_database(database, password),
             "REDIS_URL": self.redis.url,
             "CELERY_VISIBILITY_TIMEOUT": str(self.config.visibility_timeout),
-            "JWT_PUBLIC_KEY_PATH": str(public_keys),
+            "JWT_JWKS_URL": f"http://127.0.0.1:{self.config.service_port('auth')}/api/auth/.well-known/jwks.json",
             "CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{gateway_port},http://localhost:{gateway_port}",
             "ACCESS_TOKEN_LIFETIME_SECONDS": str(self.config.access_token_lifetime),
             "EMAIL_URL": f"smtp://127.0.0.1:{self.config.smtp_port}",

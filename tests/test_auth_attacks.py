@@ -11,6 +11,7 @@ from collections.abc import Callable
 import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from devstack.stack import DEMO_STAFF_EMAIL
 from tests.support import DEMO_STAFF_PASSWORD, Account, log_in, register
@@ -46,9 +47,13 @@ def alg_none(stack, gateway, account: Account) -> str:
 
 
 def hs256_signed_with_the_public_key(stack, gateway, account: Account) -> str:
-    # Algorithm confusion: the published public key used as an HMAC secret, signed by hand.
+    # Algorithm confusion: the published public key (from the JWKS, in PEM) used as an HMAC
+    # secret, signed by hand.
     kid, _ = _current_key(stack)
-    secret = (stack.state / "keys" / "public" / f"{kid}.pem").read_bytes()
+    published = {key["kid"]: key for key in gateway.get("/api/auth/.well-known/jwks.json").json()["keys"]}
+    secret = jwt.PyJWK(published[kid]).key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     signing_input = f"{_b64({'alg': 'HS256', 'typ': 'JWT', 'kid': kid})}.{_b64(_claims(account))}"
     signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"

@@ -267,3 +267,20 @@ def test_each_service_has_its_own_database_and_no_other_service_has_one() -> Non
     for name, process in compose_processes().items():
         url = _environment(services()[name])["DATABASE_URL"]
         assert re.fullmatch(rf"postgres://{process.service}:[^@]+@postgres:5432/{process.service}", url), name
+
+
+def test_only_auths_web_process_holds_the_signing_keys_and_the_others_fetch_its_jwks() -> None:
+    with_keys = {
+        name
+        for name, service in services().items()
+        for volume in service.get("volumes", [])
+        if isinstance(volume, str) and volume.startswith("jwt-keys:")
+    }
+    auth = service_named("auth")
+
+    assert with_keys == {auth.name}
+    for name, process in compose_processes().items():
+        if process.service != auth.name:
+            assert _environment(services()[name])["JWT_JWKS_URL"] == (
+                f"http://{auth.name}:{auth.port}/api/auth/.well-known/jwks.json"
+            ), name

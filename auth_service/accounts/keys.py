@@ -1,10 +1,12 @@
 """auth's signing keys: the current one signs, every published one verifies, rotation adds the next.
 
-The private keys live in ``JWT_PRIVATE_KEY_DIR`` as ``<kid>.pem`` with a ``current`` file naming
-the one that signs; the public keys in the directory every service verifies with
-(``JWT_PUBLIC_KEY_PATH``). A rotation publishes the new public key before anything is signed
-with it, and keeps the retired public keys, so tokens signed earlier stay valid until they
-expire. Files are read keyed by their mtime: no process needs a restart.
+They are auth's alone, in ``JWT_PRIVATE_KEY_DIR``: the private ``<kid>.pem`` with a ``current``
+file naming the one that signs, and ``<kid>.pub``, the public half of each retired key. Other
+services learn the public keys from the JWKS (``jwks``, served at
+``/api/auth/.well-known/jwks.json``); auth verifies with them directly (``public_key``, its
+``JWT_PUBLIC_KEY_LOADER``). A rotation publishes the new key before anything is signed with it,
+and keeps the retired public halves, so tokens signed earlier stay valid until they expire.
+Files are read keyed by their mtime: no process needs a restart.
 """
 
 import os
@@ -16,12 +18,14 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from django.conf import settings
 from jwt.algorithms import RSAAlgorithm
 
-from edge.conf import edge_settings
-
 CURRENT = "current"
+PRIVATE_SUFFIX = ".pem"
+# What a rotation keeps of a retired key: its public half, to verify the tokens it signed.
+RETIRED_SUFFIX = ".pub"
 
 
 @dataclass(frozen=True)
@@ -30,12 +34,8 @@ class SigningKey:
     private_pem: str
 
 
-def _private_dir() -> Path:
+def _key_dir() -> Path:
     return Path(settings.JWT_PRIVATE_KEY_DIR)
-
-
-def _public_dir() -> Path:
-    return Path(edge_settings.JWT_PUBLIC_KEY_PATH)
 
 
 @lru_cache(maxsize=8)
@@ -48,21 +48,42 @@ def _read_fresh(path: Path) -> str:
     return _read(str(path), path.stat().st_mtime)
 
 
+@lru_cache(maxsize=8)
+def _load_public(path: str, mtime: float) -> PublicKeyTypes:
+    # Loading a private key checks it, which costs milliseconds: once per file version.
+    pem = _read(path, mtime).encode()
+    if path.endswith(PRIVATE_SUFFIX):
+        return serialization.load_pem_private_key(pem, password=None).public_key()
+    return serialization.load_pem_public_key(pem)
+
+
 def signing_key() -> SigningKey:
     """The key new tokens are signed with, and its kid."""
-    kid = _read_fresh(_private_dir() / CURRENT).strip()
-    return SigningKey(kid=kid, private_pem=_read_fresh(_private_dir() / f"{kid}.pem"))
+    kid = _read_fresh(_key_dir() / CURRENT).strip()
+    return SigningKey(kid=kid, private_pem=_read_fresh(_key_dir() / f"{kid}{PRIVATE_SUFFIX}"))
+
+
+def public_key(kid: str) -> PublicKeyTypes | None:
+    """The public key named ``kid`` (edge.tokens has checked it is a plain name); None if none."""
+    for suffix in (PRIVATE_SUFFIX, RETIRED_SUFFIX):
+        path = _key_dir() / f"{kid}{suffix}"
+        try:
+            return _load_public(str(path), path.stat().st_mtime)
+        except FileNotFoundError:
+            continue
+    return None
 
 
 def jwks() -> dict:
     """Every published public key as a JSON Web Key Set (RFC 7517)."""
-    keys = []
-    for path in sorted(_public_dir().glob("*.pem")):
-        public_key = serialization.load_pem_public_key(_read_fresh(path).encode())
-        jwk = RSAAlgorithm.to_jwk(public_key, as_dict=True)
-        jwk.update(kid=path.stem, use="sig", alg="RS256")
-        keys.append(jwk)
-    return {"keys": keys}
+    published = {}
+    for path in sorted(_key_dir().iterdir()):
+        # Mid-rotation a key has both files for a moment: it is published once.
+        if path.suffix in (PRIVATE_SUFFIX, RETIRED_SUFFIX) and path.stem not in published:
+            jwk = RSAAlgorithm.to_jwk(_load_public(str(path), path.stat().st_mtime), as_dict=True)
+            jwk.update(kid=path.stem, use="sig", alg="RS256")
+            published[path.stem] = jwk
+    return {"keys": list(published.values())}
 
 
 def _write(path: Path, content: bytes, mode: int) -> None:
@@ -76,29 +97,33 @@ def _write(path: Path, content: bytes, mode: int) -> None:
 def signing_key_rotate() -> str:
     """Make a new signing key current; the kid of the new key.
 
-    The retired private keys are deleted (verifying needs only their public half, which
-    stays published until someone removes it after the longest token lifetime).
+    The retired private keys are deleted: verifying needs only their public half, which stays
+    published (``<kid>.pub``) until someone removes it after the longest token lifetime.
     """
-    private_dir, public_dir = _private_dir(), _public_dir()
-    private_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    public_dir.mkdir(parents=True, exist_ok=True)
+    key_dir = _key_dir()
+    key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    retired = list(key_dir.glob(f"*{PRIVATE_SUFFIX}"))
+    for path in retired:
+        public_half = _load_public(str(path), path.stat().st_mtime)
+        _write(
+            path.with_suffix(RETIRED_SUFFIX),
+            public_half.public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            ),
+            0o644,
+        )
     kid = f"k{time.strftime('%Y%m%d%H%M%S')}{secrets.token_hex(3)}"
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public_pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
     private_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    # Published first, so every service can verify the first token the new key signs.
-    _write(public_dir / f"{kid}.pem", public_pem, 0o644)
-    _write(private_dir / f"{kid}.pem", private_pem, 0o600)
-    _write(private_dir / CURRENT, kid.encode(), 0o600)
-    for retired in private_dir.glob("*.pem"):
-        if retired.stem != kid:
-            retired.unlink()
+    # In the JWKS before it is current, so every service can verify the first token it signs.
+    _write(key_dir / f"{kid}{PRIVATE_SUFFIX}", private_pem, 0o600)
+    _write(key_dir / CURRENT, kid.encode(), 0o600)
+    for path in retired:
+        path.unlink()
     return kid
 
 
 def signing_key_exists() -> bool:
-    return (_private_dir() / CURRENT).exists()
+    return (_key_dir() / CURRENT).exists()

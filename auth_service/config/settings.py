@@ -34,9 +34,11 @@ EDGE = {
     "SHADOW_USERS": False,
     # A user's standing missing from Redis is filled from the database once.
     "USER_STATE_LOADER": "accounts.selectors.user_state_get",
+    # auth verifies with its own keys, read from disk: no HTTP call to its own JWKS.
+    "JWT_PUBLIC_KEY_LOADER": "accounts.keys.public_key",
 }
 
-# The private signing keys (``<kid>.pem`` and ``current``); see accounts.keys.
+# auth's signing keys, its alone (``<kid>.pem``, ``current``, retired ``<kid>.pub``); see accounts.keys.
 JWT_PRIVATE_KEY_DIR = env.str("JWT_PRIVATE_KEY_DIR")
 
 SIMPLE_JWT = {

@@ -1,5 +1,6 @@
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
@@ -20,12 +21,11 @@ def _private_cache(settings) -> None:
 
 
 @pytest.fixture
-def key_dirs(settings, tmp_path) -> tuple:
+def key_dir(settings, tmp_path) -> Path:
     """Signing keys of this test alone (rotation changes them); the first one is current."""
-    settings.JWT_PRIVATE_KEY_DIR = str(tmp_path / "private")
-    settings.EDGE = {**settings.EDGE, "JWT_PUBLIC_KEY_PATH": str(tmp_path / "public")}
+    settings.JWT_PRIVATE_KEY_DIR = str(tmp_path / "keys")
     signing_key_rotate()
-    return tmp_path / "private", tmp_path / "public"
+    return tmp_path / "keys"
 
 
 @pytest.fixture

@@ -176,7 +176,7 @@ def test_tokens_name_the_key_that_signed_them_and_the_jwks_publishes_it(api_clie
 
 
 def test_after_a_key_rotation_old_tokens_still_work_and_new_ones_use_the_new_key(
-    api_client, customer, key_dirs
+    api_client, customer, key_dir
 ):
     old = _tokens(api_client, customer)
     old_kid = jwt.get_unverified_header(old["access"])["kid"]
@@ -190,14 +190,15 @@ def test_after_a_key_rotation_old_tokens_still_work_and_new_ones_use_the_new_key
     assert api_client.get(ME, HTTP_AUTHORIZATION=f"Bearer {old['access']}").status_code == 200
     assert api_client.get(ME, HTTP_AUTHORIZATION=f"Bearer {new['access']}").status_code == 200
     assert api_client.post(REFRESH, {"refresh": old["refresh"]}, format="json").status_code == 200
-    private_dir, _ = key_dirs
-    assert sorted(path.name for path in private_dir.iterdir()) == ["current", f"{new_kid}.pem"]
+    # The retired private key is gone; its public half stays, to verify what it signed.
+    assert sorted(path.name for path in key_dir.iterdir()) == sorted(
+        ["current", f"{new_kid}.pem", f"{old_kid}.pub"]
+    )
 
 
-def test_the_rotation_command_only_creates_a_missing_key_when_asked_to(key_dirs):
-    private_dir, _ = key_dirs
-    current = (private_dir / "current").read_text()
+def test_the_rotation_command_only_creates_a_missing_key_when_asked_to(key_dir):
+    current = (key_dir / "current").read_text()
 
     call_command("rotate_signing_key", "--if-missing", stdout=StringIO())
 
-    assert (private_dir / "current").read_text() == current
+    assert (key_dir / "current").read_text() == current

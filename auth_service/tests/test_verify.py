@@ -7,13 +7,13 @@ import uuid
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.cache import caches
 
-from accounts.keys import signing_key
+from accounts.keys import public_key, signing_key
 from accounts.models import User
 from accounts.services import token_pair_issue, user_access_set, user_delete
-from edge.tokens import public_key
 
 VERIFY = "/internal/verify"
 
@@ -82,8 +82,11 @@ def _hs256_with_public_key(user) -> str:
     import hmac
 
     kid = signing_key().kid
+    public_pem = public_key(kid).public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     signing_input = f"{_b64({'alg': 'HS256', 'typ': 'JWT', 'kid': kid})}.{_b64(_claims(user, is_staff=True))}"
-    signature = hmac.new(public_key(kid).encode(), signing_input.encode(), hashlib.sha256)
+    signature = hmac.new(public_pem, signing_input.encode(), hashlib.sha256)
     return f"{signing_input}.{base64.urlsafe_b64encode(signature.digest()).rstrip(b'=').decode()}"
 
 

@@ -9,8 +9,13 @@ DEFAULTS: dict[str, Any] = {
     # The name of the service (its admin title, its health answer): the top-level SERVICE_NAME
     # setting unless EDGE says otherwise, which edge.checks refuses.
     "SERVICE_NAME": None,
-    # PEM file with the RS256 public key that verifies access tokens.
-    "JWT_PUBLIC_KEY_PATH": "",
+    # auth's JSON Web Key Set: the public keys that verify access tokens (see edge.jwks).
+    "JWT_JWKS_URL": "",
+    # A token with a kid not known yet refetches the set, at most this often per process.
+    "JWT_JWKS_REFETCH_INTERVAL_SECONDS": 5.0,
+    "JWT_JWKS_TIMEOUT_SECONDS": 2.0,
+    # Dotted path of ``f(kid) -> public key or None`` used instead of the JWKS: auth's own keys.
+    "JWT_PUBLIC_KEY_LOADER": "",
     "JWT_ALGORITHM": "RS256",
     # The HttpOnly cookie that carries the access token of a browser session.
     "ACCESS_COOKIE_NAME": "access_token",

@@ -4,17 +4,22 @@ Unit tests run Celery eagerly (Django's test set-up keeps email in memory); the 
 tests use the real ones.
 """
 
+import json
+import threading
 import time
 import uuid
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
 from celery import current_app
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
 from pytest_django.fixtures import Settings
+
+# The kid the test signing key is published under.
+TEST_KID = "test-key"
 
 
 @pytest.fixture(autouse=True)
@@ -50,24 +55,71 @@ def signing_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-@pytest.fixture
-def public_key_file(settings: Settings, signing_key: rsa.RSAPrivateKey, tmp_path: Path) -> Path:
-    """Makes the service verify tokens against the test signing key, as it would auth's."""
-    path = tmp_path / "jwt_public.pem"
-    path.write_bytes(
-        signing_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    settings.EDGE = {**settings.EDGE, "JWT_PUBLIC_KEY_PATH": str(path)}
-    return path
+class JwksServer:
+    """auth's JWKS endpoint as the services meet it: real HTTP, from a thread of the test process.
+
+    ``publish(kid, key)`` adds a key to the set, ``fetches`` counts the requests it answered,
+    ``stop()`` takes it down as if auth were.
+    """
+
+    def __init__(self) -> None:
+        self.keys: dict[str, dict] = {}
+        self.fetches = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.fetches += 1
+                body = json.dumps({"keys": list(server.keys.values())}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._http.server_port}/api/auth/.well-known/jwks.json"
+        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
+        self._thread.start()
+
+    def publish(self, kid: str, key: rsa.RSAPrivateKey) -> None:
+        jwk = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
+        self.keys[kid] = {**jwk, "kid": kid, "use": "sig", "alg": "RS256"}
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._http.shutdown()
+            self._http.server_close()
+            self._thread.join()
 
 
 @pytest.fixture
-def make_token(signing_key: rsa.RSAPrivateKey, public_key_file: Path) -> Callable[..., str]:
+def jwks_server(settings: Settings, signing_key: rsa.RSAPrivateKey) -> Iterator[JwksServer]:
+    """Makes the service verify tokens with the keys of a JWKS server of the test's own, which
+    publishes the test signing key (under ``TEST_KID``) as auth publishes its keys."""
+    server = JwksServer()
+    server.publish(TEST_KID, signing_key)
+    # A new server, a new address: no test meets keys another test's cache learnt.
+    settings.EDGE = {**settings.EDGE, "JWT_JWKS_URL": server.url}
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_token(signing_key: rsa.RSAPrivateKey, jwks_server: JwksServer) -> Callable[..., str]:
     """``make_token(user_id, is_staff=True, ...)``: an access token as auth would sign it."""
 
-    def make(user_id: int = 7, *, key: object = None, algorithm: str = "RS256", **claims: object) -> str:
+    def make(
+        user_id: int = 7,
+        *,
+        key: object = None,
+        algorithm: str = "RS256",
+        kid: str = TEST_KID,
+        **claims: object,
+    ) -> str:
         payload = {
             "token_type": "access",
             "user_id": str(user_id),
@@ -78,6 +130,6 @@ def make_token(signing_key: rsa.RSAPrivateKey, public_key_file: Path) -> Callabl
             "exp": int(time.time()) + 300,
             **claims,
         }
-        return jwt.encode(payload, key or signing_key, algorithm)
+        return jwt.encode(payload, key or signing_key, algorithm, headers={"kid": kid})
 
     return make

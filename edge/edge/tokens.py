@@ -3,25 +3,28 @@
 Every service verifies tokens itself with the public keys, so a request that bypasses
 the gateway cannot forge an identity with a header.
 
-``JWT_PUBLIC_KEY_PATH`` is a directory of ``<kid>.pem`` public keys (auth adds one at each
-key rotation, and retired keys stay until the tokens they signed have expired), or a single
-PEM file that verifies every token whatever its ``kid``.
+The public keys are auth's, learnt from its JWKS (``JWT_JWKS_URL``, see ``edge.jwks``): auth
+publishes a new one at each key rotation, and keeps retired ones until the tokens they signed
+have expired. auth itself reads its own keys instead (``JWT_PUBLIC_KEY_LOADER``).
 """
 
-import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import jwt
+from django.utils.module_loading import import_string
 
 from edge.conf import edge_settings
+from edge.jwks import jwks_keys
 
 INVALID_TOKEN = "Token is invalid or expired."
 NOT_AN_ACCESS_TOKEN = "Token is not an access token."
 UNKNOWN_KEY = "Token is signed with an unknown key."
 
-# A kid names a file: nothing but these characters, so a header cannot walk the file system.
+# auth names its key files by kid: nothing but these characters, so a header cannot walk its
+# file system, nor send anything odd to the JWKS cache.
 KID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -43,24 +46,27 @@ class Claims:
     session_id: str = ""
 
 
-@lru_cache(maxsize=32)
-def _read_key(path: str, mtime: float) -> str:
-    with open(path) as key_file:
-        return key_file.read()
+@lru_cache(maxsize=4)
+def _key_loader(dotted_path: str) -> Any:
+    return import_string(dotted_path)
 
 
-def public_key(kid: str | None = None) -> str:
-    """The PEM public key for ``kid``; raises ``InvalidToken`` when no such key is published."""
-    path = edge_settings.JWT_PUBLIC_KEY_PATH
-    if os.path.isdir(path):
-        if not kid or not KID_PATTERN.match(kid):
-            raise InvalidToken(UNKNOWN_KEY)
-        path = os.path.join(path, f"{kid}.pem")
-    try:
-        # Keyed by mtime: a key file added or replaced on disk is picked up without a restart.
-        return _read_key(path, os.stat(path).st_mtime)
-    except FileNotFoundError as error:
-        raise InvalidToken(UNKNOWN_KEY) from error
+def public_key(kid: str | None) -> Any:
+    """The public key for ``kid``; raises ``InvalidToken`` when auth publishes no such key."""
+    if not kid or not KID_PATTERN.match(kid):
+        raise InvalidToken(UNKNOWN_KEY)
+    if edge_settings.JWT_PUBLIC_KEY_LOADER:
+        key = _key_loader(edge_settings.JWT_PUBLIC_KEY_LOADER)(kid)
+    else:
+        key = jwks_keys(
+            edge_settings.JWT_JWKS_URL,
+            algorithm=edge_settings.JWT_ALGORITHM,
+            refetch_interval=edge_settings.JWT_JWKS_REFETCH_INTERVAL_SECONDS,
+            timeout=edge_settings.JWT_JWKS_TIMEOUT_SECONDS,
+        ).key(kid)
+    if key is None:
+        raise InvalidToken(UNKNOWN_KEY)
+    return key
 
 
 def decode_token(raw_token: str) -> dict:

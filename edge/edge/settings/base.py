@@ -3,11 +3,13 @@
 A service's ``config/settings.py`` starts with ``from edge.settings.base import *`` and then says
 what is its own: ``SERVICE_NAME``, its app, its cookie names, static path, cache prefix, Celery
 queue, API title and logging (``edge.checks`` refuses to start a service whose own ones are
-missing or wrong). Production secrets (``DJANGO_SECRET_KEY``, ``DATABASE_URL``, the key paths)
-have no default.
+missing or wrong). Production secrets (``DJANGO_SECRET_KEY``, ``DATABASE_URL``, auth's
+``JWT_PRIVATE_KEY_DIR``) have no default.
 """
 
 import environ
+
+from edge.service_table import service_named
 
 env = environ.Env()
 
@@ -167,7 +169,11 @@ SPECTACULAR_SETTINGS = {
 # EDGE: its own settings, read through edge.conf (whose SERVICE_NAME is the one above by default).
 # ------------------------------------------------------------------------------------------------
 EDGE = {
-    "JWT_PUBLIC_KEY_PATH": env.str("JWT_PUBLIC_KEY_PATH"),
+    # Where auth publishes its public keys; its address in the table by default (the local stack).
+    "JWT_JWKS_URL": env.str(
+        "JWT_JWKS_URL",
+        default=f"http://127.0.0.1:{service_named('auth').port}/api/auth/.well-known/jwks.json",
+    ),
     # On where a stack runs the tests (devstack's end-to-end stack): every event published
     # there is checked against its contract too, not only by the consumer that receives it.
     "VALIDATE_PUBLISHED_EVENTS": env.bool("EDGE_VALIDATE_PUBLISHED_EVENTS", default=False),
