@@ -18,6 +18,7 @@ from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from edge.messaging.services import failure_text
 from notify.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def notification_deliver(*, notification: Notification) -> bool:
     try:
         return notification_send(notification=notification)
     except (SMTPException, OSError) as error:
-        notification.error = f"{type(error).__name__}: {error}"
+        notification.error = failure_text(error)
         Notification.objects.filter(pk=notification.pk, status=Notification.Status.PENDING).update(
             error=notification.error
         )
@@ -158,7 +159,7 @@ def _log_sent(notification: Notification) -> None:
 
 def notification_fail(*, notification: Notification, error: Exception) -> Notification:
     """Give up after the last retry: staff see the error and can resend from the admin."""
-    notification.error = f"{type(error).__name__}: {error}"
+    notification.error = failure_text(error)
     # Only while pending: another delivery of its event may have sent it meanwhile.
     failed = Notification.objects.filter(pk=notification.pk, status=Notification.Status.PENDING).update(
         status=Notification.Status.FAILED, error=notification.error

@@ -94,7 +94,7 @@ def _deliver(message: OutboxMessage, *, subscribers: tuple[str, ...]) -> bool:
     except Exception as error:
         # A broker outage must not fail the request that published: the relay retries.
         OutboxMessage.objects.filter(pk=message.pk).update(
-            attempts=F("attempts") + 1, last_error=f"{type(error).__name__}: {error}"
+            attempts=F("attempts") + 1, last_error=failure_text(error)
         )
         logger.warning("outbox send failed", extra={"event_id": str(message.pk), "error": str(error)})
         return False
