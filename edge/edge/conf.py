@@ -17,6 +17,10 @@ DEFAULTS: dict[str, Any] = {
     # Dotted path of ``f(kid) -> public key or None`` used instead of the JWKS: auth's own keys.
     "JWT_PUBLIC_KEY_LOADER": "",
     "JWT_ALGORITHM": "RS256",
+    # Who signs the tokens and whom they are for: auth writes both claims, every verifier checks
+    # both, so a token another system signed with a key we happen to trust is still refused.
+    "JWT_ISSUER": "commerce-auth",
+    "JWT_AUDIENCE": "commerce-api",
     # The HttpOnly cookie that carries the access token of a browser session.
     "ACCESS_COOKIE_NAME": "access_token",
     # The cache shared by every service that holds revoked tokens and users' standing.

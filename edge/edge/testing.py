@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from pytest_django.fixtures import Settings
 
+from edge.conf import edge_settings
+
 # The kid the test signing key is published under.
 TEST_KID = "test-key"
 
@@ -110,7 +112,8 @@ def jwks_server(settings: Settings, signing_key: rsa.RSAPrivateKey) -> Iterator[
 
 @pytest.fixture
 def make_token(signing_key: rsa.RSAPrivateKey, jwks_server: JwksServer) -> Callable[..., str]:
-    """``make_token(user_id, is_staff=True, ...)``: an access token as auth would sign it."""
+    """``make_token(user_id, is_staff=True, ...)``: an access token as auth would sign it
+    (``iss=None`` leaves that claim out)."""
 
     def make(
         user_id: int = 7,
@@ -128,8 +131,12 @@ def make_token(signing_key: rsa.RSAPrivateKey, jwks_server: JwksServer) -> Calla
             "is_superuser": False,
             "jti": uuid.uuid4().hex,
             "exp": int(time.time()) + 300,
+            "iss": edge_settings.JWT_ISSUER,
+            "aud": edge_settings.JWT_AUDIENCE,
             **claims,
         }
+        # A claim given as None is left out, as a forger might.
+        payload = {name: value for name, value in payload.items() if value is not None}
         return jwt.encode(payload, key or signing_key, algorithm, headers={"kid": kid})
 
     return make
