@@ -33,6 +33,13 @@ DEFAULTS: dict[str, Any] = {
     # How long an unsent outbox row waits before the relay resends it (the first send is on commit).
     "OUTBOX_RELAY_AFTER_SECONDS": 5.0,
     "OUTBOX_RELAY_INTERVAL_SECONDS": 1.0,
+    # Sent outbox rows and handled inbox rows are deleted after these ages, by the relay, at most
+    # once per interval. An inbox row must outlive every redelivery of its event (the broker's
+    # within the visibility timeout, the relay's resend of a row whose "sent" mark was lost), so
+    # it is kept twice as long as the outbox row that could be resent.
+    "OUTBOX_KEEP_SENT_SECONDS": 7 * 24 * 60 * 60,
+    "INBOX_KEEP_SECONDS": 14 * 24 * 60 * 60,
+    "MESSAGES_PRUNE_INTERVAL_SECONDS": 60 * 60,
     # How long a client may retry a request with its Idempotency-Key (Stripe keeps keys a day).
     "IDEMPOTENCY_KEY_TTL_SECONDS": 24 * 60 * 60,
     # How often each process deletes expired keys after a request that stored one.

@@ -1,4 +1,5 @@
-"""The outbox relay: resends events that were not sent on commit, until stopped."""
+"""The outbox relay: resends events that were not sent on commit, until stopped, and now and
+then prunes the outbox and inbox rows kept long enough."""
 
 import logging
 import signal
@@ -9,7 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 
 from edge.conf import edge_settings
-from edge.messaging.services import outbox_relay_pending
+from edge.messaging.services import messages_prune, outbox_relay_pending
 
 logger = logging.getLogger(__name__)
 
@@ -24,9 +25,14 @@ class Command(BaseCommand):
         self.running = True
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
+        pruned_at = float("-inf")
         while self.running:
             try:
                 sent = outbox_relay_pending()
+                if time.monotonic() - pruned_at >= edge_settings.MESSAGES_PRUNE_INTERVAL_SECONDS:
+                    outbox, inbox = messages_prune()
+                    pruned_at = time.monotonic()
+                    logger.info("messages pruned", extra={"outbox": outbox, "inbox": inbox})
             except DatabaseError:
                 logger.exception("outbox relay could not read the outbox")
                 close_old_connections()
