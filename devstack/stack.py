@@ -13,6 +13,7 @@ import urllib.request
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -265,6 +266,8 @@ class Stack:
             "EMAIL_URL": f"smtp://127.0.0.1:{self.config.smtp_port}",
             "CATALOG_API_URL": f"{self.service_url('catalog')}/api/catalog/",
             "CATALOG_CACHE_VERSION_FILE": str(self.catalog_cache_version_file),
+            # Seals secrets between auth and notify (edge.sealing); the other services ignore it.
+            "EDGE_SEAL_KEYS": remembered(self.state / "seal-key", lambda: Fernet.generate_key().decode()),
             **self.config.extra_env,
         }
         if name == "auth":

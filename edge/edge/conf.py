@@ -21,6 +21,8 @@ DEFAULTS: dict[str, Any] = {
     # both, so a token another system signed with a key we happen to trust is still refused.
     "JWT_ISSUER": "commerce-auth",
     "JWT_AUDIENCE": "commerce-api",
+    # Fernet keys that seal secrets in events and rows (edge.sealing): the first seals, any opens.
+    "SEAL_KEYS": [],
     # The HttpOnly cookie that carries the access token of a browser session.
     "ACCESS_COOKIE_NAME": "access_token",
     # The cache shared by every service that holds revoked tokens and users' standing.

@@ -22,6 +22,8 @@ from edge.conf import edge_settings
 
 # The kid the test signing key is published under.
 TEST_KID = "test-key"
+# The key the tests seal and open secrets with; the contract examples' sealed values open with it.
+TEST_SEAL_KEY = "d_AIghlctzUg1_0JTn5N5q6xEJPXF80CUsNhRDH6FZ4="
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +44,7 @@ def _unit_test_settings(settings: Settings) -> None:
     }
     # Every event a test publishes is checked against its schema, so a producer that breaks
     # its contract fails its own tests (production leaves the check to the consumers).
-    settings.EDGE = {**settings.EDGE, "VALIDATE_PUBLISHED_EVENTS": True}
+    settings.EDGE = {**settings.EDGE, "VALIDATE_PUBLISHED_EVENTS": True, "SEAL_KEYS": [TEST_SEAL_KEY]}
 
 
 @pytest.fixture(autouse=True)
