@@ -10,6 +10,7 @@ import pytest
 import redis
 from celery import current_app
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -221,3 +222,11 @@ def test_a_failing_handler_leaves_no_inbox_row_so_the_retry_runs_it(db):
         event_handle(message=message)
 
     assert not InboxMessage.objects.exists()
+
+
+def test_the_relay_touches_its_heartbeat_file_after_a_pass(db, broker, tmp_path):
+    heartbeat = tmp_path / "relay-heartbeat"
+
+    call_command("relay_outbox", "--once", "--heartbeat-file", str(heartbeat))
+
+    assert heartbeat.exists()
