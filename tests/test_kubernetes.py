@@ -473,45 +473,48 @@ def autoscaling_problems(resources: Resources) -> list[str]:
     """Web processes and the gateway scale on CPU; each worker on its queue's length in Redis, read
     by KEDA with the password Redis runs with."""
     problems = []
-    by_target = {
-        hpa["spec"]["scaleTargetRef"]["name"]: hpa for hpa in of_kind(resources, "HorizontalPodAutoscaler")
+    on_cpu = {
+        hpa["spec"]["scaleTargetRef"]["name"]
+        for hpa in of_kind(resources, "HorizontalPodAutoscaler")
+        if any(metric.get("resource", {}).get("name") == "cpu" for metric in hpa["spec"].get("metrics", []))
     }
     scaled = {so["spec"]["scaleTargetRef"]["name"]: so for so in of_kind(resources, "ScaledObject")}
     authentications = {ta["metadata"]["name"]: ta for ta in of_kind(resources, "TriggerAuthentication")}
     redis_service = the(resources, "Service", "redis")
     redis = pod_spec(the(resources, "StatefulSet", "redis"))["containers"][0]
     redis_password = environment(redis, resources).get("REDIS_PASSWORD", {}).get("secretKeyRef", {})
-    redis_address = f"redis.{redis_service['metadata'].get('namespace')}.svc.cluster.local:{redis_service['spec']['ports'][0]['port']}"
-    for name, (_, container) in {**service_processes(resources), "gateway": (None, None)}.items():
-        role = role_of(container["command"]) if container else WEB
-        if role == WEB:
-            metrics = by_target.get(name, {}).get("spec", {}).get("metrics", [])
-            if not any(m.get("resource", {}).get("name") == "cpu" for m in metrics):
-                problems.append(f"{name} has no autoscaler on CPU")
-        if role == WORKER:
-            queue = service_named(str(service_of(container))).queue
-            triggers = scaled.get(name, {}).get("spec", {}).get("triggers", [])
-            redis_triggers = [t for t in triggers if t.get("type") == "redis"]
-            if not redis_triggers:
-                problems.append(f"{name} is not scaled on its queue's length")
-                continue
-            trigger = redis_triggers[0]
-            if trigger["metadata"].get("listName") != queue:
-                problems.append(
-                    f"{name} is scaled on the list {trigger['metadata'].get('listName')!r}, not {queue!r}"
-                )
-            if trigger["metadata"].get("address") != redis_address:
-                problems.append(
-                    f"{name}: KEDA asks Redis at {trigger['metadata'].get('address')}, not {redis_address}"
-                )
-            authentication = authentications.get(trigger.get("authenticationRef", {}).get("name"), {})
-            password = [
-                ref
-                for ref in authentication.get("spec", {}).get("secretTargetRef", [])
-                if ref["parameter"] == "password"
-            ]
-            if not password or {k: password[0][k] for k in ("name", "key")} != redis_password:
-                problems.append(f"{name}: KEDA does not read Redis' password from the Secret Redis runs with")
+    namespace, port = redis_service["metadata"].get("namespace"), redis_service["spec"]["ports"][0]["port"]
+    redis_address = f"redis.{namespace}.svc.cluster.local:{port}"
+    by_role: dict[str | None, list[tuple[str, dict[str, Any]]]] = {}
+    for name, (_, container) in service_processes(resources).items():
+        by_role.setdefault(role_of(container["command"]), []).append((name, container))
+    for name in ["gateway", *(name for name, _ in by_role.get(WEB, []))]:
+        if name not in on_cpu:
+            problems.append(f"{name} has no autoscaler on CPU")
+    for name, container in by_role.get(WORKER, []):
+        queue = service_named(str(service_of(container))).queue
+        triggers = scaled.get(name, {}).get("spec", {}).get("triggers", [])
+        redis_triggers = [trigger for trigger in triggers if trigger.get("type") == "redis"]
+        if not redis_triggers:
+            problems.append(f"{name} is not scaled on its queue's length")
+            continue
+        trigger = redis_triggers[0]
+        if trigger["metadata"].get("listName") != queue:
+            problems.append(
+                f"{name} is scaled on the list {trigger['metadata'].get('listName')!r}, not {queue!r}"
+            )
+        if trigger["metadata"].get("address") != redis_address:
+            problems.append(
+                f"{name}: KEDA asks Redis at {trigger['metadata'].get('address')}, not {redis_address}"
+            )
+        authentication = authentications.get(trigger.get("authenticationRef", {}).get("name"), {})
+        password = [
+            ref
+            for ref in authentication.get("spec", {}).get("secretTargetRef", [])
+            if ref["parameter"] == "password"
+        ]
+        if not password or {k: password[0][k] for k in ("name", "key")} != redis_password:
+            problems.append(f"{name}: KEDA does not read Redis' password from the Secret Redis runs with")
     return problems
 
 
