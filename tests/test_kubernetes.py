@@ -731,8 +731,20 @@ def documented_secrets() -> dict[str, str]:
 
 def secret_problems(resources: Resources) -> list[str]:
     """No Secret is committed; each one read is made by the operator of CloudNativePG (a
-    cluster's app Secret) or by a command README.md gives, with the key it is read by."""
+    cluster's app Secret) or by a command README.md gives, with the key it is read by; only
+    auth's web process mounts a Secret as files (its signing keys)."""
     problems = [f"Secret {s['metadata']['name']} is committed" for s in of_kind(resources, "Secret")]
+    auth = service_named("auth")
+    for workload in (r for r in resources if r["kind"] in WORKLOADS):
+        mounted = [
+            volume["secret"]["secretName"]
+            for volume in pod_spec(workload).get("volumes", [])
+            if "secret" in volume
+        ]
+        if mounted and (workload["kind"], workload["metadata"]["name"]) != ("Deployment", auth.name):
+            problems.append(
+                f"{workload['kind']} {workload['metadata']['name']} mounts {mounted}: only auth's web process holds keys"
+            )
     clusters = {cluster["metadata"]["name"] for cluster in of_kind(resources, "Cluster")}
     created = documented_secrets()
     for secret, key, who in _secret_references(resources):
@@ -1040,6 +1052,18 @@ BROKEN = {
             lambda d: _container(d)["env"][0]["valueFrom"]["secretKeyRef"].update(name="notify-secrets"),
         ),
         "reads the Secret notify-secrets",
+    ),
+    "the signing keys mounted by another service": (
+        "dev",
+        "secrets",
+        _edit(
+            "Deployment",
+            "catalog",
+            lambda d: pod_spec(d)["volumes"].append(
+                {"name": "keys", "secret": {"secretName": "auth-signing-keys"}}
+            ),
+        ),
+        "Deployment catalog mounts ['auth-signing-keys']",
     ),
     "the base's image name": (
         "prod",
