@@ -68,6 +68,9 @@ def render_gateway(
             NGINX_ACCESS_LOG=str(logs / "nginx-access.log"),
             NGINX_CACHE_DIR=str(nginx_dir / "temp" / "cache"),
             CATALOG_CACHE_VERSION_FILE=str(catalog_cache_version_file),
+            # The upstreams are addresses, never looked up: the resolver is never asked.
+            NGINX_LOCAL_RESOLVERS="127.0.0.1",
+            UPSTREAM_RESOLVE="",
         )
     )
     (nginx_dir / "nginx.conf").write_text(f"""\

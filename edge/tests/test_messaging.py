@@ -266,3 +266,11 @@ def test_the_relay_prunes_as_it_runs(db, settings, broker):
     call_command("relay_outbox", "--once")
 
     assert not OutboxMessage.objects.exists()
+
+
+def test_the_relay_touches_its_heartbeat_file_after_a_pass(db, broker, tmp_path):
+    heartbeat = tmp_path / "relay-heartbeat"
+
+    call_command("relay_outbox", "--once", "--heartbeat-file", str(heartbeat))
+
+    assert heartbeat.exists()

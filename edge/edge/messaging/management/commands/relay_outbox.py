@@ -1,9 +1,15 @@
 """The outbox relay: resends events that were not sent on commit, until stopped, and now and
-then prunes the outbox and inbox rows kept long enough."""
+then prunes the outbox and inbox rows kept long enough.
+
+With ``--heartbeat-file`` it touches that file after every pass, so a container's health check
+(compose, Kubernetes) can tell a relay that goes round from one that hangs: the file is the
+process's own, in its container's /tmp, never shared.
+"""
 
 import logging
 import signal
 import time
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -20,8 +26,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--once", action="store_true", help="Relay what is pending, then exit.")
+        parser.add_argument(
+            "--heartbeat-file", type=Path, help="Touch this file after every pass (for health checks)."
+        )
 
-    def handle(self, *args: Any, once: bool = False, **options: Any) -> None:
+    def handle(
+        self, *args: Any, once: bool = False, heartbeat_file: Path | None = None, **options: Any
+    ) -> None:
         self.running = True
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
@@ -39,6 +50,8 @@ class Command(BaseCommand):
                 sent = 0
             if sent:
                 logger.info("outbox relayed", extra={"sent": sent})
+            if heartbeat_file:
+                heartbeat_file.touch()
             if once:
                 return
             time.sleep(edge_settings.OUTBOX_RELAY_INTERVAL_SECONDS)
