@@ -119,17 +119,16 @@ def backup(config: StackConfig) -> Path:
     if config.database_url is None and not (state / "postgres" / "port").exists():
         raise StackError(NOTHING_TO_BACK_UP.format(state=state))
     stack = Stack(replace(config))
-    started = not stack.supervisor.running()
-    if started:
-        stack.supervisor.start(stack.postgres.prepare(stack.logs), stack.base_env)
-        stack.postgres.wait_ready(stack.supervisor)
-    else:
-        stack.postgres.attach()
     try:
+        if stack.supervisor.running():
+            stack.postgres.attach()
+        else:
+            stack.supervisor.start(stack.postgres.prepare(stack.logs), stack.base_env)
+            stack.postgres.wait_ready(stack.supervisor)
         return _dump(stack)
     finally:
-        if started:
-            stack.stop()
+        # Only what this call started: a running stack's supervisord is not this one's to stop.
+        stack.stop()
 
 
 def _dump(stack: Stack) -> Path:
@@ -143,6 +142,7 @@ def _dump(stack: Stack) -> Path:
     urls = {name: stack.postgres.url_of(database) for name, database in databases.items()}
     try:
         with _event_flow_held(urls) as connections:
+            held_since = time.monotonic()
             snapshots = {
                 name: connection.execute("SELECT pg_export_snapshot()").fetchone()[0]
                 for name, connection in connections.items()
@@ -168,10 +168,13 @@ def _dump(stack: Stack) -> Path:
                 ),
                 log_dir=stack.logs,
             )
+            held_for = time.monotonic() - held_since
         manifest = {
             "created_at": created.isoformat().replace("+00:00", "Z"),
             "stack": str(stack.state),
             "code": _code_version(),
+            # How long the event tables were held: what a writer waited at most.
+            "event_flow_held_seconds": round(held_for, 3),
             "postgres": server_version,
             "pg_dump": subprocess.run(
                 [postgres_bin("pg_dump"), "--version"], capture_output=True, text=True, check=True
@@ -249,8 +252,8 @@ def restore(config: StackConfig, source: Path | None = None) -> Restored:
     # A copy: starting the infrastructure settles parts of its configuration (the mail sink's
     # port), which the stack started from ``config`` afterwards must settle again for itself.
     stack = Stack(replace(config))
-    stack.start_infrastructure()
     try:
+        stack.start_infrastructure()
         stack.redis.empty()
         urls = {}
         for service in SERVICES:
@@ -279,7 +282,6 @@ def restore(config: StackConfig, source: Path | None = None) -> Restored:
         sent_again = outbox_send_again_what_was_not_received(urls)
     finally:
         stack.stop()
-    (state / "restored-from").write_text(f"{folder}\n")
     return Restored(folder, sent_again)
 
 
