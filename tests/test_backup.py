@@ -15,7 +15,7 @@ import httpx
 import psycopg
 import pytest
 
-from devstack.backup import RESTORE_WHILE_RUNNING, backup, restore
+from devstack.backup import NO_BACKUP, NOTHING_TO_BACK_UP, RESTORE_WHILE_RUNNING, backup, restore
 from devstack.infra import remove_runtime_dirs_under
 from devstack.stack import DEMO_STAFF_EMAIL, ROOT, Stack, StackConfig
 from edge.service_table import SERVICES
@@ -200,15 +200,49 @@ def test_a_backup_taken_while_orders_flow_restores_the_same_shop_and_sends_each_
         new.stop()
 
 
-def test_restoring_while_the_stack_runs_is_refused_in_one_line(stack, gateway):
-    result = subprocess.run(
-        [sys.executable, "-m", "devstack", "restore"],
+def _devstack(command: str, state: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "devstack", command],
         cwd=ROOT,
-        env={**os.environ, "DEVSTACK_STATE_DIR": str(stack.state)},
+        env={**os.environ, "DEVSTACK_STATE_DIR": str(state)},
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_backing_up_a_stack_that_never_ran_or_restoring_without_a_backup_is_one_line(tmp_path):
+    state = tmp_path / "never-ran"
+
+    backed_up = _devstack("backup", state)
+    restored = _devstack("restore", state)
+
+    assert (backed_up.returncode, backed_up.stderr) == (
+        1,
+        f"devstack: {NOTHING_TO_BACK_UP.format(state=state)}\n",
+    )
+    assert (restored.returncode, restored.stderr) == (
+        1,
+        f"devstack: {NO_BACKUP.format(folder=state / 'backups')}\n",
+    )
+
+
+def test_clean_removes_the_stack_data_but_keeps_its_backups(tmp_path):
+    state = tmp_path / "stack"
+    for kept_or_not in ("backups/20261129T135607Z/auth.dump", "postgres/port", "logs/nginx.log", "smtp-port"):
+        (state / kept_or_not).parent.mkdir(parents=True, exist_ok=True)
+        (state / kept_or_not).write_text("1")
+
+    assert _devstack("clean", state).returncode == 0
+    assert [path.relative_to(state).as_posix() for path in sorted(state.rglob("*"))] == [
+        "backups",
+        "backups/20261129T135607Z",
+        "backups/20261129T135607Z/auth.dump",
+    ]
+
+
+def test_restoring_while_the_stack_runs_is_refused_in_one_line(stack, gateway):
+    result = _devstack("restore", stack.state)
 
     assert result.returncode == 1
     assert (
