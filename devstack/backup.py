@@ -79,8 +79,10 @@ MANIFEST = "manifest.json"
 FOLDER_TIME = "%Y%m%dT%H%M%SZ"
 PARTIAL_SUFFIX = ".partial"
 
-# edge.messaging's tables: a write to any of them sends, handles or gives up on an event.
-EVENT_TABLES = ("messaging_outboxmessage", "messaging_inboxmessage", "messaging_deadletter")
+# edge.messaging's tables: a write to any of them sends, handles or gives up on an event. Locked
+# in the order writers take them (a handler writes its inbox row, then publishes what follows
+# from it; a replayed dead letter is marked last), so that holding them never deadlocks one.
+EVENT_TABLES = ("messaging_inboxmessage", "messaging_outboxmessage", "messaging_deadletter")
 LOCK_TIMEOUT = "5s"
 FREEZE_ATTEMPTS = 5
 # The events a service has received: handled (inbox) or given up on (dead letters).
@@ -220,7 +222,7 @@ def _event_flow_held(urls: dict[str, str]) -> Iterator[dict[str, psycopg.Connect
                         sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(LOCK_TIMEOUT))
                     )
                     connection.execute(lock)
-            except psycopg.errors.LockNotAvailable:
+            except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
                 for connection in connections.values():
                     connection.rollback()
                 # A writer that holds one database's tables may wait on another's: let it finish.
