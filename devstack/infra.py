@@ -13,9 +13,10 @@ import shutil
 import socket
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
+import redis
 from psycopg import sql
 
 from devstack.errors import MISSING_PROGRAM, PORT_TAKEN, StackError
@@ -62,7 +63,7 @@ def installed(name: str, package: str, *candidates: str) -> str:
     raise StackError(MISSING_PROGRAM.format(program=name, remedy=INSTALL_HINT.format(package=package)))
 
 
-def _postgres_bin(name: str) -> str:
+def postgres_bin(name: str) -> str:
     return installed(name, "postgresql", *sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))[-1:])
 
 
@@ -128,13 +129,25 @@ class Postgres:
             return self.given_url
         return f"postgresql://postgres:{quote(self._superuser_password)}@127.0.0.1:{self.port}/postgres"
 
+    def attach(self) -> None:
+        """Learn the private cluster's port and superuser password (made on its first run), to
+        reach it whether this launcher started it or another one did."""
+        if self.private:
+            self._superuser_password = remembered(
+                self.dir / "superuser-password", lambda: secrets.token_hex(16)
+            )
+            self.port = int(remembered(self.dir / "port", free_port))
+
+    def url_of(self, database: str) -> str:
+        """The admin connection to one database of the server."""
+        return urlunsplit(urlsplit(self.admin_url)._replace(path=f"/{quote(database)}"))
+
     def prepare(self, log_dir: Path) -> list[Program]:
         """Make the cluster once (initdb); the program that runs it."""
         if not self.private:
             return []
         self.dir.mkdir(parents=True, exist_ok=True)
-        self._superuser_password = remembered(self.dir / "superuser-password", lambda: secrets.token_hex(16))
-        self.port = int(remembered(self.dir / "port", free_port))
+        self.attach()
         ensure_port_free(self.port)
         data = self.cluster / "data"
         if not (data / "PG_VERSION").exists():
@@ -151,7 +164,7 @@ class Postgres:
                     Command(
                         "postgres-initdb",
                         [
-                            _postgres_bin("initdb"),
+                            postgres_bin("initdb"),
                             "-D",
                             str(data),
                             "-U",
@@ -173,7 +186,7 @@ class Postgres:
             Program(
                 "postgres",
                 [
-                    _postgres_bin("postgres"),
+                    postgres_bin("postgres"),
                     "-D",
                     str(data),
                     "-p",
@@ -227,6 +240,13 @@ class Postgres:
             f"postgres://{quote(name)}:{quote(password)}@{admin.hostname}:{admin.port or 5432}/{quote(name)}"
         )
 
+    def drop_database(self, name: str) -> None:
+        """Remove a database and cut its connections (a restore makes it again, empty)."""
+        with psycopg.connect(self.admin_url, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
 
 class Redis:
     """Redis with an append-only file, so queued events survive a restart."""
@@ -276,3 +296,11 @@ class Redis:
         if self.given_url:
             return
         wait_until(lambda: port_is_open(self.port), timeout=15, what="Redis")
+
+    def empty(self) -> None:
+        """Drop every key of the stack's Redis database: queued tasks, cached answers, token state."""
+        client = redis.Redis.from_url(self.url)
+        try:
+            client.flushdb()
+        finally:
+            client.close()
