@@ -4,8 +4,8 @@
 token that only the login pages see. When the access token expires, the gateway sends an admin
 page's browser through ``/login/refresh``, which rotates the refresh token and comes back, so a
 staff member who keeps working stays logged in, up to an absolute limit
-(``STAFF_SESSION_MAX_AGE``). ``/logout/`` revokes both tokens, which ends the session in every
-admin site at once.
+(``STAFF_SESSION_MAX_AGE``). ``/logout/`` (a POST with a CSRF token) revokes both tokens, which
+ends the session in every admin site at once.
 """
 
 import time
@@ -18,10 +18,11 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import update_last_login
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_POST
 from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts.errors import AccountLocked
@@ -35,6 +36,7 @@ from accounts.services import (
 )
 from edge.conf import edge_settings
 from edge.revocation import authenticate
+from edge.service_table import SERVICE_NAMES
 from edge.tokens import InvalidToken, verify_access_token
 
 MISSING_TOKEN = "Authentication credentials were not provided."
@@ -42,6 +44,7 @@ STAFF_ONLY = "This action needs a staff account."
 DEFAULT_NEXT = "/admin/auth/"
 SESSION_END = "/login/end"
 STAFF_CONTEXT = {"site_header": "Commerce staff", "site_title": "Commerce staff"}
+UNKNOWN_SITE = "No admin site of that name."
 
 
 def _bearer_or_cookie(request: HttpRequest) -> str | None:
@@ -177,21 +180,54 @@ def session_refresh(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@csrf_exempt
-@require_http_methods(["GET", "POST"])
-def staff_logout(request: HttpRequest) -> HttpResponse:
-    """Sends the browser on to ``/login/end``, the one page that sees both session cookies.
+def _csrf_refusal(request: HttpRequest) -> HttpResponse | None:
+    """Django's CSRF check of this POST, against the CSRF cookie of the admin site it came from.
 
-    CSRF-exempt because the admin sites forward their own logout POST here; the cookies are
-    SameSite=Lax, so another site's form cannot carry them in.
+    Four admin sites share the host, each with its own CSRF cookie; each site's logout form
+    carries that site's token, and the site sends its POST on here with a 307 that keeps the
+    body and names the site in ``?site=``. Django's middleware then checks the token against
+    that site's cookie: a form on another site cannot know it, as with any Django form.
     """
-    return HttpResponseRedirect(SESSION_END, status=303)
+    site = request.GET.get("site", settings.SERVICE_NAME)
+    if site not in SERVICE_NAMES:
+        return JsonResponse({"detail": UNKNOWN_SITE}, status=400)
+    own_cookies = request.COOKIES
+    request.COOKIES = {**own_cookies, settings.CSRF_COOKIE_NAME: own_cookies.get(f"{site}_csrftoken", "")}
+    try:
+        # The middleware reads only the callback's csrf_exempt mark, which this function has not.
+        return CsrfViewMiddleware(HttpResponse).process_view(request, _csrf_refusal, (), {})
+    finally:
+        request.COOKIES = own_cookies
+
+
+# The middleware's own check would hold every admin site's logout to auth's CSRF cookie.
+@csrf_exempt
+@require_POST
+def staff_logout(request: HttpRequest) -> HttpResponse:
+    """Ends the browser's session in every admin site: sent on to ``/login/end``, which sees both cookies.
+
+    A POST with the CSRF token of the admin site it comes from (``?site=``, auth's own by
+    default); a GET is 405, so a link or an image on another page cannot log anyone out.
+    """
+    refusal = _csrf_refusal(request)
+    if refusal is not None:
+        return refusal
+    # 307: the POST and its token go on.
+    query = request.GET.urlencode()
+    return HttpResponseRedirect(f"{SESSION_END}?{query}" if query else SESSION_END, status=307)
 
 
 @never_cache
-@require_GET
+@csrf_exempt
+@require_POST
 def session_end(request: HttpRequest) -> HttpResponse:
-    """Revokes the session's access and refresh tokens and clears both cookies: every admin site is closed."""
+    """Revokes the session's access and refresh tokens and clears both cookies: every admin site is closed.
+
+    Held to the CSRF token of the admin site the logout came from, as ``staff_logout`` is.
+    """
+    refusal = _csrf_refusal(request)
+    if refusal is not None:
+        return refusal
     raw_access = request.COOKIES.get(edge_settings.ACCESS_COOKIE_NAME)
     try:
         access = verify_access_token(raw_access) if raw_access else None
@@ -200,7 +236,7 @@ def session_end(request: HttpRequest) -> HttpResponse:
     # Separately: the two cookies need not belong to the same user, and both must go.
     token_revoke(access=access)
     token_revoke(raw_refresh=request.COOKIES.get(settings.REFRESH_COOKIE_NAME))
-    response = HttpResponseRedirect(settings.LOGIN_URL)
+    response = HttpResponseRedirect(settings.LOGIN_URL, status=303)
     _clear_session_cookies(response)
     return response
 
