@@ -7,6 +7,7 @@ What a staff member may change here is the services' to say (``accounts.services
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminPasswordChangeForm as SitePasswordChangeForm
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
@@ -51,6 +52,16 @@ class PasswordChangeAdminForm(AdminPasswordChangeForm):
         # Django's form reads "usable_password" into "set_usable_password" as it cleans.
         password = self.cleaned_data["password1"] if self.cleaned_data["set_usable_password"] else None
         return user_password_set(user=self.user, password=password)
+
+
+class OwnPasswordChangeForm(SitePasswordChangeForm):
+    """The admin's "Change password" page: like the API's, it revokes every earlier token (this session's too)."""
+
+    def save(self, commit: bool = True) -> User:
+        return user_password_set(user=self.user, password=self.cleaned_data["new_password1"])
+
+
+admin.site.password_change_form = OwnPasswordChangeForm
 
 
 @admin.register(User)

@@ -365,3 +365,24 @@ def test_staff_who_may_delete_users_cannot_delete_a_superuser(client, editor, su
 
     assert (one.status_code, bulk.status_code) == (403, 403)
     assert User.objects.filter(pk__in=[superuser.pk, customer.pk]).count() == 2
+
+
+def test_changing_ones_own_password_in_the_admin_revokes_every_earlier_token(
+    client, staff, access_token_for, committing
+):
+    token = access_token_for(staff)
+    admin = _admin_client(client, staff)
+
+    with committing():
+        response = admin.post(
+            "/admin/auth/password_change/",
+            {
+                "old_password": PASSWORD,
+                "new_password1": "a-new-own-passphrase",
+                "new_password2": "a-new-own-passphrase",
+            },
+        )
+
+    assert response.status_code == 302, response.context["form"].errors
+    assert User.objects.get(pk=staff.pk).check_password("a-new-own-passphrase")
+    assert admin.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
