@@ -9,6 +9,8 @@ ends the session in every admin site at once.
 """
 
 import time
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django import forms
@@ -34,6 +36,7 @@ from accounts.services import (
     token_revoke,
     user_password_set,
 )
+from edge.admin_site import csrf_cookie_name
 from edge.conf import edge_settings
 from edge.revocation import authenticate
 from edge.service_table import SERVICE_NAMES
@@ -180,54 +183,56 @@ def session_refresh(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _csrf_refusal(request: HttpRequest) -> HttpResponse | None:
-    """Django's CSRF check of this POST, against the CSRF cookie of the admin site it came from.
+def csrf_protect_for_the_admin_site(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Django's CSRF check of a POST, against the CSRF cookie of the admin site it came from.
 
-    Four admin sites share the host, each with its own CSRF cookie; each site's logout form
-    carries that site's token, and the site sends its POST on here with a 307 that keeps the
-    body and names the site in ``?site=``. Django's middleware then checks the token against
-    that site's cookie: a form on another site cannot know it, as with any Django form.
+    Four admin sites share the host, each with its own CSRF cookie (``edge.admin_site``); each
+    site's logout form carries that site's token, and the site sends its POST on here with a
+    307 that keeps the body and names the site in ``?site=`` (auth's own by default). Django's
+    middleware then checks the token against that site's cookie: a form on another page
+    cannot know it, as with any Django form.
     """
-    site = request.GET.get("site", settings.SERVICE_NAME)
-    if site not in SERVICE_NAMES:
-        return JsonResponse({"detail": UNKNOWN_SITE}, status=400)
-    own_cookies = request.COOKIES
-    request.COOKIES = {**own_cookies, settings.CSRF_COOKIE_NAME: own_cookies.get(f"{site}_csrftoken", "")}
-    try:
-        # The middleware reads only the callback's csrf_exempt mark, which this function has not.
-        return CsrfViewMiddleware(HttpResponse).process_view(request, _csrf_refusal, (), {})
-    finally:
-        request.COOKIES = own_cookies
+
+    # The middleware's own check, which this one replaces, would hold every site to auth's cookie.
+    @csrf_exempt
+    @wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        site = request.GET.get("site", settings.SERVICE_NAME)
+        if site not in SERVICE_NAMES:
+            return JsonResponse({"detail": UNKNOWN_SITE}, status=400)
+        own_cookies = request.COOKIES
+        request.COOKIES = {
+            **own_cookies,
+            settings.CSRF_COOKIE_NAME: own_cookies.get(csrf_cookie_name(site), ""),
+        }
+        try:
+            # The middleware reads only the callback's csrf_exempt mark, which ``view`` has not.
+            refusal = CsrfViewMiddleware(view).process_view(request, view, args, kwargs)
+        finally:
+            request.COOKIES = own_cookies
+        return refusal or view(request, *args, **kwargs)
+
+    return checked
 
 
-# The middleware's own check would hold every admin site's logout to auth's CSRF cookie.
-@csrf_exempt
 @require_POST
+@csrf_protect_for_the_admin_site
 def staff_logout(request: HttpRequest) -> HttpResponse:
     """Ends the browser's session in every admin site: sent on to ``/login/end``, which sees both cookies.
 
-    A POST with the CSRF token of the admin site it comes from (``?site=``, auth's own by
-    default); a GET is 405, so a link or an image on another page cannot log anyone out.
+    A POST with the CSRF token of the admin site it comes from; a GET is 405, so a link or an
+    image on another page cannot log anyone out.
     """
-    refusal = _csrf_refusal(request)
-    if refusal is not None:
-        return refusal
     # 307: the POST and its token go on.
     query = request.GET.urlencode()
     return HttpResponseRedirect(f"{SESSION_END}?{query}" if query else SESSION_END, status=307)
 
 
 @never_cache
-@csrf_exempt
 @require_POST
+@csrf_protect_for_the_admin_site
 def session_end(request: HttpRequest) -> HttpResponse:
-    """Revokes the session's access and refresh tokens and clears both cookies: every admin site is closed.
-
-    Held to the CSRF token of the admin site the logout came from, as ``staff_logout`` is.
-    """
-    refusal = _csrf_refusal(request)
-    if refusal is not None:
-        return refusal
+    """Revokes the session's access and refresh tokens and clears both cookies: every admin site is closed."""
     raw_access = request.COOKIES.get(edge_settings.ACCESS_COOKIE_NAME)
     try:
         access = verify_access_token(raw_access) if raw_access else None

@@ -12,6 +12,11 @@ from edge.conf import edge_settings
 NOT_STAFF = "Your account is not a staff account."
 
 
+def csrf_cookie_name(service: str) -> str:
+    """The CSRF cookie of a service's admin site: four sites share the host, each has its own."""
+    return f"{service}_csrftoken"
+
+
 class EdgeAdminSite(admin.AdminSite):
     site_url = None
 
