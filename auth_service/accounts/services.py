@@ -133,7 +133,8 @@ def token_refresh(*, raw_refresh: str, max_session_age: int | None = None) -> To
         user = User.objects.select_for_update().filter(pk=refresh["user_id"]).first()
         if user is None or not user.is_active or refresh.get("gen", 0) < user.token_generation:
             raise TokenError(REFRESH_REVOKED)
-        limit = settings.STAFF_SESSION_MAX_AGE.total_seconds() if user.is_staff else max_session_age
+        staff_limit = settings.STAFF_SESSION_MAX_AGE.total_seconds() if user.is_staff else None
+        limit = min((age for age in (max_session_age, staff_limit) if age is not None), default=None)
         if limit is not None and time.time() - refresh.get("auth_time", 0) > limit:
             raise TokenError(SESSION_TOO_OLD)
         # Two requests racing with the same token: only the first creates the blacklist row.
