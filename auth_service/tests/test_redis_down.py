@@ -6,6 +6,7 @@ from redis.exceptions import RedisError
 
 from accounts.models import User
 from accounts.services import user_access_set
+from edge.grants import StaffActor
 from tests.factories import PASSWORD
 
 TOKEN = "/api/auth/token/"
@@ -23,7 +24,7 @@ def test_deactivating_a_user_fails_and_changes_nothing(customer, superuser, take
     take_redis_down()
 
     with pytest.raises((ConnectionInterrupted, RedisError)):
-        user_access_set(user=customer, actor_id=superuser.pk, actor_is_superuser=True, is_active=False)
+        user_access_set(user=customer, actor=StaffActor.for_user(superuser), is_active=False)
 
     assert User.objects.get(pk=customer.pk).is_active
 

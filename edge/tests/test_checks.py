@@ -53,6 +53,8 @@ def test_a_service_whose_app_is_not_installed_is_refused():
     [
         ("SESSION_COOKIE_NAME", "sessionid", "edge.E003"),
         ("CSRF_COOKIE_NAME", "csrftoken", "edge.E004"),
+        # The shared logout page looks for the site's CSRF cookie by its exact name.
+        ("CSRF_COOKIE_NAME", "edge_csrf", "edge.E004"),
         ("STATIC_URL", "/static/", "edge.E005"),
         ("STATIC_URL", "/static/catalog/", "edge.E005"),
     ],
