@@ -17,6 +17,7 @@ import logging
 import time
 import urllib.error
 import urllib.request
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -128,8 +129,10 @@ def refusal_reason(claims: Claims, *, raw_token: str) -> str | None:
         except DatabaseError as error:
             raise TokenStateUnavailable(TOKEN_STATE_UNAVAILABLE) from error
         if values is not None:
-            # Later requests, at auth and at every other service, find the standing in Redis.
-            user_state_store(user_id=claims.user_id, state=token_state.user)
+            # Later requests, at auth and at every other service, find the standing in Redis;
+            # if Redis went away meanwhile, the answer from the database still holds.
+            with suppress(ConnectionInterrupted, RedisError):
+                user_state_store(user_id=claims.user_id, state=token_state.user)
         if token_state.revoked:
             return TOKEN_REVOKED
         return standing_refusal_reason(claims, token_state.user)

@@ -47,8 +47,13 @@ def _unit_test_settings(settings: Settings) -> None:
     # Every event a test publishes is checked against its schema, so a producer that breaks
     # its contract fails its own tests (production leaves the check to the consumers).
     # No unit test asks a real auth whether a token was revoked: one that needs to brings its
-    # own (``auth_check``); otherwise a token Redis cannot vouch for is refused.
-    settings.EDGE = {**settings.EDGE, "VALIDATE_PUBLISHED_EVENTS": True, "TOKEN_CHECK_URL": ""}
+    # own (``auth_check``); otherwise the check is asked on the discard port, where nothing
+    # answers, and a token Redis cannot vouch for is refused.
+    settings.EDGE = {
+        **settings.EDGE,
+        "VALIDATE_PUBLISHED_EVENTS": True,
+        "TOKEN_CHECK_URL": "http://127.0.0.1:9/internal/verify",
+    }
 
 
 @pytest.fixture(autouse=True)

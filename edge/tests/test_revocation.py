@@ -153,7 +153,7 @@ def test_any_other_answer_from_auth_is_no_yes(client, make_token, auth_check, st
         authenticate(token)
 
 
-def test_without_a_token_check_url_a_token_redis_cannot_vouch_for_is_refused(make_token):
+def test_with_nobody_answering_the_token_check_a_token_redis_cannot_vouch_for_is_refused(make_token):
     token = make_token(5)
     _forget_every_standing()
 
