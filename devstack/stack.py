@@ -334,6 +334,7 @@ class Stack:
             "REDIS_URL": self.redis.url,
             "CELERY_VISIBILITY_TIMEOUT": str(self.config.visibility_timeout),
             "JWT_JWKS_URL": f"http://127.0.0.1:{self.config.service_port('auth')}/api/auth/.well-known/jwks.json",
+            "TOKEN_CHECK_URL": f"http://127.0.0.1:{self.config.service_port('auth')}/internal/verify",
             "CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{gateway_port},http://localhost:{gateway_port}",
             "ACCESS_TOKEN_LIFETIME_SECONDS": str(self.config.access_token_lifetime),
             "EMAIL_URL": f"smtp://127.0.0.1:{self.config.smtp_port}",

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
@@ -20,6 +21,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_redis.exceptions import ConnectionInterrupted
@@ -28,7 +30,7 @@ from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.errors import AccountLocked, CannotChangeYourself, NotYourToken, StaffCredentialsSuperuserOnly
-from accounts.models import User
+from accounts.models import RevokedAccessToken, User
 from accounts.selectors import user_state_of
 from accounts.tokens import AccessToken, RefreshToken, token_backend
 from edge.events import PasswordResetRequested, UserRegistered
@@ -182,13 +184,29 @@ def token_revoke(*, access: Claims | None = None, raw_refresh: str | None = None
                 raise NotYourToken
             refresh.blacklist()
     if access is not None:
-        access_token_revoke(jti=access.jti, exp=access.exp)
+        access_token_denylist_add(jti=access.jti, exp=access.exp)
         if access.session_id:
             outstanding = OutstandingToken.objects.filter(
                 jti=access.session_id, user_id=access.user_id
             ).first()
             if outstanding is not None:
                 BlacklistedToken.objects.get_or_create(token=outstanding)
+
+
+@transaction.atomic
+def access_token_denylist_add(*, jti: str, exp: int) -> None:
+    """Refuse this access token from now on: in Redis, where every service checks it, and in
+    the database, where auth checks it while Redis is down.
+
+    The row rolls back when Redis cannot be reached, so the revocation fails loudly instead of
+    holding in one place and not the other. Expired rows are pruned here: the table holds no
+    more than the tokens revoked within one access-token lifetime.
+    """
+    RevokedAccessToken.objects.filter(expires_at__lte=timezone.now()).delete()
+    RevokedAccessToken.objects.get_or_create(
+        jti=jti, defaults={"expires_at": datetime.fromtimestamp(exp, UTC)}
+    )
+    access_token_revoke(jti=jti, exp=exp)
 
 
 # --- the user's own account -----------------------------------------------------------------

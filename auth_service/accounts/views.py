@@ -38,7 +38,12 @@ from accounts.services import (
 )
 from edge.admin_site import csrf_cookie_name
 from edge.conf import edge_settings
-from edge.revocation import authenticate
+from edge.revocation import (
+    TOKEN_STATE_RETRY_AFTER_SECONDS,
+    TOKEN_STATE_UNAVAILABLE,
+    TokenStateUnavailable,
+    authenticate,
+)
 from edge.service_table import SERVICE_NAMES
 from edge.tokens import InvalidToken, verify_access_token
 
@@ -62,7 +67,9 @@ def verify(request: HttpRequest) -> HttpResponse:
     """nginx's ``auth_request``: 204 with the identity headers, 401, or 403. Never a redirect.
 
     The hot path: the signature, then one Redis round trip for revocations and the user's
-    standing, and no database query. ``?staff=1`` also requires a staff token (catalog writes).
+    standing, and no database query; the database when Redis cannot answer. ``?staff=1`` also
+    requires a staff token (catalog writes). The other services ask it too, when their Redis
+    cannot answer; 503 when the database cannot either.
     """
     raw_token = _bearer_or_cookie(request)
     if not raw_token:
@@ -71,6 +78,11 @@ def verify(request: HttpRequest) -> HttpResponse:
         claims = authenticate(raw_token)
     except InvalidToken as error:
         return JsonResponse({"detail": str(error)}, status=401)
+    except TokenStateUnavailable:
+        # nginx turns this into a 500; the gateway answers its own 503 (gateway.conf.template).
+        unavailable = JsonResponse({"detail": TOKEN_STATE_UNAVAILABLE}, status=503)
+        unavailable["Retry-After"] = str(TOKEN_STATE_RETRY_AFTER_SECONDS)
+        return unavailable
     if request.GET.get("staff") and not claims.is_staff:
         return JsonResponse({"detail": STAFF_ONLY}, status=403)
     response = HttpResponse(status=204)

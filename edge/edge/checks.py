@@ -169,6 +169,23 @@ def check_token_state_cache_fails_closed(
     return []
 
 
+@register(Tags.security)
+def check_token_state_has_a_source_besides_redis(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """When Redis cannot say whether a token was revoked, auth's database or auth itself must."""
+    if edge_settings.TOKEN_STATE_LOADER or edge_settings.TOKEN_CHECK_URL.startswith(("http://", "https://")):
+        return []
+    return [
+        Error(
+            "Neither EDGE['TOKEN_STATE_LOADER'] nor an http(s) EDGE['TOKEN_CHECK_URL'] is set: "
+            "every token Redis cannot vouch for (Redis down, a standing lost) would be refused.",
+            hint="Set TOKEN_CHECK_URL to auth's /internal/verify (edge.settings.base does, from the table).",
+            id="edge.E013",
+        )
+    ]
+
+
 @register(Tags.compatibility)
 def check_middleware_order(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any

@@ -133,6 +133,17 @@ def test_the_token_state_cache_must_exist():
         assert "edge.E008" in edge_errors()
 
 
+def test_a_service_asks_auth_when_redis_cannot_vouch_for_a_token():
+    assert "edge.E013" not in edge_errors()
+
+
+@pytest.mark.parametrize("url", ["", "file:///etc/passwd"])
+def test_a_service_must_have_auth_to_ask_when_redis_cannot_vouch_for_a_token(settings, url):
+    settings.EDGE = {**settings.EDGE, "TOKEN_CHECK_URL": url}
+
+    assert "edge.E013" in edge_errors()
+
+
 def test_tasks_must_be_acknowledged_late():
     with override_settings(CELERY_TASK_ACKS_LATE=False):
         assert edge_errors() == {"edge.E001", "edge.E009"}
