@@ -5,6 +5,7 @@ mail server taking it and answering."""
 import os
 import signal
 import threading
+import time
 from email.message import Message
 
 import pytest
@@ -43,6 +44,11 @@ def test_orders_are_taken_while_the_catalog_is_down_and_confirmed_when_it_is_bac
         answers = [place_order(gateway, customer, [(kettle["id"], 1)]) for _ in range(3)]
         assert [answer.status_code for answer in answers] == [201, 201, 201]
         assert {answer.json()["status"] for answer in answers} == {"pending"}
+        # A read no cache holds reaches the stopped catalog: the gateway says so in JSON.
+        unreachable = gateway.get(f"/api/catalog/products/?search=kettle-{time.monotonic_ns()}")
+        assert unreachable.status_code == 502
+        assert unreachable.headers["content-type"] == "application/json"
+        assert unreachable.json()["detail"]
 
     _confirmed_once(gateway, mail, customer, [answer.json()["id"] for answer in answers])
     assert stock(gateway, staff, kettle["id"])["reserved"] == 3
