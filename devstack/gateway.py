@@ -42,6 +42,7 @@ def render_gateway(
     catalog_cache_version_file: Path,
     auth_cache_seconds: int = AUTH_CACHE_SECONDS,
     catalog_cache: bool = True,
+    netns: str | None = None,
 ) -> Program:
     """Write nginx's configuration, check it (``nginx -t``), and return the program that runs it.
 
@@ -89,5 +90,6 @@ http {{
 }}
 """)
     argv = [nginx, "-p", str(nginx_dir), "-c", str(nginx_dir / "nginx.conf")]
-    run(Command("nginx-check", [*argv, "-t", "-q"], cwd=nginx_dir), log_dir=logs)
+    # Where it will run: the check binds the listen address.
+    run(Command("nginx-check", [*argv, "-t", "-q"], cwd=nginx_dir, netns=netns), log_dir=logs)
     return Program("nginx", argv, directory=nginx_dir, priority=200)
