@@ -189,11 +189,17 @@ class SpreadStack:
         self.apps: dict[str, Stack] = {}
 
     def start(self) -> "SpreadStack":
+        """The hosts, one after the other up to their services' processes (the first app host
+        migrates the databases the others use), then every app host's processes at once."""
         try:
             self.network.create()
             self._start_data()
             for name in self.app_names:
-                self._start_app(name)
+                self._set_up_app(name)
+            for app in self.apps.values():
+                app.start_services()
+            for app in self.apps.values():
+                app.wait_healthy()
         except BaseException:
             self.stop()
             raise
@@ -207,7 +213,7 @@ class SpreadStack:
         print(f"Starting the data host at {host.address}...", flush=True)
         self.data.start_data()
 
-    def _start_app(self, name: str) -> None:
+    def _set_up_app(self, name: str) -> None:
         host = self.network.hosts[name]
         state = self.state_dir / name
         first = not self.apps
@@ -227,8 +233,9 @@ class SpreadStack:
                 "migrate": first,
             }
         )
-        print(f"Starting app host {name} at {host.address}...", flush=True)
-        self.apps[name] = Stack(config).start()
+        print(f"Setting up app host {name} at {host.address}...", flush=True)
+        self.apps[name] = Stack(config)
+        self.apps[name].set_up()
 
     def stop_host(self, name: str) -> None:
         """Stop every process of an app host and take it off the network."""

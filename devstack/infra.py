@@ -144,7 +144,7 @@ class Postgres:
         self.dir.mkdir(parents=True, exist_ok=True)
         self._superuser_password = remembered(self.dir / "superuser-password", lambda: secrets.token_hex(16))
         self.port = int(remembered(self.dir / "port", free_port))
-        ensure_port_free(self.port)
+        ensure_port_free(self.port, self.address)
         data = self.cluster / "data"
         if not (data / "PG_VERSION").exists():
             self.cluster.mkdir(parents=True, exist_ok=True)
@@ -283,7 +283,7 @@ class Redis:
             return []
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = int(remembered(self.dir / "port", free_port))
-        ensure_port_free(self.port)
+        ensure_port_free(self.port, self.address)
         return [
             Program(
                 "redis",

@@ -198,16 +198,22 @@ class Stack:
     # --- start -------------------------------------------------------------------------
     def start(self) -> "Stack":
         try:
-            self._check_ports_free()
-            self.start_infrastructure()
-            print("Migrating each service's database and loading the demo data...", flush=True)
-            self.prepare_services()
+            self.set_up()
             self.start_services()
             self.wait_healthy()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def set_up(self) -> None:
+        """All before the services' processes start: supervisord with what the stack runs of
+        Postgres, Redis and the SMTP sink, then each service's database and static files."""
+        self._check_ports_free()
+        self.start_infrastructure()
+        if self.config.migrate:
+            print("Migrating each service's database and loading the demo data...", flush=True)
+        self.prepare_services()
 
     def _check_ports_free(self) -> None:
         for port in (self.config.gateway_port, *(self.config.service_port(s.name) for s in SERVICES)):
