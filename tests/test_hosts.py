@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from devstack.hosts import DATA_HOST, SpreadStack, unavailable
+from devstack.hosts import DATA_HOST, SpreadStack, remove_abandoned, unavailable
 from devstack.infra import remove_runtime_dirs_under
 from devstack.stack import DEMO_STAFF_EMAIL, ROOT, Stack
 from edge.service_table import SERVICES
@@ -102,6 +102,28 @@ def _welcome_emails(hosts: SpreadStack, address: str) -> list:
         for message in messages
         if address in message["To"] and message["Subject"] == "Welcome to Commerce"
     ]
+
+
+def _namespaces() -> list[str]:
+    return subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout.split()
+
+
+def test_hosts_left_behind_by_a_killed_run_are_removed_by_the_next():
+    killed = subprocess.Popen(
+        [sys.executable, "-c", "from devstack.hosts import Network; Network(['a', 'b']).create(); input()"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+    )
+    left = f"devstack-{killed.pid}-a"
+    eventually(lambda: left in _namespaces(), timeout=20)
+    killed.kill()
+    killed.wait()
+
+    remove_abandoned()
+
+    assert not [netns for netns in _namespaces() if netns.startswith(f"devstack-{killed.pid}-")]
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=True).stdout
+    assert f"dsh{killed.pid}" not in links
 
 
 def test_each_host_reaches_the_others_by_address_and_no_other_host_on_its_own_loopback(hosts):
