@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import ipaddress
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -137,6 +138,8 @@ class Network:
 
 
 def remove_set(owner: int) -> None:
+    """Remove the hosts made by ``owner``: every process in their namespaces, the namespaces,
+    and the bridge and links on this side (a link whose making was cut short may be left)."""
     for netns in _namespaces():
         if netns.startswith(f"{NETNS_PREFIX}{owner}-"):
             pids = subprocess.run(["ip", "netns", "pids", netns], capture_output=True, text=True, check=False)
@@ -144,25 +147,31 @@ def remove_set(owner: int) -> None:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(int(pid), signal.SIGKILL)
             subprocess.run(["ip", "netns", "delete", netns], capture_output=True, check=False)
-    subprocess.run(["ip", "link", "delete", f"{LINK_PREFIX}{owner}"], capture_output=True, check=False)
+    for link in _links():
+        if re.fullmatch(rf"{LINK_PREFIX}{owner}(v[0-9]+)?", link):
+            subprocess.run(["ip", "link", "delete", link], capture_output=True, check=False)
 
 
 def _namespaces() -> list[str]:
     return [line.split()[0] for line in _ip("netns", "list").splitlines() if line.strip()]
 
 
+def _links() -> list[str]:
+    """The names of this namespace's network interfaces (a veth's without its ``@peer``)."""
+    return [line.split(":")[1].strip().split("@")[0] for line in _ip("-o", "link", "show").splitlines()]
+
+
 def remove_abandoned() -> None:
     """Remove the sets of hosts whose owner is gone (a run killed before its teardown)."""
-    owners = {
-        int(netns.removeprefix(NETNS_PREFIX).split("-")[0])
+    names = [
+        netns.removeprefix(NETNS_PREFIX).split("-")[0]
         for netns in _namespaces()
-        if netns.startswith(NETNS_PREFIX) and netns.removeprefix(NETNS_PREFIX).split("-")[0].isdigit()
-    }
-    for line in _ip("-o", "link", "show", "type", "bridge").splitlines():
-        name = line.split(":")[1].strip()
-        if name.startswith(LINK_PREFIX) and name.removeprefix(LINK_PREFIX).isdigit():
-            owners.add(int(name.removeprefix(LINK_PREFIX)))
-    for owner in owners:
+        if netns.startswith(NETNS_PREFIX)
+    ]
+    names += [
+        match[1] for link in _links() if (match := re.fullmatch(rf"{LINK_PREFIX}([0-9]+)(v[0-9]+)?", link))
+    ]
+    for owner in {int(name) for name in names if name.isdigit()}:
         if not _alive(owner):
             remove_set(owner)
 

@@ -110,12 +110,18 @@ def _namespaces() -> list[str]:
 
 def test_hosts_left_behind_by_a_killed_run_are_removed_by_the_next():
     killed = subprocess.Popen(
-        [sys.executable, "-c", "from devstack.hosts import Network; Network(['a', 'b']).create(); input()"],
+        [
+            sys.executable,
+            "-c",
+            "from devstack.hosts import Network; Network(['a', 'b']).create(); print('up'); input()",
+        ],
         cwd=ROOT,
         stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    left = f"devstack-{killed.pid}-a"
-    eventually(lambda: left in _namespaces(), timeout=20)
+    assert killed.stdout.readline() == "up\n"
+    assert f"devstack-{killed.pid}-b" in _namespaces()
     killed.kill()
     killed.wait()
 
@@ -136,7 +142,11 @@ def test_each_host_reaches_the_others_by_address_and_no_other_host_on_its_own_lo
             settings = app.service_settings[service.name]
             assert urlsplit(settings["DATABASE_URL"]).hostname == postgres.hostname
             assert urlsplit(settings["REDIS_URL"]).hostname == data.config.local_address
-            assert urlsplit(settings["JWT_JWKS_URL"]).hostname == app.config.local_address
+            assert urlsplit(settings["EMAIL_URL"]).hostname == data.config.local_address
+            # Its own auth, catalog and gateway: by this host's address too.
+            assert {
+                urlsplit(value).hostname for variable, value in settings.items() if variable.endswith("_URL")
+            } <= {data.config.local_address, app.config.local_address}
         # Postgres is on the data host's address, and nowhere on the app host's own loopback.
         assert _reachable(netns, postgres.hostname, postgres.port)
         assert not _reachable(netns, "127.0.0.1", postgres.port)
