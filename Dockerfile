@@ -45,11 +45,10 @@ RUN DJANGO_SECRET_KEY=build \
 
 # A uid of its own for each service (10000 + its port): none may read another's files (auth's
 # keys are in a volume only auth mounts, and 0700 besides). An empty named volume takes the owner
-# of the folder it is mounted on, so the folders a service writes to are made here: auth's
-# signing keys, and the file where catalog tells the gateway its cache version.
+# of the folder it is mounted on, so the folder a service writes to is made here: auth's
+# signing keys.
 RUN useradd --system --uid "$((10000 + PORT))" --no-create-home --shell /usr/sbin/nologin app \
-    && if [ "$SERVICE" = auth ]; then install -d -o app /keys; fi \
-    && if [ "$SERVICE" = catalog ]; then install -d -o app /run/catalog-cache; fi
+    && if [ "$SERVICE" = auth ]; then install -d -o app /keys; fi
 USER app
 
 EXPOSE ${PORT}

@@ -49,7 +49,7 @@ def run_stack() -> int:
         )
         print(
             f"""
-The stack is up. Gateway: {gateway}
+The stack is up. Gateway: {", ".join(stack.gateway_urls)}
 
   Admin sites   {"  ".join(f"{gateway}/admin/{service.name}/" for service in SERVICES)}
   API docs      {"  ".join(f"{gateway}/api/{service.name}/docs/" for service in SERVICES)}

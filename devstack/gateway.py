@@ -1,5 +1,5 @@
-"""The nginx gateway of the local stack: nginx/gateway.conf.template rendered with the
-service table's upstreams, and the nginx.conf around it."""
+"""The nginx gateways of the local stack: nginx/gateway.conf.template rendered with the
+service table's upstreams, and the nginx.conf around it, once per gateway replica."""
 
 import shutil
 import string
@@ -11,13 +11,25 @@ from devstack.supervisor import Program
 from edge.service_table import SERVICE_NAMES
 
 NGINX_SOURCES = Path(__file__).resolve().parent.parent / "nginx"
-JS_MODULE = "/usr/lib/nginx/modules/ngx_http_js_module.so"
+# Debian's lua module (libnginx-mod-http-lua) needs the development kit loaded before it.
+MODULES = (
+    "/usr/lib/nginx/modules/ndk_http_module.so",
+    "/usr/lib/nginx/modules/ngx_http_lua_module.so",
+)
 # The gateway's cache of token checks (nginx/gateway.conf.template says why that is safe).
 AUTH_CACHE_SECONDS = 5
+# How long a gateway trusts the catalog cache version it last polled, and so how long catalog
+# holds a write's answer when a gateway did not take its push (nginx/catalog_version.lua).
+CATALOG_VERSION_LEASE_SECONDS = 3
 
 
 def template_values(
-    *, upstreams: dict[str, str], listen: str, auth_cache_seconds: int, catalog_cache: bool
+    *,
+    upstreams: dict[str, str],
+    listen: str,
+    internal_listen: str,
+    auth_cache_seconds: int,
+    catalog_cache: bool,
 ) -> dict[str, str]:
     """The template's variables that depend on the services: one upstream per service of the
     table, and the names its routes match. compose.yml's nginx environment says the same for
@@ -25,36 +37,43 @@ def template_values(
     return {
         # nginx's listen: an address and port, or a port alone for every address (compose).
         "GATEWAY_LISTEN": listen,
+        "GATEWAY_INTERNAL_LISTEN": internal_listen,
         "SERVICE_NAMES": "|".join(SERVICE_NAMES),
         **{f"{name.upper()}_UPSTREAM": address for name, address in upstreams.items()},
         "AUTH_CACHE_ZONE": "auth_verify" if auth_cache_seconds else "off",
         "AUTH_CACHE_SECONDS": str(auth_cache_seconds or 1),
         "CATALOG_CACHE_ZONE": "catalog_pages" if catalog_cache else "off",
+        "CATALOG_VERSION_LEASE_SECONDS": str(CATALOG_VERSION_LEASE_SECONDS),
     }
 
 
 def render_gateway(
+    name: str,
     nginx_dir: Path,
     logs: Path,
     *,
     upstreams: dict[str, str],
     listen: str,
-    catalog_cache_version_file: Path,
+    internal_listen: str,
     auth_cache_seconds: int = AUTH_CACHE_SECONDS,
     catalog_cache: bool = True,
+    static_site: tuple[str, Path] | None = None,
     netns: str | None = None,
 ) -> Program:
-    """Write nginx's configuration, check it (``nginx -t``), and return the program that runs it.
+    """Write one gateway's nginx configuration, check it (``nginx -t``), and return the program
+    ``name`` that runs it.
 
     The gateway caches the token check's answers for ``auth_cache_seconds`` (0: not at all),
-    and with ``catalog_cache`` public catalog answers."""
+    and with ``catalog_cache`` public catalog answers. ``static_site`` (a listen and a folder)
+    adds a server of that folder's files to the same nginx, logged as the gateway logs: what
+    this machine's nginx can serve at best (the bench's ceiling)."""
     nginx = installed("nginx", "nginx", "/usr/sbin/nginx")
     for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cache"):
         (nginx_dir / "temp" / temp).mkdir(parents=True, exist_ok=True)
         # nginx's workers run as www-data.
         (nginx_dir / "temp" / temp).chmod(0o777)
     logs.mkdir(parents=True, exist_ok=True)
-    for include in ("proxy_headers.conf", "catalog_cache.js"):
+    for include in ("proxy_headers.conf", "catalog_version.lua"):
         shutil.copy(NGINX_SOURCES / include, nginx_dir / include)
     template = string.Template((NGINX_SOURCES / "gateway.conf.template").read_text())
     (nginx_dir / "gateway.conf").write_text(
@@ -62,20 +81,30 @@ def render_gateway(
             **template_values(
                 upstreams=upstreams,
                 listen=listen,
+                internal_listen=internal_listen,
                 auth_cache_seconds=auth_cache_seconds,
                 catalog_cache=catalog_cache,
             ),
             NGINX_INCLUDE_DIR=str(nginx_dir),
-            NGINX_ACCESS_LOG=str(logs / "nginx-access.log"),
+            NGINX_ACCESS_LOG=str(logs / f"{name}-access.log"),
             NGINX_CACHE_DIR=str(nginx_dir / "temp" / "cache"),
-            CATALOG_CACHE_VERSION_FILE=str(catalog_cache_version_file),
         )
     )
+    modules = "".join(f"load_module {module};\n" for module in MODULES)
+    static_server = ""
+    if static_site:
+        static_listen, static_root = static_site
+        static_server = f"""
+    server {{
+        listen {static_listen};
+        access_log {logs}/{name}-access.log gateway_json;
+        set $gateway_user_id "";
+        root {static_root};
+    }}"""
     (nginx_dir / "nginx.conf").write_text(f"""\
-load_module {JS_MODULE};
-worker_processes 2;
+{modules}worker_processes 2;
 pid {nginx_dir}/nginx.pid;
-error_log {logs}/nginx-error.log warn;
+error_log {logs}/{name}-error.log warn;
 daemon off;
 events {{ worker_connections 1024; }}
 http {{
@@ -86,10 +115,10 @@ http {{
     fastcgi_temp_path {nginx_dir}/temp/fastcgi;
     uwsgi_temp_path {nginx_dir}/temp/uwsgi;
     scgi_temp_path {nginx_dir}/temp/scgi;
-    include {nginx_dir}/gateway.conf;
+    include {nginx_dir}/gateway.conf;{static_server}
 }}
 """)
     argv = [nginx, "-p", str(nginx_dir), "-c", str(nginx_dir / "nginx.conf")]
-    # Where it will run: the check binds the listen address.
-    run(Command("nginx-check", [*argv, "-t", "-q"], cwd=nginx_dir, netns=netns), log_dir=logs)
-    return Program("nginx", argv, directory=nginx_dir, priority=200)
+    # Where it will run: the check binds the listen addresses.
+    run(Command(f"{name}-check", [*argv, "-t", "-q"], cwd=nginx_dir, netns=netns), log_dir=logs)
+    return Program(name, argv, directory=nginx_dir, priority=200)

@@ -203,8 +203,16 @@ class SpreadStack:
         try:
             self.network.create()
             self._start_data()
-            for name in self.app_names:
-                self._set_up_app(name)
+            configs = {name: self._app_config(name) for name in self.app_names}
+            for name, config in configs.items():
+                # Catalog on each app host tells every gateway, on every app host, its version.
+                config.peer_gateways = [
+                    address
+                    for other, other_config in configs.items()
+                    if other != name
+                    for address in other_config.gateway_internal_addresses
+                ]
+                self._set_up_app(name, config)
             for app in self.apps.values():
                 app.start_services()
             for app in self.apps.values():
@@ -222,27 +230,27 @@ class SpreadStack:
         print(f"Starting the data host at {host.address}...", flush=True)
         self.data.start_data()
 
-    def _set_up_app(self, name: str) -> None:
+    def _app_config(self, name: str) -> StackConfig:
         host = self.network.hosts[name]
-        state = self.state_dir / name
-        first = not self.apps
-        if not first:
-            state.mkdir(parents=True, exist_ok=True)
-            copy_secrets(next(iter(self.apps.values())).state, state)
-        config = StackConfig(
+        return StackConfig(
             **{
                 **self.app_config,
-                "state_dir": state,
+                "state_dir": self.state_dir / name,
                 "listen_address": host.address,
                 "netns": host.netns,
                 "database_url": self.data.postgres.admin_url,
                 "redis_url": self.data.redis.url,
                 "smtp_address": self.data.config.local_address,
                 "smtp_port": self.data.config.smtp_port,
-                "migrate": first,
+                "migrate": name == self.app_names[0],
             }
         )
-        print(f"Setting up app host {name} at {host.address}...", flush=True)
+
+    def _set_up_app(self, name: str, config: StackConfig) -> None:
+        if not config.migrate:
+            config.state_dir.mkdir(parents=True, exist_ok=True)
+            copy_secrets(self.apps[self.app_names[0]].state, config.state_dir)
+        print(f"Setting up app host {name} at {config.listen_address}...", flush=True)
         self.apps[name] = Stack(config)
         self.apps[name].set_up()
 

@@ -70,7 +70,7 @@ def _postgres_bin(name: str) -> str:
 def runtime_dir(state_dir: Path) -> Path:
     """The folder of the files that the stack's servers open as system users: the private
     Postgres cluster (run as the postgres user: Postgres refuses root), and nginx's temporary
-    files, its cache and the catalog's cache version (opened by nginx's workers, www-data).
+    files and its cache (opened by nginx's workers, www-data).
 
     Those users must be able to enter every folder above such a file, and the cluster's working
     directory too (initdb and postgres fail with "could not change directory ... Permission

@@ -19,14 +19,26 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from devstack import mail_sink
 from devstack.errors import StackError
-from devstack.gateway import AUTH_CACHE_SECONDS, render_gateway
+from devstack.gateway import AUTH_CACHE_SECONDS, CATALOG_VERSION_LEASE_SECONDS, render_gateway
 from devstack.infra import Postgres, Redis, claim_runtime_dir, ensure_port_free, free_port, remembered
 from devstack.processes import Command, last_line, run, wait_until
 from devstack.supervisor import BIN, REPLICA_NUMBER, Program, Supervisor
-from edge.service_table import GATEWAY_PORT, RELAY, SERVICES, WEB, WORKER, Service, service_named
+from edge.service_table import (
+    GATEWAY_INTERNAL_PORT,
+    GATEWAY_PORT,
+    RELAY,
+    SERVICES,
+    WEB,
+    WORKER,
+    Service,
+    service_named,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_STAFF_EMAIL = "staff@example.com"
+# Gateway replicas on one machine take the ports after the table's: no more than fit between
+# the public and the internal port.
+MAX_GATEWAYS = GATEWAY_INTERNAL_PORT - GATEWAY_PORT
 
 
 @dataclass
@@ -68,6 +80,12 @@ class StackConfig:
     # not named). Web replicas share the service's port (SO_REUSEPORT: the kernel spreads the
     # connections), so the gateway's upstreams stay as they are.
     replicas: dict[str, int] = field(default_factory=dict)
+    # How many gateways (nginx) run, each with its own configuration, cache and ports: the
+    # first on the table's gateway port, the next on the port after it...
+    gateways: int = 1
+    # The internal addresses (host:port) of the system's gateways on other hosts, which catalog
+    # tells its cache version as it tells this stack's own (devstack/hosts.py).
+    peer_gateways: list[str] = field(default_factory=list)
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -76,6 +94,8 @@ class StackConfig:
                 raise StackError(
                     f"replicas: {role}={count} is not a count of 1 or more of {WEB}, {WORKER} or {RELAY}"
                 )
+        if not 1 <= self.gateways <= MAX_GATEWAYS:
+            raise StackError(f"gateways: {self.gateways} is not a count from 1 to {MAX_GATEWAYS}")
 
     def replicas_of(self, role: str) -> int:
         return self.replicas.get(role, 1)
@@ -87,7 +107,28 @@ class StackConfig:
 
     @property
     def gateway_port(self) -> int:
+        """The first gateway's port."""
         return GATEWAY_PORT + self.port_offset
+
+    @property
+    def gateway_ports(self) -> list[int]:
+        return [GATEWAY_PORT + self.port_offset + number for number in range(self.gateways)]
+
+    @property
+    def gateway_internal_ports(self) -> list[int]:
+        """Where each gateway takes catalog's cache version."""
+        return [GATEWAY_INTERNAL_PORT + self.port_offset + number for number in range(self.gateways)]
+
+    @property
+    def gateway_internal_addresses(self) -> list[str]:
+        return [f"{self.local_address}:{port}" for port in self.gateway_internal_ports]
+
+    @property
+    def gateway_names(self) -> list[str]:
+        """The gateways' programs: ``nginx``, or ``nginx-1``, ``nginx-2``... for several."""
+        if self.gateways == 1:
+            return ["nginx"]
+        return [f"nginx-{number}" for number in range(1, self.gateways + 1)]
 
     def service_port(self, name: str) -> int:
         return service_named(name).port + self.port_offset
@@ -108,6 +149,8 @@ class StackConfig:
             values["port_offset"] = int(os.environ["DEVSTACK_PORT_OFFSET"])
         if os.environ.get("DEVSTACK_REPLICAS"):
             values["replicas"] = _replicas(os.environ["DEVSTACK_REPLICAS"])
+        if os.environ.get("DEVSTACK_GATEWAYS"):
+            values["gateways"] = int(os.environ["DEVSTACK_GATEWAYS"])
         return cls(**{**values, **overrides})
 
 
@@ -174,7 +217,12 @@ class Stack:
 
     @property
     def gateway_url(self) -> str:
-        return f"http://{self.config.local_address}:{self.config.gateway_port}"
+        """The first gateway's address."""
+        return self.gateway_urls[0]
+
+    @property
+    def gateway_urls(self) -> list[str]:
+        return [f"http://{self.config.local_address}:{port}" for port in self.config.gateway_ports]
 
     def service_url(self, name: str) -> str:
         """A service's own address, past the gateway."""
@@ -216,7 +264,11 @@ class Stack:
         self.prepare_services()
 
     def _check_ports_free(self) -> None:
-        for port in (self.config.gateway_port, *(self.config.service_port(s.name) for s in SERVICES)):
+        for port in (
+            *self.config.gateway_ports,
+            *self.config.gateway_internal_ports,
+            *(self.config.service_port(s.name) for s in SERVICES),
+        ):
             ensure_port_free(port, self.config.local_address)
 
     def start_data(self) -> None:
@@ -269,18 +321,12 @@ class Stack:
             (private_dir / "current").write_text(kid)
         return private_dir
 
-    @property
-    def catalog_cache_version_file(self) -> Path:
-        """Where catalog tells the gateway its cache version (read by nginx's workers)."""
-        return self.runtime / "catalog-cache-version"
-
     def settings_for(self, name: str) -> dict[str, str]:
         """What the stack sets for one service's processes (a service of the table, or edge's
         own tests): its database, Redis, keys and the other services' addresses."""
         private_keys = self.ensure_signing_keys()
         database = f"{self.config.database_prefix}{name}"
         password = remembered(self.state / "passwords" / name, lambda: secrets.token_hex(12))
-        gateway_port = self.config.gateway_port
         own_names = list(dict.fromkeys(["127.0.0.1", "localhost", self.config.local_address]))
         settings = {
             "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -295,11 +341,18 @@ class Stack:
             # Every address is this host's own: another host's 127.0.0.1 is not this one.
             "DJANGO_ALLOWED_HOSTS": ",".join(own_names),
             "JWT_JWKS_URL": f"{self.service_url('auth')}/api/auth/.well-known/jwks.json",
-            "CSRF_TRUSTED_ORIGINS": ",".join(f"http://{name}:{gateway_port}" for name in own_names),
+            "CSRF_TRUSTED_ORIGINS": ",".join(
+                f"http://{name}:{port}" for name in own_names for port in self.config.gateway_ports
+            ),
             "ACCESS_TOKEN_LIFETIME_SECONDS": str(self.config.access_token_lifetime),
             "EMAIL_URL": f"smtp://{self.config.smtp_address or self.config.local_address}:{self.config.smtp_port}",
             "CATALOG_API_URL": f"{self.service_url('catalog')}/api/catalog/",
-            "CATALOG_CACHE_VERSION_FILE": str(self.catalog_cache_version_file),
+            # Where catalog pushes its cache version: every gateway's internal port, this
+            # host's and the others'.
+            "CATALOG_GATEWAYS": ",".join(
+                [*self.config.gateway_internal_addresses, *self.config.peer_gateways]
+            ),
+            "CATALOG_GATEWAY_LEASE_SECONDS": str(CATALOG_VERSION_LEASE_SECONDS),
             **self.config.extra_env,
         }
         if name == "auth":
@@ -312,13 +365,13 @@ class Stack:
         """The whole environment of one service's processes (and of its own tests)."""
         return {**self.base_env, **self.settings_for(name)}
 
-    def manage(self, service: str, *args: str) -> None:
+    def manage(self, service: str, *args: str, environment: dict[str, str] | None = None) -> None:
         run(
             Command(
                 f"{service}-{args[0]}",
                 [str(BIN / "python"), "manage.py", *args],
                 ROOT / service_named(service).directory,
-                self.service_env[service],
+                {**self.service_env[service], **(environment or {})},
                 netns=self.config.netns,
             ),
             log_dir=self.logs,
@@ -351,7 +404,8 @@ class Stack:
                 "--password",
                 self.demo_staff_password,
             )
-            self.manage("catalog", "load_demo_catalog")
+            # The gateways start after it: none runs yet to be told the new cache version.
+            self.manage("catalog", "load_demo_catalog", environment={"CATALOG_GATEWAYS": ""})
 
     def start_services(self) -> None:
         """Each service's processes where the table has them, and nginx; supervisord starts them."""
@@ -359,7 +413,7 @@ class Stack:
             for role in service.processes:
                 program = self.service_program(service, role)
                 self.programs[program.name] = program
-        self.programs["nginx"] = self.gateway_program()
+        self.programs.update(self.gateway_programs())
         self.supervisor.apply(self._programs_with_overrides())
 
     def service_argv(self, service: str, role: str) -> list[str]:
@@ -410,21 +464,34 @@ class Stack:
             replicas=self.config.replicas_of(role),
         )
 
-    def gateway_program(
-        self, *, auth_cache_seconds: int = AUTH_CACHE_SECONDS, catalog_cache: bool = True
-    ) -> Program:
-        return render_gateway(
-            self.runtime / "nginx",
-            self.logs,
-            upstreams={
-                s.name: f"{self.config.local_address}:{self.config.service_port(s.name)}" for s in SERVICES
-            },
-            listen=f"{self.config.listen_address}:{self.config.gateway_port}",
-            catalog_cache_version_file=self.catalog_cache_version_file,
-            auth_cache_seconds=auth_cache_seconds,
-            catalog_cache=catalog_cache,
-            netns=self.config.netns,
-        )
+    def gateway_programs(
+        self,
+        *,
+        auth_cache_seconds: int = AUTH_CACHE_SECONDS,
+        catalog_cache: bool = True,
+        static_site: tuple[str, Path] | None = None,
+    ) -> dict[str, Program]:
+        """Each gateway's program, by name: its own configuration folder, cache, logs and ports.
+        The first one also serves ``static_site`` (``render_gateway`` says what it is)."""
+        config = self.config
+        upstreams = {s.name: f"{config.local_address}:{config.service_port(s.name)}" for s in SERVICES}
+        return {
+            name: render_gateway(
+                name,
+                self.runtime / name,
+                self.logs,
+                upstreams=upstreams,
+                listen=f"{config.listen_address}:{port}",
+                internal_listen=f"{config.listen_address}:{internal_port}",
+                auth_cache_seconds=auth_cache_seconds,
+                catalog_cache=catalog_cache,
+                static_site=static_site if name == config.gateway_names[0] else None,
+                netns=config.netns,
+            )
+            for name, port, internal_port in zip(
+                config.gateway_names, config.gateway_ports, config.gateway_internal_ports, strict=True
+            )
+        }
 
     def _programs_with_overrides(self) -> list[Program]:
         return [
@@ -451,17 +518,24 @@ class Stack:
         self.wait_healthy()
 
     def restart_gateway(
-        self, *, auth_cache_seconds: int = AUTH_CACHE_SECONDS, catalog_cache: bool = True
+        self,
+        *,
+        auth_cache_seconds: int = AUTH_CACHE_SECONDS,
+        catalog_cache: bool = True,
+        static_site: tuple[str, Path] | None = None,
     ) -> None:
-        self.programs["nginx"] = self.gateway_program(
-            auth_cache_seconds=auth_cache_seconds, catalog_cache=catalog_cache
+        self.programs.update(
+            self.gateway_programs(
+                auth_cache_seconds=auth_cache_seconds, catalog_cache=catalog_cache, static_site=static_site
+            )
         )
-        self.supervisor.ctl("restart", "nginx")
+        for name in self.config.gateway_names:
+            self.supervisor.ctl("restart", name)
         self.wait_healthy()
 
     def wait_healthy(self, timeout: float = 90) -> None:
         urls = [f"{self.service_url(service.name)}/api/{service.name}/health/" for service in SERVICES]
-        urls.append(f"{self.gateway_url}/healthz")
+        urls.extend(f"{url}/healthz" for url in self.gateway_urls)
         for url in urls:
             wait_until(lambda url=url: self._answers_ok(url), timeout=timeout, what=url)
 

@@ -46,6 +46,8 @@ def stack(mail: MailSink) -> Iterator[Stack]:
         # replica keeps the number of web processes what it was.
         replicas={WEB: 2, WORKER: 2, RELAY: 2},
         web_workers=1,
+        # Two gateways, each with its own cache and ports: `gateway` is the first.
+        gateways=2,
         extra_env={
             "CORS_ALLOWED_ORIGINS": ALLOWED_ORIGIN,
             # A refused email is retried after 1, 2, 2... seconds here, not minutes.

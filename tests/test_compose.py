@@ -17,15 +17,25 @@ import pytest
 import yaml
 from jsonschema import Draft7Validator
 
-from edge.service_table import RELAY, SERVICE_NAMES, SERVICES, WEB, WORKER, service_named
+from edge.service_table import (
+    GATEWAY_INTERNAL_PORT,
+    RELAY,
+    SERVICE_NAMES,
+    SERVICES,
+    WEB,
+    WORKER,
+    service_named,
+)
 from tests.deployments import Process, disagreements_with_the_table
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = REPO / "compose.yml"
 COMPOSE_SCHEMA = Path(__file__).resolve().parent / "data" / "compose-spec.json"
 
+# The gateway, built from an image of its own (nginx/Dockerfile), not from the services' one.
+GATEWAY = "nginx"
 # The processes that serve HTTP: the gateway and each service's gunicorn.
-WEB_SERVICES = ("nginx", *SERVICE_NAMES)
+WEB_SERVICES = (GATEWAY, *SERVICE_NAMES)
 DEPENDENCY_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 # What the nginx image's envsubst fills in; it leaves variables it wasn't given as they are,
 # and nginx then refuses to start on an unknown "$VARIABLE".
@@ -59,10 +69,10 @@ def _environment(service: dict[str, Any]) -> dict[str, str]:
 
 
 def compose_processes() -> dict[str, Process]:
-    """Every process compose builds from the repository, as the table's checks read them."""
+    """Every service process compose builds from the repository, as the table's checks read them."""
     processes = {}
     for name, service in services().items():
-        if "build" not in service:
+        if "build" not in service or name == GATEWAY:
             continue
         args = service["build"].get("args", {})
         command = _text(service.get("command"))
@@ -174,7 +184,7 @@ def test_the_gateway_template_is_mounted_from_an_existing_file() -> None:
 
 
 def test_the_gateway_template_gets_every_variable_it_uses() -> None:
-    nginx = services()["nginx"]
+    nginx = services()[GATEWAY]
     _, source, _ = mount_targeting("/etc/nginx/templates/default.conf.template")
     lines = source.read_text(encoding="utf-8").splitlines()
     used = {
@@ -226,7 +236,7 @@ def test_compose_runs_what_the_table_of_services_says_and_nothing_else() -> None
 
 def test_every_service_is_built_from_the_one_dockerfile_with_its_table_arguments() -> None:
     for name, service in services().items():
-        if "build" not in service:
+        if "build" not in service or name == GATEWAY:
             continue
         build = service["build"]
         assert (REPO / build.get("context", ".")).resolve() == REPO, f"{name}: build context is not the root"
@@ -246,7 +256,7 @@ def test_the_dockerfile_builds_any_service_of_the_table_and_no_other() -> None:
 
 
 def test_the_gateway_reaches_each_service_on_its_table_port() -> None:
-    nginx = services()["nginx"]
+    nginx = services()[GATEWAY]
     upstreams = {
         host: int(port)
         for value in _environment(nginx).values()
@@ -284,3 +294,40 @@ def test_only_auths_web_process_holds_the_signing_keys_and_the_others_fetch_its_
             assert _environment(services()[name])["JWT_JWKS_URL"] == (
                 f"http://{auth.name}:{auth.port}/api/auth/.well-known/jwks.json"
             ), name
+
+
+def test_the_gateway_is_built_from_its_own_image_with_the_lua_module() -> None:
+    build = services()[GATEWAY]["build"]
+    dockerfile = (REPO / build["context"] / build.get("dockerfile", "Dockerfile")).read_text(encoding="utf-8")
+
+    assert (REPO / build["context"]).resolve() == REPO / "nginx"
+    assert "libnginx-mod-http-lua" in dockerfile
+
+
+def test_catalog_pushes_its_cache_version_to_the_gateways_internal_port_which_is_not_published() -> None:
+    gateway = _environment(services()[GATEWAY])
+    catalog_processes = [
+        name for name, process in compose_processes().items() if process.service == "catalog"
+    ]
+
+    assert gateway["GATEWAY_INTERNAL_LISTEN"] == str(GATEWAY_INTERNAL_PORT)
+    assert not any(str(GATEWAY_INTERNAL_PORT) in str(port) for port in services()[GATEWAY].get("ports", []))
+    for name in catalog_processes:
+        catalog = _environment(services()[name])
+        assert catalog["CATALOG_GATEWAYS"] == f"{GATEWAY}:{GATEWAY_INTERNAL_PORT}", name
+        # catalog waits out the gateways' lease when one misses a push: never a shorter one.
+        assert float(catalog["CATALOG_GATEWAY_LEASE_SECONDS"]) >= float(
+            gateway["CATALOG_VERSION_LEASE_SECONDS"]
+        )
+
+
+def test_no_volume_is_shared_by_processes_of_different_images() -> None:
+    users: dict[str, set[str]] = {}
+    for name, service in services().items():
+        image = service.get("image", name)
+        for volume in service.get("volumes", []):
+            source = volume["source"] if isinstance(volume, dict) else volume.split(":")[0]
+            if not source.startswith((".", "/")):
+                users.setdefault(source, set()).add(image)
+
+    assert {volume: images for volume, images in users.items() if len(images) > 1} == {}

@@ -21,8 +21,12 @@ def _listening_addresses(port: int) -> set[str]:
     return addresses
 
 
-def test_the_gateway_and_every_service_listen_on_loopback_only(stack):
-    ports = [stack.config.gateway_port, *(stack.config.service_port(s.name) for s in SERVICES)]
+def test_the_gateways_and_every_service_listen_on_loopback_only(stack):
+    ports = [
+        *stack.config.gateway_ports,
+        *stack.config.gateway_internal_ports,
+        *(stack.config.service_port(s.name) for s in SERVICES),
+    ]
 
     assert {port: _listening_addresses(port) for port in ports} == {port: {LOOPBACK} for port in ports}
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.service_table import GATEWAY_PORT, SERVICE_NAMES, SERVICES
+from edge.service_table import GATEWAY_INTERNAL_PORT, GATEWAY_PORT, SERVICE_NAMES, SERVICES
 
 REPO = Path(__file__).resolve().parent.parent
 TABLE = Path("edge/edge/service_table.py")
@@ -20,7 +20,9 @@ EXEMPT_FOLDERS = ("deploy/k8s/",)
 SHELLS = ("#!/bin/sh", "#!/bin/bash", "#!/usr/bin/env bash", "#!/usr/bin/env sh")
 PORT = re.compile(
     r"(?<!\d)("
-    + "|".join(str(port) for port in sorted({GATEWAY_PORT, *(s.port for s in SERVICES)}))
+    + "|".join(
+        str(port) for port in sorted({GATEWAY_PORT, GATEWAY_INTERNAL_PORT, *(s.port for s in SERVICES)})
+    )
     + r")(?!\d)"
 )
 NAMES = [re.compile(rf"\b{re.escape(name)}\b") for name in SERVICE_NAMES]

@@ -10,15 +10,14 @@ a moment after each commit (and all of a Redis outage) in which old answers are 
 Redis is an accelerator here, never a source of truth: when it is down, answers are built
 from the database.
 
-The gateway caches public answers too, keyed by the same version, which it reads from a file
-(``CATALOG_CACHE_VERSION_FILE``) that every write's commit brings up to date before the
-write answers: a client never reads, through the gateway, something older than its own
-write. The file only ever moves forward, whichever of two concurrent commits writes last.
+The gateways cache public answers too, keyed by the same version, which every write's commit
+pushes to each of them before the write answers (``catalog.gateways``): a client never reads,
+through any gateway, something older than a write that has answered. The gateways learn it
+from catalog alone, over HTTP: they share no file with it.
 """
 
-import fcntl
 import hashlib
-import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -29,6 +28,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from rest_framework.request import Request
 
+from catalog.gateways import gateway_version_push
 from catalog.models import CacheVersion
 
 VERSION_NAME = "api"
@@ -58,7 +58,7 @@ def cache_invalidate() -> None:
     with connection.cursor() as cursor:
         cursor.execute(BUMP_VERSION_SQL, [VERSION_NAME])
         (version,) = cursor.fetchone()
-    transaction.on_commit(lambda: gateway_version_publish(version))
+    transaction.on_commit(lambda: gateway_version_push(version, committed_at=time.monotonic()))
 
 
 @contextmanager
@@ -84,34 +84,6 @@ def cache_version() -> int:
     return CacheVersion.objects.filter(name=VERSION_NAME).values_list("value", flat=True).first() or 0
 
 
-def gateway_version_publish(version: int) -> None:
-    """Bring the gateway's copy of the version up to ``version``; it never moves back.
-
-    The lock file orders concurrent writers; the rename means nginx reads either the old
-    number or the new one, never a half-written file.
-    """
-    path = settings.CATALOG_CACHE_VERSION_FILE
-    if not path or version <= _published_version(path):
-        return
-    with open(f"{path}.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if version <= _published_version(path):
-            return
-        temporary = f"{path}.{os.getpid()}"
-        with open(temporary, "w") as file:
-            file.write(str(version))
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-
-
-def _published_version(path: str) -> int:
-    try:
-        with open(path) as file:
-            return int(file.read() or 0)
-    except FileNotFoundError:
-        return 0
-
-
 def cached(request: Request, *, scope: str, build: Callable[[], Any]) -> tuple[Any, str]:
     """``build()``'s answer to this request, from the cache when it holds the current one.
 
@@ -125,8 +97,6 @@ def cached(request: Request, *, scope: str, build: Callable[[], Any]) -> tuple[A
     url = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
     version = cache_version()
     key = f"api:v{version}:{scope}:public:{url}"
-    # A gateway without the version yet (a new stack, a lost file) learns it here.
-    gateway_version_publish(version)
     # With Redis down, django-redis answers a miss and drops the write (edge's settings).
     answer = cache.get(key)
     if answer is not None:

@@ -33,8 +33,13 @@ CATALOG_MAX_PAGE_SIZE = 100
 CATALOG_CACHE_TIMEOUT = env.int("CATALOG_CACHE_TIMEOUT", default=300)
 # Off only to measure what the cache saves (make bench).
 CATALOG_CACHE_ENABLED = env.bool("CATALOG_CACHE_ENABLED", default=True)
-# Where the gateway reads the cache version from, to key its own cache of public answers;
-# empty when no gateway caches them (see catalog.cache).
-CATALOG_CACHE_VERSION_FILE = env.str("CATALOG_CACHE_VERSION_FILE", default="")
+# The gateways' internal servers (host:port, each host resolved to all its addresses on every
+# push), told the cache version after every write that moves it; none when no gateway caches
+# public answers (catalog.gateways).
+CATALOG_GATEWAYS = env.list("CATALOG_GATEWAYS", default=[])
+# How long a gateway trusts the version it last polled: a write waits that long after its
+# commit when a gateway did not take its push. Never less than the gateways' own lease.
+CATALOG_GATEWAY_LEASE_SECONDS = env.float("CATALOG_GATEWAY_LEASE_SECONDS", default=3.0)
+CATALOG_GATEWAY_PUSH_TIMEOUT = env.float("CATALOG_GATEWAY_PUSH_TIMEOUT", default=1.0)
 # A product with this many units or fewer available shows under "low stock" in the admin.
 CATALOG_LOW_STOCK_THRESHOLD = env.int("CATALOG_LOW_STOCK_THRESHOLD", default=5)

@@ -11,6 +11,12 @@ def _empty_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_gateways(settings) -> None:
+    # No gateway runs beside the unit tests: a write pushing to one would wait out its lease.
+    settings.CATALOG_GATEWAYS = []
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

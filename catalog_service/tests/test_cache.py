@@ -1,5 +1,4 @@
-"""The cache version: one bump per write, one for several writes made as one, and the
-gateway's copy of it, which only ever moves forward."""
+"""The cache version: one bump per write, one for several writes made as one."""
 
 import re
 
@@ -7,12 +6,7 @@ import pytest
 from django.db import transaction
 
 from catalog import services
-from catalog.cache import (
-    NOT_IN_TRANSACTION,
-    cache_version,
-    deferred_invalidation,
-    gateway_version_publish,
-)
+from catalog.cache import NOT_IN_TRANSACTION, cache_version, deferred_invalidation
 from tests.factories import make_product
 
 pytestmark = pytest.mark.django_db
@@ -62,36 +56,3 @@ def test_writes_made_as_one_bump_the_version_once():
 def test_deferring_outside_a_transaction_is_refused():
     with pytest.raises(RuntimeError, match=re.escape(NOT_IN_TRANSACTION)), deferred_invalidation():
         pass
-
-
-@pytest.fixture
-def gateway_version_file(settings, tmp_path):
-    settings.CATALOG_CACHE_VERSION_FILE = str(tmp_path / "catalog-cache-version")
-    return tmp_path / "catalog-cache-version"
-
-
-def test_the_gateway_learns_the_new_version_when_the_write_commits(
-    gateway_version_file, django_capture_on_commit_callbacks
-):
-    product = make_product()
-
-    with django_capture_on_commit_callbacks(execute=True):
-        services.product_update(product=product, name="Renamed")
-        assert not gateway_version_file.exists() or int(gateway_version_file.read_text()) < cache_version()
-
-    assert int(gateway_version_file.read_text()) == cache_version()
-
-
-def test_the_gateway_version_never_moves_back(gateway_version_file):
-    gateway_version_publish(7)
-    gateway_version_publish(5)
-
-    assert gateway_version_file.read_text() == "7"
-
-
-def test_a_read_tells_a_gateway_without_the_version(gateway_version_file, client):
-    make_product()
-
-    assert client.get("/api/catalog/products/").status_code == 200
-
-    assert int(gateway_version_file.read_text()) == cache_version()

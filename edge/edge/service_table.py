@@ -11,8 +11,12 @@ from functools import cached_property
 
 from edge.events import EVENT_TYPES
 
-# The gateway's port; each service's own port is in the table below.
+# The gateway's port; each service's own port is in the table below. Gateway replicas on one
+# machine (the end-to-end stack's) take the ports after it: 8080, 8081...
 GATEWAY_PORT = 8080
+# Each gateway's internal port, never published nor routed: catalog pushes its cache version
+# there (nginx/catalog_version.lua). Replicas on one machine take the ports after it too.
+GATEWAY_INTERNAL_PORT = 8090
 
 WEB = "web"
 WORKER = "worker"
