@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from email import message_from_bytes
 from urllib.parse import urlsplit
 
 import httpx
@@ -86,20 +85,15 @@ def staff(gateways: list[httpx.Client]) -> dict[str, str]:
 def _reachable(netns: str, address: str, port: int) -> bool:
     """Whether a process on the host of ``netns`` can open a connection to ``address:port``."""
     probe = f"import socket; socket.create_connection(({address!r}, {port}), timeout=2).close()"
-    return (
-        subprocess.run(
-            ["ip", "netns", "exec", netns, sys.executable, "-c", probe], capture_output=True
-        ).returncode
-        == 0
-    )
+    attempt = subprocess.run(["ip", "netns", "exec", netns, sys.executable, "-c", probe], capture_output=True)
+    return attempt.returncode == 0
 
 
 def _welcome_emails(hosts: SpreadStack, address: str) -> list:
     """The welcome emails to ``address`` that reached the data host's SMTP sink."""
-    messages = (message_from_bytes(message.as_bytes()) for message in mailbox.Maildir(hosts.data.mail_dir))
     return [
         message
-        for message in messages
+        for message in mailbox.Maildir(hosts.data.mail_dir)
         if address in message["To"] and message["Subject"] == "Welcome to Commerce"
     ]
 
