@@ -173,16 +173,20 @@ def _replicas(text: str) -> dict[str, int]:
 
 
 # What every host of one system must hold alike, each in its own state folder: the services'
-# database passwords and Django secret keys, and auth's signing keys.
-SHARED_SECRETS = ("passwords", "secret-keys", "keys")
+# database passwords and Django secret keys, auth's signing keys, and the key that seals
+# secrets between auth and notify.
+SHARED_SECRETS = ("passwords", "secret-keys", "keys", "seal-key")
 
 
 def copy_secrets(source_state: Path, target_state: Path) -> None:
     """Give a second host of a system the first's secrets, as a deployment hands each host
     its copy: without them it would set passwords of its own on the shared databases."""
-    for folder in SHARED_SECRETS:
-        if (source_state / folder).exists():
-            shutil.copytree(source_state / folder, target_state / folder, dirs_exist_ok=True)
+    for name in SHARED_SECRETS:
+        source = source_state / name
+        if source.is_dir():
+            shutil.copytree(source, target_state / name, dirs_exist_ok=True)
+        elif source.exists():
+            shutil.copy2(source, target_state / name)
 
 
 def program_name(service: Service, role: str) -> str:

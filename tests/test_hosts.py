@@ -150,6 +150,21 @@ def test_each_host_reaches_the_others_by_address_and_no_other_host_on_its_own_lo
     assert len({data.state, *(app.state for app in hosts.apps.values())}) == 1 + len(APP_HOSTS)
 
 
+def test_the_app_hosts_differ_only_in_their_own_addresses_and_folders(hosts):
+    """Same secrets, same databases: what one host's processes seal, sign or store, the
+    other's read."""
+    first, second = (hosts.apps[name] for name in APP_HOSTS)
+    for service in SERVICES:
+        ours, theirs = first.service_settings[service.name], second.service_settings[service.name]
+        assert ours.keys() == theirs.keys()
+        differing = [variable for variable in ours if ours[variable] != theirs[variable]]
+        assert [
+            variable
+            for variable in differing
+            if first.config.local_address not in ours[variable] and str(first.state) not in ours[variable]
+        ] == [], service.name
+
+
 def test_register_log_in_and_get_the_welcome_email_through_either_gateway(hosts, gateway):
     account = register(gateway)
 
