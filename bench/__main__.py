@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from bench.cpu import cpu_per_unit, cpu_seconds_by_part
 from bench.pipeline import order_pipeline
 from bench.wrk import wrk
 from devstack.infra import free_port
@@ -55,10 +56,10 @@ def product_list(stack: Stack, results: dict[str, Any]) -> None:
     cached_against_ceiling(stack, url, results)
     stack.restart_gateway(catalog_cache=False)
     try:
-        results["product_list_redis_cached"] = _warm_then_wrk(url)
+        results["product_list_redis_cached"] = _warm_then_wrk(stack, url)
         # supervisord restarts catalog's gunicorn with the cache turned off, and again as configured.
         stack.restart_with_environment("catalog-web", {"CATALOG_CACHE_ENABLED": "false"})
-        results["product_list_uncached"] = _warm_then_wrk(url)
+        results["product_list_uncached"] = _warm_then_wrk(stack, url)
     finally:
         stack.restart_with_environment("catalog-web", {})
         stack.restart_gateway()
@@ -81,8 +82,8 @@ def cached_against_ceiling(stack: Stack, url: str, results: dict[str, Any]) -> N
     _wait_for_cache_hit(url)
     runs: dict[str, list[dict[str, float]]] = {"product_list_cached": [], "product_list_static_ceiling": []}
     for _ in range(CEILING_ROUNDS):
-        runs["product_list_cached"].append(_warm_then_wrk(url))
-        runs["product_list_static_ceiling"].append(_warm_then_wrk(ceiling_url))
+        runs["product_list_cached"].append(_warm_then_wrk(stack, url))
+        runs["product_list_static_ceiling"].append(_warm_then_wrk(stack, ceiling_url))
     for name, measured in runs.items():
         results[name] = sorted(measured, key=lambda run: run["requests_per_s"])[CEILING_ROUNDS // 2]
     results["cached_list_vs_static_ceiling_rps_by_round"] = [
@@ -116,7 +117,7 @@ def express_peer(stack: Stack, results: dict[str, Any]) -> None:
         url = f"http://127.0.0.1:{gateway_port}{PRODUCT_LIST}"
         _wait_for(url)
         assert httpx.get(url).content == body.read_bytes()
-        results["peer_express_product_list"] = _warm_then_wrk(url)
+        results["peer_express_product_list"] = _warm_then_wrk(None, url)
     finally:
         for process in (gateway, service):
             process.terminate()
@@ -153,11 +154,11 @@ def auth_cache(stack: Stack, results: dict[str, Any], token: str) -> None:
     without, and how soon a token revoked meanwhile is refused."""
     headers = {"Authorization": f"Bearer {token}"}
     url = f"{stack.gateway_url}/api/notify/notifications/?page_size=1"
-    results["auth_subrequest_cached"] = wrk(url, headers=headers)
+    results["auth_subrequest_cached"] = _wrk_with_cpu(stack, url, headers=headers)
     results["revoked_token_refused_after_s"] = _revocation_delay(stack)
     stack.restart_gateway(auth_cache_seconds=0)
     try:
-        results["auth_subrequest_uncached"] = wrk(url, headers=headers)
+        results["auth_subrequest_uncached"] = _wrk_with_cpu(stack, url, headers=headers)
     finally:
         stack.restart_gateway()
 
@@ -179,12 +180,24 @@ def _revocation_delay(stack: Stack) -> float:
         return round(time.monotonic() - revoked_at, 3)
 
 
-def _warm_then_wrk(url: str) -> dict[str, float]:
+def _warm_then_wrk(stack: Stack | None, url: str) -> dict[str, Any]:
     """wrk's figures for ``url`` after a second of the same load: the caches then hold wrk's
     own variant of the page (the answer varies on Accept, which wrk does not send), and the
-    first requests do not wait on the gateway's cache lock."""
+    first requests do not wait on the gateway's cache lock. With the stack, what each of its
+    processes spent per request too."""
     wrk(url, seconds=1, connections=1, threads=1)
-    return wrk(url)
+    return _wrk_with_cpu(stack, url) if stack else wrk(url)
+
+
+def _wrk_with_cpu(stack: Stack, url: str, **options: Any) -> dict[str, Any]:
+    """wrk's figures, and the CPU microseconds each part of the stack spent per request (wrk's
+    own CPU is not the stack's): docs/capacity.md sizes the deployment from these."""
+    before = cpu_seconds_by_part(stack)
+    report: dict[str, Any] = wrk(url, **options)
+    report["cpu_us_per_request"] = cpu_per_unit(
+        before, cpu_seconds_by_part(stack), report["requests"], scale=1_000_000
+    )
+    return report
 
 
 def _wait_for(url: str, timeout: float = 15) -> None:
@@ -240,10 +253,13 @@ def print_table(results: dict[str, Any]) -> None:
         ("protected call, auth subrequest cached 5 s", "auth_subrequest_cached"),
         ("protected call, auth subrequest uncached", "auth_subrequest_uncached"),
     ]
-    print(f"\n{'scenario':<46}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    print(f"\n{'scenario':<46}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'CPU µs':>10}")
     for label, key in rows:
         row = results[key]
-        print(f"{label:<46}{row['requests_per_s']:>10.0f}{row['p50_ms']:>10.2f}{row['p99_ms']:>10.2f}")
+        cpu = f"{sum(row['cpu_us_per_request'].values()):.0f}" if "cpu_us_per_request" in row else "-"
+        print(
+            f"{label:<46}{row['requests_per_s']:>10.0f}{row['p50_ms']:>10.2f}{row['p99_ms']:>10.2f}{cpu:>10}"
+        )
     print(f"\na token revoked by logout is refused after {results['revoked_token_refused_after_s']} s")
     pipeline = results["order_pipeline"]
     print(

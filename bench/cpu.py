@@ -39,8 +39,11 @@ def cpu_seconds_by_part(stack: Stack) -> dict[str, float]:
     return by_part
 
 
-def cpu_ms_per_unit(before: dict[str, float], after: dict[str, float], units: int) -> dict[str, float]:
-    """CPU milliseconds per unit of work (an order) between two readings, busiest part first."""
-    spent_ms = {part: (after[part] - before.get(part, 0.0)) * 1000 / units for part in after}
-    busiest_first = sorted(spent_ms.items(), key=lambda item: item[1], reverse=True)
-    return {part: round(ms, 1) for part, ms in busiest_first if ms >= 0.1}
+def cpu_per_unit(
+    before: dict[str, float], after: dict[str, float], units: int, *, scale: float = 1000
+) -> dict[str, float]:
+    """CPU per unit of work (an order, a request) between two readings, busiest part first, in
+    milliseconds (``scale=1000``) or microseconds (``scale=1_000_000``)."""
+    spent = {part: (after[part] - before.get(part, 0.0)) * scale / units for part in after}
+    busiest_first = sorted(spent.items(), key=lambda item: item[1], reverse=True)
+    return {part: round(amount, 1) for part, amount in busiest_first if amount >= 0.1}

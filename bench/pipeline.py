@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench.cpu import cpu_ms_per_unit, cpu_seconds_by_part
+from bench.cpu import cpu_per_unit, cpu_seconds_by_part
 from devstack.stack import Stack
 
 ORDERS = 1000
@@ -114,7 +114,7 @@ def order_pipeline(
         "oversold": _oversold(stack, product_id, len(confirmed_at)),
         "emails_received": _emails_received(stack),
         # What one order costs, from POST to email: at 50 a second, 2 cores give 40 ms.
-        "cpu_ms_per_order": cpu_ms_per_unit(cpu_before, cpu_after, len(order_ids)),
+        "cpu_ms_per_order": cpu_per_unit(cpu_before, cpu_after, len(order_ids)),
     }
 
 

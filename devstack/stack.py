@@ -14,6 +14,7 @@ import urllib.request
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -357,6 +358,8 @@ class Stack:
                 [*self.config.gateway_internal_addresses, *self.config.peer_gateways]
             ),
             "CATALOG_GATEWAY_LEASE_SECONDS": str(CATALOG_VERSION_LEASE_SECONDS),
+            # Seals secrets between auth and notify (edge.sealing); the other services ignore it.
+            "EDGE_SEAL_KEYS": remembered(self.state / "seal-key", lambda: Fernet.generate_key().decode()),
             **self.config.extra_env,
         }
         if name == "auth":

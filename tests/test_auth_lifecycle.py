@@ -132,7 +132,7 @@ def test_changing_the_password_revokes_the_old_tokens(gateway, customer):
 
 
 def test_a_password_reset_by_email_sets_a_new_password_and_revokes_every_token(
-    gateway, browser, mail, customer
+    stack, gateway, browser, mail, customer
 ):
     requested = gateway.post("/api/auth/password/reset/", json={"email": customer.email})
     unknown = gateway.post("/api/auth/password/reset/", json={"email": "nobody-at-all@example.com"})
@@ -169,6 +169,11 @@ def test_a_password_reset_by_email_sets_a_new_password_and_revokes_every_token(
         browser.get(link, follow_redirects=True).status_code == 200
     )  # the form, now saying the link is used
     assert "invalid" in browser.get(link, follow_redirects=True).text.lower()
+    # Only the email held the link's token: no log of the gateway or of any service did.
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    logged = {path.name: path.read_text(errors="replace") for path in stack.logs.glob("*.log")}
+    assert "nginx-access.log" in logged
+    assert [name for name, text in logged.items() if token in text] == []
 
 
 def test_a_key_rotation_keeps_earlier_tokens_valid_and_new_ones_use_the_new_key(stack, gateway, customer):

@@ -2,9 +2,11 @@
 
 The file must follow the Compose Specification (its JSON schema is kept in ``tests/data/``),
 run what the table of services says (``edge.service_table``: each service's processes, ports,
-queues and health, built from the one Dockerfile) and name no other service, every image it
-builds must have its build context and Dockerfile in the repository, every long-running web
-process must report its health so that ``depends_on`` conditions can wait for it, and the files
+queues, health and environment, built from the one Dockerfile) and name no other service, and
+run them as ``make run`` does (devstack: migrations first, the demo data, as many gunicorn
+processes and worker threads); every image it builds must have its build context and Dockerfile
+in the repository, every long-running process must report its health so that ``depends_on``
+conditions can wait for it, the gateway must look the services' names up again, and the files
 it mounts from the repository (the gateway's template, the Postgres init script, ...) must exist.
 """
 
@@ -17,6 +19,7 @@ import pytest
 import yaml
 from jsonschema import Draft7Validator
 
+from devstack.stack import DEMO_STAFF_EMAIL, StackConfig
 from edge.service_table import (
     GATEWAY_INTERNAL_PORT,
     RELAY,
@@ -44,6 +47,15 @@ BIND = re.compile(r"(?:-b|--bind)[ =]0\.0\.0\.0:(\d+)")
 QUEUES = re.compile(r"(?:-Q|--queues)[ =](\S+)")
 HEALTH_URL = re.compile(r"http://[^/:'\"]+:(\d+)(/[^'\" ]*)")
 DB_PASSWORD = re.compile(r"^([A-Z0-9_]+)_DB_PASSWORD$")
+MIGRATE = re.compile(r"\bmanage\.py migrate\b")
+GUNICORN_WORKERS = re.compile(r"(?:-w|--workers)[ =](\d+)")
+CONCURRENCY = re.compile(r"(?:-c|--concurrency)[ =](\d+)")
+NODE_NAME = re.compile(r"(?:-n|--hostname)[ =](\S+)@%h")
+HEARTBEAT_FILE = re.compile(r"--heartbeat-file[ =](\S+)")
+# The nginx image's entrypoint fills these in itself when asked (NGINX_ENTRYPOINT_LOCAL_RESOLVERS).
+ENTRYPOINT_VARIABLES = {"NGINX_LOCAL_RESOLVERS": "NGINX_ENTRYPOINT_LOCAL_RESOLVERS"}
+# The first nginx whose upstream servers may be looked up again (`server ... resolve`).
+NGINX_WITH_RESOLVE = (1, 27, 3)
 
 
 def load_compose() -> dict[str, Any]:
@@ -68,8 +80,29 @@ def _environment(service: dict[str, Any]) -> dict[str, str]:
     return environment
 
 
+def _role(command: str) -> str | None:
+    """WEB, WORKER or RELAY, as a command starts it; None for a one-off (migrations)."""
+    if "relay_outbox" in command:
+        return RELAY
+    if re.search(r"\bcelery\b.*\bworker\b", command):
+        return WORKER
+    # Without a command of its own, a container runs the image's: gunicorn.
+    if "gunicorn" in command or not command:
+        return WEB
+    return None
+
+
+def one_offs() -> dict[str, dict[str, Any]]:
+    """The containers built from the repository that run to completion: each service's migrations."""
+    return {
+        name: service
+        for name, service in services().items()
+        if "build" in service and _role(_text(service.get("command"))) is None
+    }
+
+
 def compose_processes() -> dict[str, Process]:
-    """Every service process compose builds from the repository, as the table's checks read them."""
+    """Every long-running process compose builds from the repository, as the table's checks read them."""
     processes = {}
     for name, service in services().items():
         if "build" not in service or name == GATEWAY:
@@ -77,12 +110,9 @@ def compose_processes() -> dict[str, Process]:
         args = service["build"].get("args", {})
         command = _text(service.get("command"))
         health = HEALTH_URL.search(_text(service.get("healthcheck", {}).get("test")))
-        if "relay_outbox" in command:
-            role = RELAY
-        elif re.search(r"\bcelery\b.*\bworker\b", command):
-            role = WORKER
-        else:
-            role = WEB
+        role = _role(command)
+        if role is None:
+            continue
         # Without a command of its own, a web process runs the image's, which binds PORT.
         bind = BIND.search(command)
         port = int(bind.group(1)) if bind else int(args.get("PORT", 0)) if not command else None
@@ -92,6 +122,7 @@ def compose_processes() -> dict[str, Process]:
             port=port if role == WEB else None,
             health=(health.group(2), int(health.group(1))) if health and role == WEB else None,
             queues=tuple(QUEUES.search(command).group(1).split(",")) if QUEUES.search(command) else (),
+            environment=frozenset(_environment(service)),
         )
     return processes
 
@@ -193,11 +224,12 @@ def test_the_gateway_template_gets_every_variable_it_uses() -> None:
         if not line.lstrip().startswith("#")
         for variable in TEMPLATE_VARIABLE.findall(line)
     }
-    environment = nginx.get("environment", {})
-    if isinstance(environment, list):
-        environment = dict(item.split("=", 1) for item in environment)
+    environment = _environment(nginx)
+    filled_in = set(environment) | {
+        variable for variable, switch in ENTRYPOINT_VARIABLES.items() if environment.get(switch)
+    }
 
-    missing = sorted(used - set(environment))
+    missing = sorted(used - filled_in)
 
     assert not missing, f"the gateway template uses {missing}, which nginx's environment lacks"
 
@@ -293,6 +325,78 @@ def test_only_auths_web_process_holds_the_signing_keys_and_the_others_fetch_its_
         if process.service != auth.name:
             assert _environment(services()[name])["JWT_JWKS_URL"] == (
                 f"http://{auth.name}:{auth.port}/api/auth/.well-known/jwks.json"
+            ), name
+
+
+def test_each_service_migrates_once_before_any_of_its_processes_starts() -> None:
+    all_services, processes = services(), compose_processes()
+
+    for service in SERVICES:
+        name = f"{service.name}-migrate"
+        assert name in one_offs(), f"no {name} runs {service.name}'s migrations"
+        migrate = all_services[name]
+        assert MIGRATE.search(_text(migrate["command"])), f"{name} does not run manage.py migrate"
+        assert migrate["build"]["args"]["SERVICE"] == service.name
+        assert migrate.get("restart", "no") == "no", f"{name} runs once: restarted, it would loop"
+        for process_name, process in processes.items():
+            if process.service == service.name:
+                condition = all_services[process_name]["depends_on"].get(name, {}).get("condition")
+                assert condition == "service_completed_successfully", (
+                    f"{process_name} does not wait for {name}"
+                )
+                assert not MIGRATE.search(_text(all_services[process_name].get("command"))), (
+                    f"{process_name} migrates too: its replicas would race each other"
+                )
+
+
+def test_compose_loads_the_demo_data_that_make_run_loads() -> None:
+    auth = _text(services()["auth-migrate"]["command"])
+    catalog = _text(services()["catalog-migrate"]["command"])
+
+    assert re.search(rf"manage\.py ensure_staff_user --email {re.escape(DEMO_STAFF_EMAIL)} --password", auth)
+    assert "DEMO_STAFF_PASSWORD" in _environment(services()["auth-migrate"])
+    assert "manage.py load_demo_catalog" in catalog
+
+
+def test_web_processes_and_workers_run_as_many_processes_and_threads_as_make_run() -> None:
+    defaults = StackConfig.__dataclass_fields__
+    web_workers, concurrency = defaults["web_workers"].default, defaults["worker_concurrency"].default
+
+    for name, process in compose_processes().items():
+        command = _text(services()[name].get("command"))
+        if process.role == WEB:
+            workers = GUNICORN_WORKERS.search(command)
+            assert workers, f"{name}: gunicorn's --workers is not said"
+            assert int(workers.group(1)) == web_workers, f"{name}: gunicorn --workers"
+        if process.role == WORKER:
+            threads = CONCURRENCY.search(command)
+            assert threads, f"{name}: celery's --concurrency is not said"
+            assert int(threads.group(1)) == concurrency, f"{name}: celery --concurrency"
+            assert "--without-gossip" in command, name
+            assert "--without-mingle" in command, name
+
+
+def test_every_worker_and_relay_reports_its_own_health() -> None:
+    for name, process in compose_processes().items():
+        service = services()[name]
+        command, health = _text(service.get("command")), _text(service.get("healthcheck", {}).get("test"))
+        if process.role == WORKER:
+            node = NODE_NAME.search(command)
+            assert node, f"{name}: its Celery node needs a name its health check can ping"
+            assert f"inspect ping -d {node.group(1)}@$$HOSTNAME" in health, f"{name} pings another node"
+        if process.role == RELAY:
+            heartbeat = HEARTBEAT_FILE.search(command)
+            assert heartbeat, f"{name}: the relay touches no heartbeat file"
+            assert heartbeat.group(1) in health, f"{name}'s health check reads another file"
+
+
+def test_orders_reads_the_catalogs_api_at_the_catalogs_address() -> None:
+    catalog = service_named("catalog")
+
+    for name, process in compose_processes().items():
+        if process.service == "orders":
+            assert _environment(services()[name])["CATALOG_API_URL"] == (
+                f"http://{catalog.name}:{catalog.port}/api/{catalog.name}/"
             ), name
 
 

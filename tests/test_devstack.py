@@ -19,6 +19,7 @@ from devstack.errors import PORT_TAKEN, StackError
 from devstack.infra import installed, port_is_open, remove_runtime_dirs_under
 from devstack.stack import ROOT, Stack, StackConfig
 from edge.service_table import SERVICES
+from tests.deployments import environment_needed
 from tests.support import PORT_OFFSET, eventually
 
 # Beside the session's stack: the same ports moved on by 300.
@@ -226,6 +227,17 @@ def test_supervisord_runs_the_processes_the_service_table_names_and_no_other(sta
         "catalog-worker-2",
     }
     assert len(stack.supervisor.pids_of("orders-relay")) == 2
+
+
+def test_the_stack_gives_each_service_what_compose_and_kubernetes_must_give_it(stack):
+    # The deployments' tests hold compose.yml and deploy/k8s to the same list; the local stack
+    # alone may leave the allowed hosts at their default, which is its own host.
+    for service in SERVICES:
+        needed = environment_needed(service) - {"DJANGO_ALLOWED_HOSTS"}
+
+        missing = needed - set(stack.service_settings[service.name])
+
+        assert not missing, f"devstack gives {service.name} no {sorted(missing)}"
 
 
 def test_the_web_replicas_of_a_service_share_its_port_and_each_serves_requests(stack):

@@ -95,10 +95,11 @@ def test_a_write_that_a_gateway_missed_answers_only_once_that_gateway_cannot_ser
     assert answer.json()["name"] == "Renamed while a gateway slept"
 
 
-def test_the_version_push_is_not_reachable_through_a_public_port(gateways):
+def test_neither_the_push_nor_catalogs_version_is_reachable_through_a_public_port(gateways):
     pushed = gateways[0].put("/catalog-cache-version", content=b"999999")
+    polled = gateways[1].get("/internal/cache-version")
 
-    assert pushed.status_code == 404
+    assert (pushed.status_code, polled.status_code) == (404, 404)
     assert pushed.json()["status"] == 404
 
 

@@ -14,6 +14,7 @@ from rest_framework_simplejwt.tokens import AccessToken as SimpleAccessToken
 from rest_framework_simplejwt.tokens import RefreshToken as SimpleRefreshToken
 
 from accounts.keys import signing_key
+from edge.conf import edge_settings
 from edge.tokens import InvalidToken, decode_token
 
 ALGORITHM = "RS256"
@@ -22,6 +23,7 @@ ALGORITHM = "RS256"
 class KeyedTokenBackend(TokenBackend):
     def encode(self, payload: dict[str, Any]) -> str:
         key = signing_key()
+        payload = {**payload, "iss": edge_settings.JWT_ISSUER, "aud": edge_settings.JWT_AUDIENCE}
         return jwt.encode(payload, key.private_pem, algorithm=ALGORITHM, headers={"kid": key.kid})
 
     def decode(self, token: Any, verify: bool = True) -> dict[str, Any]:

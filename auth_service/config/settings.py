@@ -36,6 +36,8 @@ EDGE = {
     "USER_STATE_LOADER": "accounts.selectors.user_state_get",
     # auth verifies with its own keys, read from disk: no HTTP call to its own JWKS.
     "JWT_PUBLIC_KEY_LOADER": "accounts.keys.public_key",
+    # auth seals the reset link of user.password_reset_requested for notify (edge.sealing).
+    "SEAL_KEYS": env.list("EDGE_SEAL_KEYS"),
 }
 
 # auth's signing keys, its alone (``<kid>.pem``, ``current``, retired ``<kid>.pub``); see accounts.keys.
@@ -66,6 +68,10 @@ REFRESH_COOKIE_PATH = "/login/"
 # Failed logins per account: past the limit within the window, the account is locked that long.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=300)
+
+# A password reset link works for an hour, and once: its token is made from the password hash
+# (Django's PasswordResetTokenGenerator), which the reset changes.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=3600)
 
 # Links in emails: the gateway's address as configured, never the Host of a request.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default=f"http://localhost:{GATEWAY_PORT}").rstrip("/")

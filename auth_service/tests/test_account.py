@@ -1,13 +1,16 @@
 """The caller's own account: profile, password change, password reset by email."""
 
+import json
+import logging
 import re
+from datetime import datetime, timedelta
 
-from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.api.serializers import INVALID_RESET_LINK, WRONG_PASSWORD
-from edge.events import PasswordResetRequested
+from edge.events import PasswordResetRequested, event_from_message
 from edge.messaging.models import OutboxMessage
 from tests.factories import PASSWORD
 
@@ -91,8 +94,11 @@ def test_a_reset_request_sends_a_link_through_notify(api_client, customer, setti
     message = OutboxMessage.objects.get(event_type=PasswordResetRequested.type)
     assert message.payload["user_id"] == customer.pk
     assert message.payload["email"] == customer.email
+    # The outbox row holds the link sealed; notify opens it.
+    assert "password-reset" not in json.dumps(message.payload)
     assert re.fullmatch(
-        rf"{re.escape(settings.PUBLIC_BASE_URL)}/password-reset/[\w-]+/[\w-]+/", message.payload["reset_url"]
+        rf"{re.escape(settings.PUBLIC_BASE_URL)}/password-reset/[\w-]+/[\w-]+/",
+        event_from_message(message.payload).reset_url,
     )
 
 
@@ -110,7 +116,7 @@ def test_a_reset_link_ignores_the_host_a_request_claims(api_client, customer, se
     settings.ALLOWED_HOSTS = ["*"]  # as behind a gateway that passes any Host on
     api_client.post(RESET, {"email": customer.email}, format="json", HTTP_HOST="evil.example")
 
-    reset_url = OutboxMessage.objects.get().payload["reset_url"]
+    reset_url = event_from_message(OutboxMessage.objects.get().payload).reset_url
     assert reset_url.startswith(settings.PUBLIC_BASE_URL)
 
 
@@ -157,6 +163,22 @@ def test_a_forged_reset_link_is_400(api_client, customer):
     assert customer.check_password(PASSWORD)
 
 
+class _TokensMadeAnHourAgo(PasswordResetTokenGenerator):
+    def _now(self) -> datetime:
+        return datetime.now() - timedelta(hours=1, seconds=1)
+
+
+def test_a_reset_link_dies_after_an_hour(api_client, customer):
+    link = {**_link(customer), "token": _TokensMadeAnHourAgo().make_token(customer)}
+
+    response = api_client.post(CONFIRM, {**link, "new_password": NEW_PASSWORD}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["token"] == [INVALID_RESET_LINK]
+    customer.refresh_from_db()
+    assert customer.check_password(PASSWORD)
+
+
 def test_the_reset_page_sets_the_password(client, customer):
     link = _link(customer)
     form = client.get(f"/password-reset/{link['uid']}/{link['token']}/", follow=True)
@@ -170,3 +192,14 @@ def test_the_reset_page_sets_the_password(client, customer):
     assert response["Location"] == "/password-reset/done/"
     customer.refresh_from_db()
     assert customer.check_password(NEW_PASSWORD)
+
+
+def test_the_request_log_keeps_no_reset_token(client, customer, caplog):
+    link = _link(customer)
+
+    with caplog.at_level(logging.INFO, logger="edge.request"):
+        client.get(f"/password-reset/{link['uid']}/{link['token']}/")
+
+    (logged,) = [record for record in caplog.records if record.name == "edge.request"]
+    assert link["token"] not in logged.path
+    assert logged.path == f"/password-reset/{link['uid']}/[redacted]/"

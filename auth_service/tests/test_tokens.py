@@ -3,6 +3,7 @@ from io import StringIO
 import jwt
 from django.core.management import call_command
 
+from edge.conf import edge_settings
 from tests.factories import PASSWORD
 
 TOKEN = "/api/auth/token/"
@@ -23,6 +24,7 @@ def test_a_user_gets_tokens_whose_claims_every_service_reads(api_client, staff):
     assert claims["is_staff"] is True
     assert claims["is_superuser"] is False
     assert claims["jti"]
+    assert (claims["iss"], claims["aud"]) == (edge_settings.JWT_ISSUER, edge_settings.JWT_AUDIENCE)
 
 
 def test_a_wrong_password_gets_401(api_client, customer):
@@ -172,7 +174,8 @@ def test_tokens_name_the_key_that_signed_them_and_the_jwks_publishes_it(api_clie
     assert published[kid]["alg"] == "RS256"
     assert "d" not in published[kid]
     public_key = jwt.PyJWK(published[kid]).key
-    assert jwt.decode(access, public_key, algorithms=["RS256"])["user_id"] == str(customer.pk)
+    claims = jwt.decode(access, public_key, algorithms=["RS256"], audience=edge_settings.JWT_AUDIENCE)
+    assert claims["user_id"] == str(customer.pk)
 
 
 def test_after_a_key_rotation_old_tokens_still_work_and_new_ones_use_the_new_key(

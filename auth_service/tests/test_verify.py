@@ -14,6 +14,7 @@ from django.core.cache import caches
 from accounts.keys import public_key, signing_key
 from accounts.models import User
 from accounts.services import token_pair_issue, user_access_set, user_delete
+from edge.conf import edge_settings
 
 VERIFY = "/internal/verify"
 
@@ -27,6 +28,8 @@ def _claims(user, **overrides) -> dict:
         "is_superuser": user.is_superuser,
         "jti": uuid.uuid4().hex,
         "exp": int(time.time()) + 300,
+        "iss": edge_settings.JWT_ISSUER,
+        "aud": edge_settings.JWT_AUDIENCE,
     }
     claims.update(overrides)
     return claims

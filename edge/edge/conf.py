@@ -17,6 +17,12 @@ DEFAULTS: dict[str, Any] = {
     # Dotted path of ``f(kid) -> public key or None`` used instead of the JWKS: auth's own keys.
     "JWT_PUBLIC_KEY_LOADER": "",
     "JWT_ALGORITHM": "RS256",
+    # Who signs the tokens and whom they are for: auth writes both claims, every verifier checks
+    # both, so a token another system signed with a key we happen to trust is still refused.
+    "JWT_ISSUER": "commerce-auth",
+    "JWT_AUDIENCE": "commerce-api",
+    # Fernet keys that seal secrets in events and rows (edge.sealing): the first seals, any opens.
+    "SEAL_KEYS": [],
     # The HttpOnly cookie that carries the access token of a browser session.
     "ACCESS_COOKIE_NAME": "access_token",
     # The cache shared by every service that holds revoked tokens and users' standing.
@@ -29,6 +35,13 @@ DEFAULTS: dict[str, Any] = {
     # How long an unsent outbox row waits before the relay resends it (the first send is on commit).
     "OUTBOX_RELAY_AFTER_SECONDS": 5.0,
     "OUTBOX_RELAY_INTERVAL_SECONDS": 1.0,
+    # Sent outbox rows and handled inbox rows are deleted after these ages, by the relay, at most
+    # once per interval. An inbox row must outlive every redelivery of its event (the broker's
+    # within the visibility timeout, the relay's resend of a row whose "sent" mark was lost), so
+    # it is kept twice as long as the outbox row that could be resent.
+    "OUTBOX_KEEP_SENT_SECONDS": 7 * 24 * 60 * 60,
+    "INBOX_KEEP_SECONDS": 14 * 24 * 60 * 60,
+    "MESSAGES_PRUNE_INTERVAL_SECONDS": 60 * 60,
     # How long a client may retry a request with its Idempotency-Key (Stripe keeps keys a day).
     "IDEMPOTENCY_KEY_TTL_SECONDS": 24 * 60 * 60,
     # How often each process deletes expired keys after a request that stored one.

@@ -17,6 +17,10 @@ from edge.users import user_for_claims
 
 logger = logging.getLogger("edge.request")
 
+# URL arguments that are secrets (a password reset link's token): no log line holds one.
+SECRET_URL_ARGUMENTS = ("token",)
+REDACTED = "[redacted]"
+
 
 class RequestIdMiddleware:
     """Takes the gateway's ``X-Request-ID`` (or makes one), logs the request with it, and echoes it."""
@@ -35,7 +39,7 @@ class RequestIdMiddleware:
                 "request",
                 extra={
                     "method": request.method,
-                    "path": request.path,
+                    "path": _loggable_path(request),
                     "status": response.status_code,
                     # As the gateway verified it; empty for public routes and direct calls.
                     "gateway_user_id": request.headers.get("X-User-Id", ""),
@@ -45,6 +49,15 @@ class RequestIdMiddleware:
             return response
         finally:
             request_id_var.reset(token)
+
+
+def _loggable_path(request: HttpRequest) -> str:
+    path = request.path
+    arguments = request.resolver_match.kwargs if request.resolver_match else {}
+    for name in SECRET_URL_ARGUMENTS:
+        if arguments.get(name):
+            path = path.replace(str(arguments[name]), REDACTED)
+    return path
 
 
 class GatewayAuthenticationMiddleware(AuthenticationMiddleware):

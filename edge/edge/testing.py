@@ -18,8 +18,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from pytest_django.fixtures import Settings
 
+from edge.conf import edge_settings
+
 # The kid the test signing key is published under.
 TEST_KID = "test-key"
+# The key the tests seal and open secrets with; the contract examples' sealed values open with it.
+TEST_SEAL_KEY = "d_AIghlctzUg1_0JTn5N5q6xEJPXF80CUsNhRDH6FZ4="
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +44,7 @@ def _unit_test_settings(settings: Settings) -> None:
     }
     # Every event a test publishes is checked against its schema, so a producer that breaks
     # its contract fails its own tests (production leaves the check to the consumers).
-    settings.EDGE = {**settings.EDGE, "VALIDATE_PUBLISHED_EVENTS": True}
+    settings.EDGE = {**settings.EDGE, "VALIDATE_PUBLISHED_EVENTS": True, "SEAL_KEYS": [TEST_SEAL_KEY]}
 
 
 @pytest.fixture(autouse=True)
@@ -110,7 +114,8 @@ def jwks_server(settings: Settings, signing_key: rsa.RSAPrivateKey) -> Iterator[
 
 @pytest.fixture
 def make_token(signing_key: rsa.RSAPrivateKey, jwks_server: JwksServer) -> Callable[..., str]:
-    """``make_token(user_id, is_staff=True, ...)``: an access token as auth would sign it."""
+    """``make_token(user_id, is_staff=True, ...)``: an access token as auth would sign it
+    (``iss=None`` leaves that claim out)."""
 
     def make(
         user_id: int = 7,
@@ -128,8 +133,12 @@ def make_token(signing_key: rsa.RSAPrivateKey, jwks_server: JwksServer) -> Calla
             "is_superuser": False,
             "jti": uuid.uuid4().hex,
             "exp": int(time.time()) + 300,
+            "iss": edge_settings.JWT_ISSUER,
+            "aud": edge_settings.JWT_AUDIENCE,
             **claims,
         }
+        # A claim given as None is left out, as a forger might.
+        payload = {name: value for name, value in payload.items() if value is not None}
         return jwt.encode(payload, key or signing_key, algorithm, headers={"kid": kid})
 
     return make

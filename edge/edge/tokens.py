@@ -78,7 +78,9 @@ def decode_token(raw_token: str) -> dict:
             public_key(kid if isinstance(kid, str) else None),
             # Only the configured algorithm: "none" and HS256-with-the-public-key are refused here.
             algorithms=[edge_settings.JWT_ALGORITHM],
-            options={"require": ["exp", "jti", "user_id", "token_type"]},
+            issuer=edge_settings.JWT_ISSUER,
+            audience=edge_settings.JWT_AUDIENCE,
+            options={"require": ["exp", "jti", "user_id", "token_type", "iss", "aud"]},
         )
     except jwt.PyJWTError as error:
         raise InvalidToken(INVALID_TOKEN) from error

@@ -4,19 +4,21 @@ import base64
 import contextlib
 import json
 import threading
+import uuid
 from datetime import timedelta
 
 import pytest
 import redis
 from celery import current_app
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from edge.events import UserRegistered
 from edge.messaging.models import InboxMessage, OutboxMessage
-from edge.messaging.services import event_handle, outbox_relay_pending, publish
+from edge.messaging.services import event_handle, messages_prune, outbox_relay_pending, publish
 from tests.shop.models import Greeting
 
 
@@ -221,3 +223,54 @@ def test_a_failing_handler_leaves_no_inbox_row_so_the_retry_runs_it(db):
         event_handle(message=message)
 
     assert not InboxMessage.objects.exists()
+
+
+def test_pruning_deletes_sent_outbox_and_handled_inbox_rows_past_their_keeping_time(db, settings):
+    settings.EDGE = {**settings.EDGE, "OUTBOX_KEEP_SENT_SECONDS": 3600, "INBOX_KEEP_SECONDS": 7200}
+    now = timezone.now()
+    outbox = {
+        name: OutboxMessage.objects.create(
+            event_id=event.event_id, event_type=event.type, payload=event.to_message(), sent_at=sent_at
+        )
+        for name, event, sent_at in [
+            ("sent long ago", UserRegistered(user_id=1, email="a@example.com"), now - timedelta(hours=2)),
+            ("sent lately", UserRegistered(user_id=2, email="b@example.com"), now - timedelta(minutes=30)),
+            ("never sent", UserRegistered(user_id=3, email="c@example.com"), None),
+        ]
+    }
+    OutboxMessage.objects.update(created_at=now - timedelta(days=30))
+    handled_long_ago = InboxMessage.objects.create(event_id=uuid.uuid4(), event_type=UserRegistered.type)
+    handled_lately = InboxMessage.objects.create(event_id=uuid.uuid4(), event_type=UserRegistered.type)
+    InboxMessage.objects.filter(pk=handled_long_ago.pk).update(received_at=now - timedelta(hours=3))
+    InboxMessage.objects.filter(pk=handled_lately.pk).update(received_at=now - timedelta(hours=1))
+
+    assert messages_prune() == (1, 1)
+
+    assert set(OutboxMessage.objects.values_list("pk", flat=True)) == {
+        outbox["sent lately"].pk,
+        outbox["never sent"].pk,
+    }
+    assert list(InboxMessage.objects.values_list("pk", flat=True)) == [handled_lately.pk]
+
+
+def test_the_relay_prunes_as_it_runs(db, settings, broker):
+    settings.EDGE = {**settings.EDGE, "OUTBOX_KEEP_SENT_SECONDS": 60}
+    event = UserRegistered(user_id=1, email="a@example.com")
+    OutboxMessage.objects.create(
+        event_id=event.event_id,
+        event_type=event.type,
+        payload=event.to_message(),
+        sent_at=timezone.now() - timedelta(minutes=5),
+    )
+
+    call_command("relay_outbox", "--once")
+
+    assert not OutboxMessage.objects.exists()
+
+
+def test_the_relay_touches_its_heartbeat_file_after_a_pass(db, broker, tmp_path):
+    heartbeat = tmp_path / "relay-heartbeat"
+
+    call_command("relay_outbox", "--once", "--heartbeat-file", str(heartbeat))
+
+    assert heartbeat.exists()

@@ -8,6 +8,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from edge.conf import edge_settings
 from edge.testing import TEST_KID
 from edge.tokens import UNKNOWN_KEY, InvalidToken, verify_access_token
 
@@ -28,8 +29,20 @@ def test_a_valid_token_gives_its_claims(make_token):
         {"exp": int(time.time()) - 1},
         {"token_type": "refresh"},
         {"user_id": "not-a-number"},
+        {"iss": "another-auth"},
+        {"aud": "another-api"},
+        {"iss": None},
+        {"aud": None},
     ],
-    ids=["expired", "refresh-token", "bad-user-id"],
+    ids=[
+        "expired",
+        "refresh-token",
+        "bad-user-id",
+        "another-issuer",
+        "another-audience",
+        "no-issuer",
+        "no-audience",
+    ],
 )
 def test_an_unfit_token_is_refused(make_token, overrides):
     with pytest.raises(InvalidToken):
@@ -61,7 +74,15 @@ def test_an_hmac_token_is_refused_whatever_its_secret(make_token):
 
 
 def _signed(key, kid: str | None, **claims) -> str:
-    payload = {"token_type": "access", "user_id": "3", "jti": "j", "exp": int(time.time()) + 60, **claims}
+    payload = {
+        "token_type": "access",
+        "user_id": "3",
+        "jti": "j",
+        "exp": int(time.time()) + 60,
+        "iss": edge_settings.JWT_ISSUER,
+        "aud": edge_settings.JWT_AUDIENCE,
+        **claims,
+    }
     return jwt.encode(payload, key, "RS256", headers={"kid": kid} if kid else None)
 
 

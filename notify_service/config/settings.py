@@ -4,7 +4,7 @@ from pathlib import Path
 
 from edge.logging import logging_config
 from edge.settings.base import *  # noqa: F403  the settings every service shares
-from edge.settings.base import CACHES, INSTALLED_APPS, LOG_LEVEL, SPECTACULAR_SETTINGS, env
+from edge.settings.base import CACHES, EDGE, INSTALLED_APPS, LOG_LEVEL, SPECTACULAR_SETTINGS, env
 
 # The service's name in the table of services (edge.service_table); edge.checks holds the
 # settings below to it.
@@ -23,6 +23,11 @@ CACHES["default"]["KEY_PREFIX"] = "notify"
 CELERY_TASK_DEFAULT_QUEUE = "notify"
 SPECTACULAR_SETTINGS["TITLE"] = "notify service API"
 LOGGING = logging_config(service="notify", level=LOG_LEVEL)
+EDGE = {
+    **EDGE,
+    # notify opens the reset link auth sealed, and keeps it sealed until the email has gone.
+    "SEAL_KEYS": env.list("EDGE_SEAL_KEYS"),
+}
 
 # EMAIL_URL, e.g. smtp://user:password@mail.example.com:587/?tls=True (django-environ's format).
 _email = env.email_url("EMAIL_URL", default="smtp://127.0.0.1:1025")

@@ -63,6 +63,7 @@ def send_password_reset_link(event: PasswordResetRequested) -> None:
         user_id=event.user_id,
         email=event.email,
         kind=Notification.Kind.PASSWORD_RESET,
-        context={"email": event.email, "reset_url": event.reset_url},
+        context={"email": event.email},
+        secrets={"reset_url": event.reset_url},
         event_id=event.event_id,
     )

@@ -5,6 +5,8 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.db import models
 
+SECRET_PLACEHOLDER = "[[{name}]]"
+
 
 class Notification(models.Model):
     class Channel(models.TextChoices):
@@ -34,6 +36,9 @@ class Notification(models.Model):
     body_html = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     error = models.TextField(blank=True)
+    # Secrets the email carries (a reset link), sealed (edge.sealing) until it has gone: the
+    # bodies hold a placeholder for each, [[name]], so the admin and a dump never show one.
+    sealed_values = models.JSONField(default=dict, blank=True)
     # The event that caused it: at most one notification of a kind per event.
     event_id = models.UUIDField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -17,9 +17,11 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
 
 from edge.messaging.services import failure_text
-from notify.models import Notification
+from edge.sealing import seal, unseal
+from notify.models import SECRET_PLACEHOLDER, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +35,22 @@ def _forget_mail_connection(*, setting: str, **kwargs: Any) -> None:
 
 
 def notification_create(
-    *, user_id: int, email: str, kind: str, context: dict, event_id: object
+    *,
+    user_id: int,
+    email: str,
+    kind: str,
+    context: dict,
+    event_id: object,
+    secrets: dict[str, str] | None = None,
 ) -> Notification:
     """Record the email for ``kind`` in the transaction of the event that caused it, and send it
     from the same task once that has committed: no email leaves for a row that rolled back, and
-    none leaves unrecorded."""
+    none leaves unrecorded.
+
+    ``secrets`` (a reset link) reach the templates as placeholders and wait sealed in the row;
+    only the email that leaves holds them (``_email``)."""
+    secrets = secrets or {}
+    context = {**context, **{name: SECRET_PLACEHOLDER.format(name=name) for name in secrets}}
     template = f"notify/email/{kind}"
     notification = Notification.objects.create(
         user_id=user_id,
@@ -46,6 +59,7 @@ def notification_create(
         subject=render_to_string(f"{template}_subject.txt", context).strip(),
         body_text=render_to_string(f"{template}.txt", context),
         body_html=render_to_string(f"{template}.html", context),
+        sealed_values={name: seal(value) for name, value in secrets.items()},
         event_id=event_id,
     )
     # Not robust: should sending fail on something other than the mail server (the database),
@@ -98,27 +112,40 @@ def notification_send(*, notification: Notification) -> bool:
     """
     sent_at = timezone.now()
     with transaction.atomic():
+        # The sealed secrets go with the mark: once the email is out, the row needs them no more.
         claimed = Notification.objects.filter(pk=notification.pk, status=Notification.Status.PENDING).update(
-            status=Notification.Status.SENT, sent_at=sent_at, error=""
+            status=Notification.Status.SENT, sent_at=sent_at, error="", sealed_values={}
         )
         if not claimed:
             return False
         _send(_email(notification))
     notification.status, notification.sent_at, notification.error = Notification.Status.SENT, sent_at, ""
+    notification.sealed_values = {}
     _log_sent(notification)
     return True
 
 
 def _email(notification: Notification) -> EmailMultiAlternatives:
+    secrets = {
+        SECRET_PLACEHOLDER.format(name=name): unseal(sealed)
+        for name, sealed in notification.sealed_values.items()
+    }
     message = EmailMultiAlternatives(
         subject=notification.subject,
-        body=notification.body_text,
+        body=_filled(notification.body_text, secrets),
         to=[notification.email],
         headers={"Message-ID": notification.message_id},
     )
     if notification.body_html:
-        message.attach_alternative(notification.body_html, "text/html")
+        html_secrets = {placeholder: escape(value) for placeholder, value in secrets.items()}
+        message.attach_alternative(_filled(notification.body_html, html_secrets), "text/html")
     return message
+
+
+def _filled(body: str, secrets: dict[str, str]) -> str:
+    for placeholder, value in secrets.items():
+        body = body.replace(placeholder, value)
+    return body
 
 
 def _send(message: EmailMultiAlternatives) -> None:

@@ -1,5 +1,7 @@
 """Events in, emails out."""
 
+import json
+
 import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
@@ -17,6 +19,7 @@ from edge.messaging.models import InboxMessage
 from edge.messaging.services import event_handle
 from edge.messaging.tasks import handle_event
 from notify.models import Notification
+from notify.services import notifications_send_unsent
 
 ORDER = {
     "order_id": 10,
@@ -95,6 +98,26 @@ def test_a_password_reset_request_emails_the_link(db, django_capture_on_commit_c
     assert "http://gateway.example/password-reset/NA/abc-123/" in email.body
     assert 'href="http://gateway.example/password-reset/NA/abc-123/"' in email.alternatives[0].content
     assert Notification.objects.get().kind == Notification.Kind.PASSWORD_RESET
+
+
+def test_a_reset_link_is_kept_sealed_until_its_email_has_gone_and_then_not_at_all(db):
+    link = "http://gateway.example/password-reset/NA/abc-123/"
+    event = PasswordResetRequested(user_id=4, email="bob@example.com", reset_url=link)
+
+    # Recorded, not sent yet: the send waits for the commit.
+    event_handle(message=event.to_message())
+
+    waiting = Notification.objects.get()
+    assert waiting.status == Notification.Status.PENDING
+    assert link not in waiting.body_text + waiting.body_html + json.dumps(waiting.sealed_values)
+    assert "[[reset_url]]" in waiting.body_text
+
+    notifications_send_unsent(event_id=event.event_id)
+
+    assert link in mail.outbox[0].body
+    assert f'href="{link}"' in mail.outbox[0].alternatives[0].content
+    sent = Notification.objects.get()
+    assert (sent.status, sent.sealed_values) == (Notification.Status.SENT, {})
 
 
 class WorkerLost(Exception):

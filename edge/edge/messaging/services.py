@@ -18,7 +18,7 @@ from edge.conf import edge_settings
 from edge.events import EVENT_TYPES, Event, EventRejected, event_from_message
 from edge.logging import request_id_var
 from edge.messaging.handlers import registration_for
-from edge.messaging.models import DeadLetter, OutboxMessage
+from edge.messaging.models import DeadLetter, InboxMessage, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +130,23 @@ def outbox_relay_pending(*, limit: int = 100) -> int:
                 sent_at=timezone.now(), attempts=F("attempts") + 1
             )
     return len(sent)
+
+
+def messages_prune() -> tuple[int, int]:
+    """Delete sent outbox rows and handled inbox rows past their keeping time (edge's
+    ``OUTBOX_KEEP_SENT_SECONDS`` and ``INBOX_KEEP_SECONDS``); how many of each.
+
+    The tables grow with every event, and a row says what a customer did (an email address, an
+    order): kept only while it guards against sending or handling an event twice.
+    """
+    now = timezone.now()
+    outbox, _ = OutboxMessage.objects.filter(
+        sent_at__lt=now - timedelta(seconds=edge_settings.OUTBOX_KEEP_SENT_SECONDS)
+    ).delete()
+    inbox, _ = InboxMessage.objects.filter(
+        received_at__lt=now - timedelta(seconds=edge_settings.INBOX_KEEP_SECONDS)
+    ).delete()
+    return outbox, inbox
 
 
 def event_handle(*, message: dict) -> bool:

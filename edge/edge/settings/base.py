@@ -174,6 +174,8 @@ EDGE = {
         "JWT_JWKS_URL",
         default=f"http://127.0.0.1:{service_named('auth').port}/api/auth/.well-known/jwks.json",
     ),
+    "JWT_ISSUER": env.str("JWT_ISSUER", default="commerce-auth"),
+    "JWT_AUDIENCE": env.str("JWT_AUDIENCE", default="commerce-api"),
     # On where a stack runs the tests (devstack's end-to-end stack): every event published
     # there is checked against its contract too, not only by the consumer that receives it.
     "VALIDATE_PUBLISHED_EVENTS": env.bool("EDGE_VALIDATE_PUBLISHED_EVENTS", default=False),

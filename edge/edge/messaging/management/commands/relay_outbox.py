@@ -1,15 +1,22 @@
-"""The outbox relay: resends events that were not sent on commit, until stopped."""
+"""The outbox relay: resends events that were not sent on commit, until stopped, and now and
+then prunes the outbox and inbox rows kept long enough.
+
+With ``--heartbeat-file`` it touches that file after every pass, so a container's health check
+(compose, Kubernetes) can tell a relay that goes round from one that hangs: the file is the
+process's own, in its container's /tmp, never shared.
+"""
 
 import logging
 import signal
 import time
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 
 from edge.conf import edge_settings
-from edge.messaging.services import outbox_relay_pending
+from edge.messaging.services import messages_prune, outbox_relay_pending
 
 logger = logging.getLogger(__name__)
 
@@ -19,20 +26,32 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--once", action="store_true", help="Relay what is pending, then exit.")
+        parser.add_argument(
+            "--heartbeat-file", type=Path, help="Touch this file after every pass (for health checks)."
+        )
 
-    def handle(self, *args: Any, once: bool = False, **options: Any) -> None:
+    def handle(
+        self, *args: Any, once: bool = False, heartbeat_file: Path | None = None, **options: Any
+    ) -> None:
         self.running = True
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
+        pruned_at = float("-inf")
         while self.running:
             try:
                 sent = outbox_relay_pending()
+                if time.monotonic() - pruned_at >= edge_settings.MESSAGES_PRUNE_INTERVAL_SECONDS:
+                    outbox, inbox = messages_prune()
+                    pruned_at = time.monotonic()
+                    logger.info("messages pruned", extra={"outbox": outbox, "inbox": inbox})
             except DatabaseError:
                 logger.exception("outbox relay could not read the outbox")
                 close_old_connections()
                 sent = 0
             if sent:
                 logger.info("outbox relayed", extra={"sent": sent})
+            if heartbeat_file:
+                heartbeat_file.touch()
             if once:
                 return
             time.sleep(edge_settings.OUTBOX_RELAY_INTERVAL_SECONDS)
