@@ -2,7 +2,7 @@
 # Both install what is missing first (Debian packages, then .venv).
 PYTHON := .venv/bin/python
 
-.PHONY: run test bench lint format deps lock clean
+.PHONY: run test bench lint format deps lock clean backup restore
 
 deps:
 	@bin/bootstrap
@@ -26,7 +26,15 @@ format: deps
 lock:
 	@bin/lock
 
-# .stack/, and the runtime folders kept outside it when run as root (devstack/infra.py).
+# Every service database, dumped at one moment into .stack/backups/<UTC time>/ (running or not).
+backup: deps
+	@$(PYTHON) -m devstack backup
+
+# Replaces the stopped stack's data with a backup: the latest, or BACKUP=<folder>.
+restore: deps
+	@$(PYTHON) -m devstack restore $(if $(BACKUP),--backup "$(BACKUP)")
+
+# .stack/ but its backups, and the runtime folders kept outside it when run as root (devstack/infra.py).
 clean:
 	@if [ -x $(PYTHON) ]; then $(PYTHON) -m devstack clean; else rm -rf .stack; fi
 

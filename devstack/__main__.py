@@ -1,16 +1,18 @@
 """``python -m devstack run`` starts the whole system in the foreground until Ctrl-C or SIGTERM;
 ``python -m devstack test`` runs every test suite; ``python -m devstack clean`` removes the
-stack's data.
+stack's data (not its backups); ``python -m devstack backup`` dumps every service database and
+``python -m devstack restore [--backup FOLDER]`` brings a backup into a fresh stack
+(``devstack/backup.py`` says what it guarantees).
 
 A user's mistakes and the machine's (a port taken, a program missing, Postgres failing to
 start) end with one line, ``devstack: ...``, and a non-zero exit, not a traceback.
 """
 
 import argparse
-import shutil
 import signal
 import sys
 import time
+from pathlib import Path
 
 from devstack.errors import MISSING_PYTHON_PACKAGE, StackError
 
@@ -74,26 +76,52 @@ Ctrl-C stops everything; the data stays in {stack.state} for the next run.""",
 
 
 def clean() -> int:
-    """Remove the stack's state folder and the runtime folders kept outside it."""
+    """Remove the stack's data and the runtime folders kept outside its state folder; its
+    backups stay."""
     from devstack.errors import ALREADY_RUNNING
-    from devstack.infra import remove_runtime_dirs_under
-    from devstack.stack import StackConfig
+    from devstack.stack import StackConfig, remove_stack_data
     from devstack.supervisor import Supervisor
 
     state = StackConfig.from_environment().state_dir
     supervisor = Supervisor(state, state / "logs")
-    if supervisor.socket.exists() and supervisor.answers():
+    if supervisor.running():
         raise StackError(ALREADY_RUNNING.format(state=state, config=supervisor.config_path))
-    remove_runtime_dirs_under(state)
-    shutil.rmtree(state, ignore_errors=True)
+    remove_stack_data(state)
+    return 0
+
+
+def backup() -> int:
+    from devstack.backup import backup as backup_stack
+    from devstack.stack import StackConfig
+
+    folder = backup_stack(StackConfig.from_environment())
+    print(f"Backed up every service database into {folder}")
+    return 0
+
+
+def restore(source: str | None) -> int:
+    from devstack.backup import restore as restore_stack
+    from devstack.stack import StackConfig
+
+    config = StackConfig.from_environment()
+    restored = restore_stack(config, Path(source) if source else None)
+    sent_again = sum(len(events) for events in restored.sent_again.values())
+    print(
+        f"Restored {restored.backup} into {config.state_dir}. {sent_again} event(s) on their way at the"
+        " backup will be sent once more. Tokens and sessions from before are void: log in again."
+        "\n`make run` starts it."
+    )
     return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="devstack", description=__doc__)
-    parser.add_argument("command", choices=["run", "test", "clean"])
+    parser.add_argument("command", choices=["run", "test", "clean", "backup", "restore"])
     parser.add_argument(
         "--suite", action="append", help="test: run only this suite (a service, edge or end-to-end)"
+    )
+    parser.add_argument(
+        "--backup", help="restore: this backup folder (default: the latest of the stack's own backups)"
     )
     parser.epilog = "test: arguments after -- go to pytest, e.g. --suite end-to-end -- -x -k saga"
     # Split by hand: argparse cannot take options both before a positional list and after --.
@@ -109,6 +137,10 @@ def main() -> int:
             return run_suite(pytest_args, only=arguments.suite)
         if arguments.command == "clean":
             return clean()
+        if arguments.command == "backup":
+            return backup()
+        if arguments.command == "restore":
+            return restore(arguments.backup)
         return run_stack()
     except StackError as error:
         print(f"devstack: {error}", file=sys.stderr, flush=True)

@@ -14,9 +14,10 @@ import shutil
 import socket
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
+import redis
 from psycopg import sql
 
 from devstack.errors import MISSING_PROGRAM, PORT_TAKEN, StackError
@@ -63,7 +64,7 @@ def installed(name: str, package: str, *candidates: str) -> str:
     raise StackError(MISSING_PROGRAM.format(program=name, remedy=INSTALL_HINT.format(package=package)))
 
 
-def _postgres_bin(name: str) -> str:
+def postgres_bin(name: str) -> str:
     return installed(name, "postgresql", *sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))[-1:])
 
 
@@ -137,13 +138,25 @@ class Postgres:
             return self.given_url
         return f"postgresql://postgres:{quote(self._superuser_password)}@{self.address}:{self.port}/postgres"
 
+    def attach(self) -> None:
+        """Learn the private cluster's port and superuser password (made on its first run), to
+        reach it whether this launcher started it or another one did."""
+        if self.private:
+            self._superuser_password = remembered(
+                self.dir / "superuser-password", lambda: secrets.token_hex(16)
+            )
+            self.port = int(remembered(self.dir / "port", free_port))
+
+    def url_of(self, database: str) -> str:
+        """The admin connection to one database of the server."""
+        return urlunsplit(urlsplit(self.admin_url)._replace(path=f"/{quote(database)}"))
+
     def prepare(self, log_dir: Path) -> list[Program]:
         """Make the cluster once (initdb); the program that runs it."""
         if not self.private:
             return []
         self.dir.mkdir(parents=True, exist_ok=True)
-        self._superuser_password = remembered(self.dir / "superuser-password", lambda: secrets.token_hex(16))
-        self.port = int(remembered(self.dir / "port", free_port))
+        self.attach()
         ensure_port_free(self.port, self.address)
         data = self.cluster / "data"
         if not (data / "PG_VERSION").exists():
@@ -160,7 +173,7 @@ class Postgres:
                     Command(
                         "postgres-initdb",
                         [
-                            _postgres_bin("initdb"),
+                            postgres_bin("initdb"),
                             "-D",
                             str(data),
                             "-U",
@@ -184,7 +197,7 @@ class Postgres:
             Program(
                 "postgres",
                 [
-                    _postgres_bin("postgres"),
+                    postgres_bin("postgres"),
                     "-D",
                     str(data),
                     "-p",
@@ -246,6 +259,13 @@ class Postgres:
         return (
             f"postgres://{quote(name)}:{quote(password)}@{admin.hostname}:{admin.port or 5432}/{quote(name)}"
         )
+
+    def drop_database(self, name: str) -> None:
+        """Remove a database and cut its connections (a restore makes it again, empty)."""
+        with psycopg.connect(self.admin_url, autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
 
 class Redis:
@@ -316,3 +336,11 @@ class Redis:
         if self.given_url:
             return
         wait_until(lambda: port_is_open(self.port, self.address), timeout=15, what="Redis")
+
+    def empty(self) -> None:
+        """Drop every key of the stack's Redis database: queued tasks, cached answers, token state."""
+        client = redis.Redis.from_url(self.url)
+        try:
+            client.flushdb()
+        finally:
+            client.close()

@@ -21,7 +21,15 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from devstack import mail_sink
 from devstack.errors import StackError
 from devstack.gateway import AUTH_CACHE_SECONDS, CATALOG_VERSION_LEASE_SECONDS, render_gateway
-from devstack.infra import Postgres, Redis, claim_runtime_dir, ensure_port_free, free_port, remembered
+from devstack.infra import (
+    Postgres,
+    Redis,
+    claim_runtime_dir,
+    ensure_port_free,
+    free_port,
+    remembered,
+    remove_runtime_dirs_under,
+)
 from devstack.processes import Command, last_line, run, wait_until
 from devstack.supervisor import BIN, REPLICA_NUMBER, Program, Supervisor
 from edge.service_table import (
@@ -134,6 +142,10 @@ class StackConfig:
     def service_port(self, name: str) -> int:
         return service_named(name).port + self.port_offset
 
+    def database_name(self, service: str) -> str:
+        """The database (and role) of one service on this stack's Postgres."""
+        return f"{self.database_prefix}{service}"
+
     @classmethod
     def from_environment(cls, **overrides: object) -> "StackConfig":
         """DATABASE_URL and REDIS_URL name servers to use; DEVSTACK_STATE_DIR and
@@ -153,6 +165,26 @@ class StackConfig:
         if os.environ.get("DEVSTACK_GATEWAYS"):
             values["gateways"] = int(os.environ["DEVSTACK_GATEWAYS"])
         return cls(**{**values, **overrides})
+
+
+def backups_dir(state: Path) -> Path:
+    """Where ``make backup`` keeps a stack's backups, one folder each."""
+    return state / "backups"
+
+
+def remove_stack_data(state: Path) -> None:
+    """Remove everything a stack keeps in its state folder, and its runtime folders, but its
+    backups: they are there to outlive the data."""
+    remove_runtime_dirs_under(state)
+    if not state.exists():
+        return
+    for entry in state.iterdir():
+        if entry == backups_dir(state):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 def demo_staff_password_file(state: Path) -> Path:
@@ -330,7 +362,7 @@ class Stack:
         """What the stack sets for one service's processes (a service of the table, or edge's
         own tests): its database, Redis, keys and the other services' addresses."""
         private_keys = self.ensure_signing_keys()
-        database = f"{self.config.database_prefix}{name}"
+        database = self.config.database_name(name)
         password = remembered(self.state / "passwords" / name, lambda: secrets.token_hex(12))
         own_names = list(dict.fromkeys(["127.0.0.1", "localhost", self.config.local_address]))
         settings = {

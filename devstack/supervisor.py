@@ -152,9 +152,13 @@ serverurl={_escape(self.url)}
         except (OSError, xmlrpc.client.Fault):
             return False
 
+    def running(self) -> bool:
+        """Whether a supervisord of this state folder runs (started by any launcher)."""
+        return self.socket.exists() and self.answers()
+
     def start(self, programs: Iterable[Program], environment: Mapping[str, str]) -> None:
         """Start supervisord with these programs and wait until it answers."""
-        if self.socket.exists() and self.answers():
+        if self.running():
             raise StackError(ALREADY_RUNNING.format(state=self.state, config=self.config_path))
         self.write(programs)
         with uninterrupted():
