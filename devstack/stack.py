@@ -378,6 +378,7 @@ class Stack:
             # Every address is this host's own: another host's 127.0.0.1 is not this one.
             "DJANGO_ALLOWED_HOSTS": ",".join(own_names),
             "JWT_JWKS_URL": f"{self.service_url('auth')}/api/auth/.well-known/jwks.json",
+            "TOKEN_CHECK_URL": f"{self.service_url('auth')}/internal/verify",
             "CSRF_TRUSTED_ORIGINS": ",".join(
                 f"http://{name}:{port}" for name in own_names for port in self.config.gateway_ports
             ),

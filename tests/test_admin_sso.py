@@ -2,6 +2,7 @@
 
 from urllib.parse import quote
 
+import httpx
 import pytest
 
 from devstack.stack import DEMO_STAFF_EMAIL
@@ -68,3 +69,29 @@ def test_logging_out_closes_every_admin_site(browser):
     for site in ADMIN_SITES:
         closed = browser.get(site, follow_redirects=True)
         assert closed.url.path == "/login/", site
+
+
+@pytest.mark.parametrize("page", ["/logout/", "/login/end", "/admin/catalog/logout/"])
+def test_a_get_to_logout_is_405_and_the_session_goes_on(browser, page):
+    log_in(browser, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD)
+
+    response = browser.get(page)
+
+    assert response.status_code == 405
+    assert browser.get("/admin/orders/").status_code == 200
+
+
+@pytest.mark.parametrize("base", ["gateway", "auth directly"])
+@pytest.mark.parametrize("page", ["/logout/", "/login/end", "/logout/?site=catalog"])
+def test_a_logout_post_from_another_page_without_the_csrf_token_is_refused(stack, browser, base, page):
+    """What a forged form on another page sends: the browser's cookies, and no token."""
+    log_in(browser, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD)
+    admin_page = browser.get("/admin/catalog/")
+    url = stack.gateway_url if base == "gateway" else stack.service_url("auth")
+
+    with httpx.Client(base_url=url, cookies=browser.cookies, timeout=15) as forged:
+        response = forged.post(page, data={"csrfmiddlewaretoken": "x" * 64})
+
+    assert admin_page.status_code == 200
+    assert response.status_code == 403
+    assert browser.get("/admin/orders/").status_code == 200

@@ -82,7 +82,8 @@ def of_a_deleted_user(stack, gateway, account: Account) -> str:
         "shell",
         "-c",
         "from accounts.models import User; from accounts.services import user_delete; "
-        f"user_delete(user=User.objects.get(pk={account.id}))",
+        "from edge.grants import SHELL; "
+        f"user_delete(user=User.objects.get(pk={account.id}), actor=SHELL)",
     )
     return account.access
 

@@ -326,6 +326,9 @@ def test_only_auths_web_process_holds_the_signing_keys_and_the_others_fetch_its_
             assert _environment(services()[name])["JWT_JWKS_URL"] == (
                 f"http://{auth.name}:{auth.port}/api/auth/.well-known/jwks.json"
             ), name
+            assert _environment(services()[name])["TOKEN_CHECK_URL"] == (
+                f"http://{auth.name}:{auth.port}/internal/verify"
+            ), name
 
 
 def test_each_service_migrates_once_before_any_of_its_processes_starts() -> None:

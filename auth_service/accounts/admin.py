@@ -1,24 +1,36 @@
-"""The users admin: find people fast, see who is staff, and switch accounts on or off."""
+"""The users admin: find people fast, see who is staff, and switch accounts on or off.
+
+What a staff member may change here is the services' to say (``accounts.services`` and
+``edge.grants``); this page asks them and shows their refusals.
+"""
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminPasswordChangeForm as SitePasswordChangeForm
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 
 from accounts.models import User
 from accounts.services import (
-    ACCESS_FIELDS,
     user_access_set,
+    user_change,
     user_create,
+    user_credentials_check,
     user_delete,
     user_password_set,
-    user_profile_update,
 )
 from edge.admin import ServiceSavingAdmin
+from edge.exceptions import DomainError
+from edge.grants import StaffActor, superuser_change_check
+
+# What the change form may change; the services say who may change each.
+CHANGE_FIELDS = ("email", "full_name", "is_active", "is_staff", "is_superuser", "groups", "user_permissions")
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -40,6 +52,16 @@ class PasswordChangeAdminForm(AdminPasswordChangeForm):
         # Django's form reads "usable_password" into "set_usable_password" as it cleans.
         password = self.cleaned_data["password1"] if self.cleaned_data["set_usable_password"] else None
         return user_password_set(user=self.user, password=password)
+
+
+class OwnPasswordChangeForm(SitePasswordChangeForm):
+    """The admin's "Change password" page: like the API's, it revokes every earlier token (this session's too)."""
+
+    def save(self, commit: bool = True) -> User:
+        return user_password_set(user=self.user, password=self.cleaned_data["new_password1"])
+
+
+admin.site.password_change_form = OwnPasswordChangeForm
 
 
 @admin.register(User)
@@ -74,39 +96,54 @@ class UserAdmin(ServiceSavingAdmin, DjangoUserAdmin):
 
     # Every change goes through the services, which keep each user's standing in Redis,
     # revoke tokens whose claims no longer describe the user, and refuse what the editor may
-    # not do (superuser status, their own access): the refusal shows on the form.
+    # not do (superuser status, a superuser's account, another staff member's email, their own
+    # access, groups and permissions they do not hold): the refusal shows on the form.
     def save_through_service(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> User:
         data = form.cleaned_data
         if not change:
             return user_create(
                 email=data["email"], password=data["password1"] if data["set_usable_password"] else None
             )
-        user = user_access_set(
-            user=User.objects.get(pk=obj.pk),
-            actor_id=request.user.pk,
-            actor_is_superuser=request.user.is_superuser,
-            **{field: data[field] for field in ACCESS_FIELDS if field in form.changed_data},
+        changed = {field: data[field] for field in CHANGE_FIELDS if field in form.changed_data}
+        if "user_permissions" in changed:
+            changed["permissions"] = changed.pop("user_permissions")
+        return user_change(
+            actor=StaffActor.for_user(request.user), user=User.objects.get(pk=obj.pk), **changed
         )
-        return user_profile_update(
-            user=user,
-            **{field: data[field] for field in ("email", "full_name") if field in form.changed_data},
-        )
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        """The password page, for those the services let set this user's password."""
+        user = self.get_object(request, unquote(id))
+        if user is not None:
+            try:
+                user_credentials_check(actor=StaffActor.for_user(request.user), user=user)
+            except DomainError as error:
+                self.message_user(request, error.detail, messages.ERROR)
+                return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
+        return super().user_change_password(request, id, form_url)
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        # Django's delete page and its bulk action list a user refused here as one the staff
+        # member may not delete, and refuse the whole deletion.
+        if obj is not None:
+            try:
+                superuser_change_check(actor=StaffActor.for_user(request.user), user=obj)
+            except DomainError:
+                return False
+        return super().has_delete_permission(request, obj)
 
     def delete_model(self, request: HttpRequest, obj: User) -> None:
-        user_delete(user=obj)
+        user_delete(user=obj, actor=StaffActor.for_user(request.user))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        actor = StaffActor.for_user(request.user)
         for user in queryset:
-            user_delete(user=user)
+            user_delete(user=user, actor=actor)
 
     def _set_access(self, request: HttpRequest, queryset: QuerySet[User], done: str, **flags: Any) -> None:
+        actor = StaffActor.for_user(request.user)
         self.apply_to_each(
-            request,
-            queryset,
-            lambda user: user_access_set(
-                user=user, actor_id=request.user.pk, actor_is_superuser=request.user.is_superuser, **flags
-            ),
-            done=done,
+            request, queryset, lambda user: user_access_set(user=user, actor=actor, **flags), done=done
         )
 
     @admin.action(description="Activate selected users")

@@ -2,16 +2,20 @@
 
 The service functions raise them; the API answers them through edge's exception handler
 (``{"code": ..., "detail": ...}``), the users admin shows them on the form or as a message,
-and the login page as a form error.
+and the login page as a form error. Who may grant what (``SuperuserOnly``,
+``PermissionNotHeld``) is every admin site's rule: ``edge.grants``.
 """
 
 from edge.exceptions import DomainError
 
 
-class SuperuserOnly(DomainError):
+class StaffCredentialsSuperuserOnly(DomainError):
     status_code = 403
-    code = "superuser_only"
-    message = "Only a superuser may grant or change superuser status, or change a superuser."
+    code = "staff_credentials_superuser_only"
+    message = (
+        "Only a superuser may set another staff member's password or email: whoever holds them "
+        "acts as that staff member."
+    )
 
 
 class CannotChangeYourself(DomainError):

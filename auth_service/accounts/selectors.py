@@ -1,13 +1,14 @@
 """Reads of the accounts app."""
 
 from django.contrib.auth.tokens import default_token_generator
-from django.db.models import QuerySet
+from django.db.models import Exists, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 
-from accounts.models import User
-from edge.revocation import UserState
+from accounts.models import RevokedAccessToken, User
+from edge.revocation import TokenState, UserState
+from edge.tokens import Claims
 
 
 def user_get(*, user_id: int) -> User:
@@ -42,6 +43,12 @@ def user_state_of(user: User | None) -> UserState:
     )
 
 
-def user_state_get(user_id: int) -> UserState:
-    """``edge.revocation``'s loader: the standing from the database, for a miss in Redis."""
-    return user_state_of(User.objects.filter(pk=user_id).first())
+def token_state_get(claims: Claims) -> TokenState:
+    """``edge.revocation``'s loader when Redis cannot give a token's state: the database's answer."""
+    # One query: a deleted user has no row, and their token is refused whether revoked or not.
+    user = (
+        User.objects.filter(pk=claims.user_id)
+        .annotate(token_revoked=Exists(RevokedAccessToken.objects.filter(jti=claims.jti)))
+        .first()
+    )
+    return TokenState(revoked=bool(user and user.token_revoked), user=user_state_of(user))

@@ -10,33 +10,38 @@ user must stop working, and reactivating a user must not revive their old tokens
 
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts.errors import AccountLocked, CannotChangeYourself, NotYourToken, SuperuserOnly
-from accounts.models import User
+from accounts.errors import AccountLocked, CannotChangeYourself, NotYourToken, StaffCredentialsSuperuserOnly
+from accounts.models import RevokedAccessToken, User
 from accounts.selectors import user_state_of
-from accounts.tokens import AccessToken, RefreshToken
+from accounts.tokens import AccessToken, RefreshToken, token_backend
 from edge.events import PasswordResetRequested, UserRegistered
+from edge.grants import StaffActor, SuperuserOnly, grants_check, superuser_change_check, user_grants_set
 from edge.messaging.services import publish
 from edge.revocation import access_token_revoke, user_state_store
 from edge.tokens import Claims
 
 REFRESH_REVOKED = "Token has been revoked."
 SESSION_TOO_OLD = "The session has reached its time limit; log in again."
+REFRESH_REUSED = "Token was used before: every token of this account is revoked; log in again."
 
 ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser")
 
@@ -114,21 +119,54 @@ def token_pair_issue(*, user: User, auth_time: int | None = None) -> TokenPair:
 def token_refresh(*, raw_refresh: str, max_session_age: int | None = None) -> TokenPair:
     """A new pair for a refresh token, which is used up (blacklisted): a stolen copy cannot replay it.
 
-    The claims are read afresh from the user; ``max_session_age`` (seconds since the password
-    was entered) holds browser sessions to an absolute limit. Raises ``TokenError``.
+    The claims are read afresh from the user. A staff session ends ``STAFF_SESSION_MAX_AGE``
+    after the password was entered, whichever way it is renewed; ``max_session_age`` holds other
+    sessions (a browser's) to a limit too. A refresh token used a second time means two parties
+    hold it, the thief perhaps being the one who came first: every token of the user is revoked
+    (OAuth 2.0 Security BCP, refresh token reuse detection). Raises ``TokenError``.
     """
-    refresh = RefreshToken(raw_refresh)  # signature, expiry, type and the blacklist
-    if max_session_age is not None and time.time() - refresh.get("auth_time", 0) > max_session_age:
-        raise TokenError(SESSION_TOO_OLD)
+    try:
+        refresh = RefreshToken(raw_refresh)  # signature, expiry, type and the blacklist
+    except TokenError as error:
+        if _refresh_reuse_revoke(raw_refresh):
+            raise TokenError(REFRESH_REUSED) from error
+        raise
     with transaction.atomic():
         user = User.objects.select_for_update().filter(pk=refresh["user_id"]).first()
         if user is None or not user.is_active or refresh.get("gen", 0) < user.token_generation:
             raise TokenError(REFRESH_REVOKED)
+        staff_limit = settings.STAFF_SESSION_MAX_AGE.total_seconds() if user.is_staff else None
+        limit = min((age for age in (max_session_age, staff_limit) if age is not None), default=None)
+        if limit is not None and time.time() - refresh.get("auth_time", 0) > limit:
+            raise TokenError(SESSION_TOO_OLD)
         # Two requests racing with the same token: only the first creates the blacklist row.
         _, first_use = refresh.blacklist()
-        if not first_use:
-            raise TokenError(REFRESH_REVOKED)
-        return token_pair_issue(user=user, auth_time=refresh.get("auth_time"))
+        if first_use:
+            return token_pair_issue(user=user, auth_time=refresh.get("auth_time"))
+    # Outside the transaction that saw the reuse, so that the revocation commits.
+    user_tokens_revoke_all(user=user)
+    raise TokenError(REFRESH_REUSED)
+
+
+def _refresh_reuse_revoke(raw_refresh: str) -> bool:
+    """When a validly signed, unexpired refresh token was refused as used before, revoke its user's tokens.
+
+    Only while its generation is the user's current one: an older token's family is dead already,
+    and the user's sessions since are new logins with the password. True when it revoked.
+    """
+    try:
+        payload = token_backend.decode(raw_refresh)
+    except TokenBackendError:
+        return False
+    if payload.get("token_type") != "refresh":
+        return False
+    if not BlacklistedToken.objects.filter(token__jti=payload.get("jti")).exists():
+        return False
+    user = User.objects.filter(pk=payload["user_id"], token_generation=payload.get("gen", 0)).first()
+    if user is None:
+        return False
+    user_tokens_revoke_all(user=user)
+    return True
 
 
 def token_revoke(*, access: Claims | None = None, raw_refresh: str | None = None) -> None:
@@ -146,13 +184,29 @@ def token_revoke(*, access: Claims | None = None, raw_refresh: str | None = None
                 raise NotYourToken
             refresh.blacklist()
     if access is not None:
-        access_token_revoke(jti=access.jti, exp=access.exp)
+        access_token_denylist_add(jti=access.jti, exp=access.exp)
         if access.session_id:
             outstanding = OutstandingToken.objects.filter(
                 jti=access.session_id, user_id=access.user_id
             ).first()
             if outstanding is not None:
                 BlacklistedToken.objects.get_or_create(token=outstanding)
+
+
+@transaction.atomic
+def access_token_denylist_add(*, jti: str, exp: int) -> None:
+    """Refuse this access token from now on: in Redis, where every service checks it, and in
+    the database, where auth checks it while Redis is down.
+
+    The row rolls back when Redis cannot be reached, so the revocation fails loudly instead of
+    holding in one place and not the other. Expired rows are pruned here: the table holds no
+    more than the tokens revoked within one access-token lifetime.
+    """
+    RevokedAccessToken.objects.filter(expires_at__lte=timezone.now()).delete()
+    RevokedAccessToken.objects.get_or_create(
+        jti=jti, defaults={"expires_at": datetime.fromtimestamp(exp, UTC)}
+    )
+    access_token_revoke(jti=jti, exp=exp)
 
 
 # --- the user's own account -----------------------------------------------------------------
@@ -205,41 +259,106 @@ def user_create(*, email: str, password: str | None) -> User:
     return user
 
 
+def _access_changes(*, actor: StaffActor, user: User, **flags: bool | None) -> dict[str, bool]:
+    """The access flags that change, once the rules allow it.
+
+    Only a superuser touches superuser status or a superuser's account, and nobody removes
+    their own access (the shell's actor has no account).
+    """
+    changes = {
+        field: value for field, value in flags.items() if value is not None and getattr(user, field) != value
+    }
+    if changes:
+        superuser_change_check(actor=actor, user=user)
+        if "is_superuser" in changes and not actor.is_superuser:
+            raise SuperuserOnly
+    if user.pk == actor.id and (changes.get("is_active") is False or changes.get("is_staff") is False):
+        raise CannotChangeYourself
+    return changes
+
+
+def _access_apply(*, user: User, changes: dict[str, bool]) -> User:
+    if not changes:
+        return user
+    for field, value in changes.items():
+        setattr(user, field, value)
+    user.save(update_fields=list(changes))
+    # The user's tokens claim what no longer holds: every one of them is refused.
+    return user_tokens_revoke_all(user=user)
+
+
+def user_credentials_check(*, actor: StaffActor, user: User) -> None:
+    """May the actor set this user's password or email? Whoever holds them can act as the user.
+
+    A superuser's are a superuser's to set; another staff member's too, as they may hold
+    permissions the actor does not (in any service's admin). Anyone may set their own.
+    """
+    superuser_change_check(actor=actor, user=user)
+    if user.is_staff and user.pk != actor.id and not actor.is_superuser:
+        raise StaffCredentialsSuperuserOnly
+
+
 @transaction.atomic
 def user_access_set(
     *,
     user: User,
-    actor_id: int | None,
-    actor_is_superuser: bool,
+    actor: StaffActor,
     is_active: bool | None = None,
     is_staff: bool | None = None,
     is_superuser: bool | None = None,
 ) -> User:
     """Activate, deactivate, grant or remove staff or superuser status.
 
-    Only a superuser touches superuser status or a superuser's account, and nobody removes
-    their own access (``actor_id`` is None for a command run from the shell). Any change
-    revokes the user's tokens: their claims no longer describe them.
+    Any change revokes the user's tokens: their claims no longer describe them.
     """
-    changes = {
-        field: value
-        for field, value in (("is_active", is_active), ("is_staff", is_staff), ("is_superuser", is_superuser))
-        if value is not None and getattr(user, field) != value
-    }
-    if not actor_is_superuser and ("is_superuser" in changes or user.is_superuser) and changes:
-        raise SuperuserOnly
-    if user.pk == actor_id and (changes.get("is_active") is False or changes.get("is_staff") is False):
-        raise CannotChangeYourself
-    if not changes:
-        return user
-    for field, value in changes.items():
-        setattr(user, field, value)
-    user.save(update_fields=list(changes))
-    return user_tokens_revoke_all(user=user)
+    changes = _access_changes(
+        actor=actor, user=user, is_active=is_active, is_staff=is_staff, is_superuser=is_superuser
+    )
+    return _access_apply(user=user, changes=changes)
 
 
 @transaction.atomic
-def user_delete(*, user: User) -> None:
+def user_change(
+    *,
+    actor: StaffActor,
+    user: User,
+    email: str | None = None,
+    full_name: str | None = None,
+    is_active: bool | None = None,
+    is_staff: bool | None = None,
+    is_superuser: bool | None = None,
+    groups: Iterable[Group] | None = None,
+    permissions: Iterable[Permission] | None = None,
+) -> User:
+    """A staff member's change to an account (the users admin's form): every rule, then every change.
+
+    Nothing is written before every rule has passed, so a refusal leaves no standing in Redis
+    that the rolled-back change no longer backs. The rules are ``_access_changes``'s,
+    ``user_credentials_check``'s for the email, and ``edge.grants``' for groups and permissions.
+    """
+    profile = {
+        field: value
+        for field, value in (("email", email), ("full_name", full_name))
+        if value is not None and getattr(user, field) != value
+    }
+    if profile:
+        superuser_change_check(actor=actor, user=user)
+    if "email" in profile:
+        user_credentials_check(actor=actor, user=user)
+    changes = _access_changes(
+        actor=actor, user=user, is_active=is_active, is_staff=is_staff, is_superuser=is_superuser
+    )
+    groups = list(groups) if groups is not None else None
+    permissions = list(permissions) if permissions is not None else None
+    grants_check(actor=actor, user=user, groups=groups, permissions=permissions)
+    user = user_grants_set(actor=actor, user=user, groups=groups, permissions=permissions)
+    user = user_profile_update(user=user, **profile)
+    return _access_apply(user=user, changes=changes)
+
+
+@transaction.atomic
+def user_delete(*, user: User, actor: StaffActor) -> None:
+    superuser_change_check(actor=actor, user=user)
     user_id = user.pk
     user.delete()
     user_state_sync(user_id=user_id)

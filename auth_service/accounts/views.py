@@ -4,11 +4,13 @@
 token that only the login pages see. When the access token expires, the gateway sends an admin
 page's browser through ``/login/refresh``, which rotates the refresh token and comes back, so a
 staff member who keeps working stays logged in, up to an absolute limit
-(``STAFF_SESSION_MAX_AGE``). ``/logout/`` revokes both tokens, which ends the session in every
-admin site at once.
+(``STAFF_SESSION_MAX_AGE``). ``/logout/`` (a POST with a CSRF token) revokes both tokens, which
+ends the session in every admin site at once.
 """
 
 import time
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django import forms
@@ -18,10 +20,11 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import update_last_login
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_POST
 from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts.errors import AccountLocked
@@ -33,8 +36,15 @@ from accounts.services import (
     token_revoke,
     user_password_set,
 )
+from edge.admin_site import csrf_cookie_name
 from edge.conf import edge_settings
-from edge.revocation import authenticate
+from edge.revocation import (
+    TOKEN_STATE_RETRY_AFTER_SECONDS,
+    TOKEN_STATE_UNAVAILABLE,
+    TokenStateUnavailable,
+    authenticate,
+)
+from edge.service_table import SERVICE_NAMES
 from edge.tokens import InvalidToken, verify_access_token
 
 MISSING_TOKEN = "Authentication credentials were not provided."
@@ -42,6 +52,7 @@ STAFF_ONLY = "This action needs a staff account."
 DEFAULT_NEXT = "/admin/auth/"
 SESSION_END = "/login/end"
 STAFF_CONTEXT = {"site_header": "Commerce staff", "site_title": "Commerce staff"}
+UNKNOWN_SITE = "No admin site of that name."
 
 
 def _bearer_or_cookie(request: HttpRequest) -> str | None:
@@ -56,7 +67,9 @@ def verify(request: HttpRequest) -> HttpResponse:
     """nginx's ``auth_request``: 204 with the identity headers, 401, or 403. Never a redirect.
 
     The hot path: the signature, then one Redis round trip for revocations and the user's
-    standing, and no database query. ``?staff=1`` also requires a staff token (catalog writes).
+    standing, and no database query; the database when Redis cannot answer. ``?staff=1`` also
+    requires a staff token (catalog writes). The other services ask it too, when their Redis
+    cannot answer; 503 when the database cannot either.
     """
     raw_token = _bearer_or_cookie(request)
     if not raw_token:
@@ -65,6 +78,11 @@ def verify(request: HttpRequest) -> HttpResponse:
         claims = authenticate(raw_token)
     except InvalidToken as error:
         return JsonResponse({"detail": str(error)}, status=401)
+    except TokenStateUnavailable:
+        # nginx turns this into a 500; the gateway answers its own 503 (gateway.conf.template).
+        unavailable = JsonResponse({"detail": TOKEN_STATE_UNAVAILABLE}, status=503)
+        unavailable["Retry-After"] = str(TOKEN_STATE_RETRY_AFTER_SECONDS)
+        return unavailable
     if request.GET.get("staff") and not claims.is_staff:
         return JsonResponse({"detail": STAFF_ONLY}, status=403)
     response = HttpResponse(status=204)
@@ -177,19 +195,54 @@ def session_refresh(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@csrf_exempt
-@require_http_methods(["GET", "POST"])
-def staff_logout(request: HttpRequest) -> HttpResponse:
-    """Sends the browser on to ``/login/end``, the one page that sees both session cookies.
+def csrf_protect_for_the_admin_site(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Django's CSRF check of a POST, against the CSRF cookie of the admin site it came from.
 
-    CSRF-exempt because the admin sites forward their own logout POST here; the cookies are
-    SameSite=Lax, so another site's form cannot carry them in.
+    Four admin sites share the host, each with its own CSRF cookie (``edge.admin_site``); each
+    site's logout form carries that site's token, and the site sends its POST on here with a
+    307 that keeps the body and names the site in ``?site=`` (auth's own by default). Django's
+    middleware then checks the token against that site's cookie: a form on another page
+    cannot know it, as with any Django form.
     """
-    return HttpResponseRedirect(SESSION_END, status=303)
+
+    # The middleware's own check, which this one replaces, would hold every site to auth's cookie.
+    @csrf_exempt
+    @wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        site = request.GET.get("site", settings.SERVICE_NAME)
+        if site not in SERVICE_NAMES:
+            return JsonResponse({"detail": UNKNOWN_SITE}, status=400)
+        own_cookies = request.COOKIES
+        request.COOKIES = {
+            **own_cookies,
+            settings.CSRF_COOKIE_NAME: own_cookies.get(csrf_cookie_name(site), ""),
+        }
+        try:
+            # The middleware reads only the callback's csrf_exempt mark, which ``view`` has not.
+            refusal = CsrfViewMiddleware(view).process_view(request, view, args, kwargs)
+        finally:
+            request.COOKIES = own_cookies
+        return refusal or view(request, *args, **kwargs)
+
+    return checked
+
+
+@require_POST
+@csrf_protect_for_the_admin_site
+def staff_logout(request: HttpRequest) -> HttpResponse:
+    """Ends the browser's session in every admin site: sent on to ``/login/end``, which sees both cookies.
+
+    A POST with the CSRF token of the admin site it comes from; a GET is 405, so a link or an
+    image on another page cannot log anyone out.
+    """
+    # 307: the POST and its token go on.
+    query = request.GET.urlencode()
+    return HttpResponseRedirect(f"{SESSION_END}?{query}" if query else SESSION_END, status=307)
 
 
 @never_cache
-@require_GET
+@require_POST
+@csrf_protect_for_the_admin_site
 def session_end(request: HttpRequest) -> HttpResponse:
     """Revokes the session's access and refresh tokens and clears both cookies: every admin site is closed."""
     raw_access = request.COOKIES.get(edge_settings.ACCESS_COOKIE_NAME)
@@ -200,7 +253,7 @@ def session_end(request: HttpRequest) -> HttpResponse:
     # Separately: the two cookies need not belong to the same user, and both must go.
     token_revoke(access=access)
     token_revoke(raw_refresh=request.COOKIES.get(settings.REFRESH_COOKIE_NAME))
-    response = HttpResponseRedirect(settings.LOGIN_URL)
+    response = HttpResponseRedirect(settings.LOGIN_URL, status=303)
     _clear_session_cookies(response)
     return response
 

@@ -32,8 +32,10 @@ EDGE = {
     **EDGE,
     # The users here are the real ones: the admin maps a token to its user instead of a shadow.
     "SHADOW_USERS": False,
-    # A user's standing missing from Redis is filled from the database once.
-    "USER_STATE_LOADER": "accounts.selectors.user_state_get",
+    # A token's state that Redis cannot give is read from the database (and the standing
+    # written back to Redis): auth answers exactly while Redis is down, for itself and for the
+    # services that ask it.
+    "TOKEN_STATE_LOADER": "accounts.selectors.token_state_get",
     # auth verifies with its own keys, read from disk: no HTTP call to its own JWKS.
     "JWT_PUBLIC_KEY_LOADER": "accounts.keys.public_key",
     # auth seals the reset link of user.password_reset_requested for notify (edge.sealing).

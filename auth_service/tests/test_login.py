@@ -2,6 +2,7 @@
 
 import pytest
 import time_machine
+from django.test import Client
 
 from accounts.errors import AccountLocked
 from accounts.services import login_attempt
@@ -11,6 +12,18 @@ LOGIN = "/login/"
 TOKEN = "/api/auth/token/"
 REFRESH = "/login/refresh"
 VERIFY = "/internal/verify"
+
+
+def _log_in_with_csrf(browser: Client, user) -> None:
+    browser.get(LOGIN)
+    browser.post(
+        LOGIN,
+        {
+            "username": user.email,
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": browser.cookies["auth_csrftoken"].value,
+        },
+    )
 
 
 def _log_in(client, user, next_page: str = ""):
@@ -62,7 +75,7 @@ def test_logging_out_revokes_both_tokens_and_clears_both_cookies(client, staff):
 
     response = client.post("/logout/", follow=True)
 
-    assert response.redirect_chain == [("/login/end", 303), ("/login/", 302)]
+    assert response.redirect_chain == [("/login/end", 307), ("/login/", 303)]
     assert client.cookies["access_token"].value == ""
     assert client.cookies["refresh_token"].value == ""
     assert client.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {access}").status_code == 401
@@ -75,10 +88,63 @@ def test_logging_out_with_an_expired_access_cookie_still_revokes_the_refresh_tok
     refresh = client.cookies["refresh_token"].value
     del client.cookies["access_token"]
 
-    client.get("/login/end")
+    client.post("/login/end")
 
     client.cookies["refresh_token"] = refresh
     assert client.get(REFRESH)["Location"].startswith("/login/")
+
+
+@pytest.mark.parametrize("page", ["/logout/", "/login/end"])
+def test_a_get_of_logout_or_session_end_is_405_and_logs_nobody_out(client, staff, page):
+    _log_in(client, staff)
+
+    response = client.get(page)
+
+    assert response.status_code == 405
+    assert client.get(VERIFY).status_code == 204
+
+
+@pytest.mark.parametrize("page", ["/logout/", "/login/end", "/logout/?site=catalog"])
+def test_a_logout_post_without_the_csrf_token_is_403_and_logs_nobody_out(staff, page):
+    browser = Client(enforce_csrf_checks=True)
+    _log_in_with_csrf(browser, staff)
+
+    response = browser.post(page)
+
+    assert response.status_code == 403
+    assert browser.get(VERIFY).status_code == 204
+
+
+def test_a_logout_post_with_another_sites_token_is_403(staff):
+    browser = Client(enforce_csrf_checks=True)
+    _log_in_with_csrf(browser, staff)
+    browser.cookies["catalog_csrftoken"] = "c" * 32
+
+    response = browser.post(
+        "/logout/?site=catalog", {"csrfmiddlewaretoken": browser.cookies["auth_csrftoken"].value}
+    )
+
+    assert response.status_code == 403
+    assert browser.get(VERIFY).status_code == 204
+
+
+def test_an_admin_sites_logout_carries_that_sites_token_through_to_the_session_end(staff):
+    browser = Client(enforce_csrf_checks=True)
+    _log_in_with_csrf(browser, staff)
+    # What the catalog admin's logout form holds, and its CSRF cookie.
+    browser.cookies["catalog_csrftoken"] = "c" * 32
+    access = browser.cookies["access_token"].value
+
+    response = browser.post("/logout/?site=catalog", {"csrfmiddlewaretoken": "c" * 32}, follow=True)
+
+    assert response.redirect_chain == [("/login/end?site=catalog", 307), ("/login/", 303)]
+    assert browser.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {access}").status_code == 401
+
+
+def test_a_logout_naming_no_admin_site_is_400(client, staff):
+    _log_in(client, staff)
+
+    assert client.post("/logout/?site=elsewhere").status_code == 400
 
 
 def test_an_expired_access_cookie_is_renewed_from_the_refresh_cookie_and_the_browser_goes_back(client, staff):

@@ -2,8 +2,9 @@
 
 import pytest
 
-from accounts.errors import CannotChangeYourself, SuperuserOnly
+from accounts.errors import CannotChangeYourself
 from accounts.models import User
+from edge.grants import SuperuserOnly
 from tests.factories import UserFactory
 
 USERS = "/api/auth/users/"
@@ -120,3 +121,11 @@ def test_a_flag_that_is_not_a_boolean_is_400_naming_the_field(as_user, staff, cu
 
 def test_an_unknown_user_is_404(as_user, staff):
     assert as_user(staff).patch(f"{USERS}999999/", {"is_active": False}, format="json").status_code == 404
+
+
+@pytest.mark.parametrize("field", ["groups", "user_permissions", "email", "password"])
+def test_fields_the_api_does_not_change_are_400_not_ignored(as_user, staff, customer, field):
+    response = as_user(staff).patch(f"{USERS}{customer.pk}/", {field: [1]}, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()

@@ -15,6 +15,7 @@ from accounts.keys import public_key, signing_key
 from accounts.models import User
 from accounts.services import token_pair_issue, user_access_set, user_delete
 from edge.conf import edge_settings
+from edge.grants import SHELL, StaffActor
 
 VERIFY = "/internal/verify"
 
@@ -174,7 +175,7 @@ def test_a_deactivated_users_token_is_refused_at_once(client, customer, superuse
     token = str(token_pair_issue(user=customer).access)
 
     with committing():
-        user_access_set(user=customer, actor_id=superuser.pk, actor_is_superuser=True, is_active=False)
+        user_access_set(user=customer, actor=StaffActor.for_user(superuser), is_active=False)
 
     assert client.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
 
@@ -182,10 +183,10 @@ def test_a_deactivated_users_token_is_refused_at_once(client, customer, superuse
 def test_a_reactivated_user_does_not_get_their_old_tokens_back(client, customer, superuser, committing):
     token = str(token_pair_issue(user=customer).access)
     with committing():
-        user_access_set(user=customer, actor_id=superuser.pk, actor_is_superuser=True, is_active=False)
+        user_access_set(user=customer, actor=StaffActor.for_user(superuser), is_active=False)
 
     with committing():
-        user_access_set(user=customer, actor_id=superuser.pk, actor_is_superuser=True, is_active=True)
+        user_access_set(user=customer, actor=StaffActor.for_user(superuser), is_active=True)
 
     assert client.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
 
@@ -196,7 +197,7 @@ def test_a_token_still_claiming_staff_after_staff_was_removed_is_refused(
     token = str(token_pair_issue(user=staff).access)
 
     with committing():
-        user_access_set(user=staff, actor_id=superuser.pk, actor_is_superuser=True, is_staff=False)
+        user_access_set(user=staff, actor=StaffActor.for_user(superuser), is_staff=False)
 
     assert client.get(VERIFY, {"staff": "1"}, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
     fresh = str(token_pair_issue(user=staff).access)
@@ -207,7 +208,7 @@ def test_a_deleted_users_token_is_refused(client, customer, committing):
     token = str(token_pair_issue(user=customer).access)
 
     with committing():
-        user_delete(user=customer)
+        user_delete(user=customer, actor=SHELL)
 
     assert client.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
 

@@ -117,7 +117,10 @@ class ServiceSavingAdmin(ServiceAdmin):
     def render_change_form(
         self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
     ) -> HttpResponse:
+        # Built first: past set_rollback() the transaction takes no query (a content type the
+        # process has not cached yet, say). The page itself renders once the view has returned.
+        response = super().render_change_form(request, context, *args, **kwargs)
         if request.method == "POST":
             # The form comes back with errors (its own or an inline's): nothing it wrote stays.
             transaction.set_rollback(True)
-        return super().render_change_form(request, context, *args, **kwargs)
+        return response

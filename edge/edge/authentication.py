@@ -2,14 +2,29 @@
 
 from dataclasses import dataclass
 
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, status
 from rest_framework.request import Request
 
 from edge.conf import edge_settings
-from edge.revocation import authenticate
+from edge.revocation import (
+    TOKEN_STATE_RETRY_AFTER_SECONDS,
+    TOKEN_STATE_UNAVAILABLE,
+    TokenStateUnavailable,
+    authenticate,
+)
 from edge.tokens import Claims, InvalidToken
 
 MALFORMED_AUTHORIZATION = "Authorization header must be 'Bearer <token>'."
+
+
+class TokenStateUnavailableError(exceptions.APIException):
+    """503: the token may be fine, but whether it was revoked cannot be checked right now."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = TOKEN_STATE_UNAVAILABLE
+    default_code = "token_state_unavailable"
+    # DRF's exception handler sends this as the Retry-After header.
+    wait = TOKEN_STATE_RETRY_AFTER_SECONDS
 
 
 @dataclass(frozen=True)
@@ -70,6 +85,8 @@ class GatewayJWTAuthentication(authentication.BaseAuthentication):
             claims = authenticate(raw_token)
         except InvalidToken as error:
             raise exceptions.AuthenticationFailed(str(error)) from error
+        except TokenStateUnavailable as error:
+            raise TokenStateUnavailableError from error
         return TokenUser(claims), claims
 
     def authenticate_header(self, request: Request) -> str:

@@ -12,6 +12,7 @@ from django.apps import AppConfig, apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
 
+from edge.admin_site import csrf_cookie_name
 from edge.conf import edge_settings
 from edge.service_table import SERVICE_NAMES, service_named
 
@@ -72,13 +73,15 @@ def check_own_cookies_and_static_path(
     name = _service_name()
     own = {
         "SESSION_COOKIE_NAME": ("edge.E003", f"{name}_sessionid"),
-        "CSRF_COOKIE_NAME": ("edge.E004", f"{name}_csrftoken"),
+        "CSRF_COOKIE_NAME": ("edge.E004", csrf_cookie_name(name)),
         "STATIC_URL": ("edge.E005", f"/static/{name}/"),
     }
     errors: list[CheckMessage] = []
     for setting, (check_id, example) in own.items():
         value = getattr(settings, setting, None) or ""
-        if not name or name not in value:
+        # The shared logout page finds a site's CSRF cookie by its name (edge.admin_site).
+        fits = value == example if setting == "CSRF_COOKIE_NAME" else bool(name) and name in value
+        if not fits:
             errors.append(
                 Error(
                     f"{setting} is {value!r}, which does not name the {name!r} service: the admin "
@@ -164,6 +167,23 @@ def check_token_state_cache_fails_closed(
             )
         ]
     return []
+
+
+@register(Tags.security)
+def check_token_state_has_a_source_besides_redis(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """When Redis cannot say whether a token was revoked, auth's database or auth itself must."""
+    if edge_settings.TOKEN_STATE_LOADER or edge_settings.TOKEN_CHECK_URL.startswith(("http://", "https://")):
+        return []
+    return [
+        Error(
+            "Neither EDGE['TOKEN_STATE_LOADER'] nor an http(s) EDGE['TOKEN_CHECK_URL'] is set: "
+            "every token Redis cannot vouch for (Redis down, a standing lost) would be refused.",
+            hint="Set TOKEN_CHECK_URL to auth's /internal/verify (edge.settings.base does, from the table).",
+            id="edge.E013",
+        )
+    ]
 
 
 @register(Tags.compatibility)

@@ -27,8 +27,14 @@ DEFAULTS: dict[str, Any] = {
     "ACCESS_COOKIE_NAME": "access_token",
     # The cache shared by every service that holds revoked tokens and users' standing.
     "TOKEN_STATE_CACHE": "tokens",
-    # Dotted path of ``f(user_id) -> UserState`` for a standing missing from the cache: auth's.
-    "USER_STATE_LOADER": "",
+    # When the cache cannot give a token's state (Redis out of reach, the user's standing
+    # missing), auth reads it from its database with this dotted path of
+    # ``f(claims) -> edge.revocation.TokenState``...
+    "TOKEN_STATE_LOADER": "",
+    # ...and every other service asks auth's own check at this URL (its ``/internal/verify``),
+    # refusing the token when auth cannot answer in time.
+    "TOKEN_CHECK_URL": "",
+    "TOKEN_CHECK_TIMEOUT_SECONDS": 2.0,
     # Other services keep a local "shadow" of each verified user for their admin;
     # auth_service owns the real users and maps a token to one of them instead.
     "SHADOW_USERS": True,

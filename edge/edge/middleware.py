@@ -6,12 +6,17 @@ from collections.abc import Callable
 
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.functional import SimpleLazyObject
 
 from edge.conf import edge_settings
 from edge.logging import clean_request_id, request_id_var
-from edge.revocation import authenticate
+from edge.revocation import (
+    TOKEN_STATE_RETRY_AFTER_SECONDS,
+    TOKEN_STATE_UNAVAILABLE,
+    TokenStateUnavailable,
+    authenticate,
+)
 from edge.tokens import InvalidToken
 from edge.users import user_for_claims
 
@@ -71,6 +76,20 @@ class GatewayAuthenticationMiddleware(AuthenticationMiddleware):
     def process_request(self, request: HttpRequest) -> None:
         # Lazy: a request that never looks at its user costs no Redis or database round trip.
         request.user = SimpleLazyObject(lambda: _user_from_cookie(request))
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A page whose user cannot be checked (Redis and auth both out of reach) answers 503.
+
+        Not the login page: the user is most likely logged in, and a new login could not be
+        checked either. The body is JSON like every other refusal; a browser shows it as text.
+        """
+        if not isinstance(exception, TokenStateUnavailable):
+            return None
+        response = JsonResponse(
+            {"detail": TOKEN_STATE_UNAVAILABLE, "code": "token_state_unavailable", "status": 503}, status=503
+        )
+        response["Retry-After"] = str(TOKEN_STATE_RETRY_AFTER_SECONDS)
+        return response
 
 
 def _user_from_cookie(request: HttpRequest) -> object:

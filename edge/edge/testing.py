@@ -9,16 +9,20 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 import pytest
 from celery import current_app
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django_redis.exceptions import ConnectionInterrupted
 from jwt.algorithms import RSAAlgorithm
 from pytest_django.fixtures import Settings
+from redis.exceptions import RedisError
 
 from edge.conf import edge_settings
+from edge.revocation import UserState, user_state_get, user_state_store
 
 # The kid the test signing key is published under.
 TEST_KID = "test-key"
@@ -44,7 +48,15 @@ def _unit_test_settings(settings: Settings) -> None:
     }
     # Every event a test publishes is checked against its schema, so a producer that breaks
     # its contract fails its own tests (production leaves the check to the consumers).
-    settings.EDGE = {**settings.EDGE, "VALIDATE_PUBLISHED_EVENTS": True, "SEAL_KEYS": [TEST_SEAL_KEY]}
+    # No unit test asks a real auth whether a token was revoked: one that needs to brings its
+    # own (``auth_check``); otherwise the check is asked on the discard port, where nothing
+    # answers, and a token Redis cannot vouch for is refused.
+    settings.EDGE = {
+        **settings.EDGE,
+        "VALIDATE_PUBLISHED_EVENTS": True,
+        "TOKEN_CHECK_URL": "http://127.0.0.1:9/internal/verify",
+        "SEAL_KEYS": [TEST_SEAL_KEY],
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -112,6 +124,54 @@ def jwks_server(settings: Settings, signing_key: rsa.RSAPrivateKey) -> Iterator[
     server.stop()
 
 
+class AuthCheckServer:
+    """auth's token check (``/internal/verify``) as the services meet it when their Redis cannot
+    answer: real HTTP, answering ``status`` (and ``detail`` in the body of a refusal).
+
+    ``checks`` holds the ``Authorization`` header of each request it answered; ``stop()`` takes
+    it down as if auth were.
+    """
+
+    def __init__(self) -> None:
+        self.status = 204
+        self.detail = ""
+        self.checks: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.checks.append(self.headers.get("Authorization", ""))
+                body = json.dumps({"detail": server.detail}).encode() if server.status >= 400 else b""
+                self.send_response(server.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._http.server_port}/internal/verify"
+        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._http.shutdown()
+            self._http.server_close()
+            self._thread.join()
+
+
+@pytest.fixture
+def auth_check(settings: Settings) -> Iterator[AuthCheckServer]:
+    """Makes the service ask a token check of the test's own when Redis cannot answer."""
+    server = AuthCheckServer()
+    settings.EDGE = {**settings.EDGE, "TOKEN_CHECK_URL": server.url}
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def make_token(signing_key: rsa.RSAPrivateKey, jwks_server: JwksServer) -> Callable[..., str]:
     """``make_token(user_id, is_staff=True, ...)``: an access token as auth would sign it
@@ -139,6 +199,19 @@ def make_token(signing_key: rsa.RSAPrivateKey, jwks_server: JwksServer) -> Calla
         }
         # A claim given as None is left out, as a forger might.
         payload = {name: value for name, value in payload.items() if value is not None}
+        # auth writes the standing of every user it issues a token to (unless Redis is down);
+        # a test may have set another one first.
+        with suppress(ConnectionInterrupted, RedisError):
+            if user_state_get(user_id) is None:
+                user_state_store(
+                    user_id=user_id,
+                    state=UserState(
+                        active=True,
+                        is_staff=bool(payload.get("is_staff")),
+                        is_superuser=bool(payload.get("is_superuser")),
+                        generation=int(payload.get("gen", 0)),
+                    ),
+                )
         return jwt.encode(payload, key or signing_key, algorithm, headers={"kid": kid})
 
     return make

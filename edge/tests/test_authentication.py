@@ -85,4 +85,17 @@ def test_admin_logout_forwards_the_post_to_the_shared_logout_page(client, make_t
     response = client.post("/admin/edge/logout/")
 
     assert response.status_code == 307
-    assert response["Location"] == "/logout/"
+    # The shared page checks the POST's CSRF token against this site's cookie.
+    assert response["Location"] == "/logout/?site=edge"
+
+
+@pytest.mark.django_db
+def test_admin_logout_is_a_post_with_this_sites_csrf_token(make_token):
+    browser = Client(enforce_csrf_checks=True)
+    browser.cookies["access_token"] = make_token(9, is_staff=True)
+
+    forged = browser.post("/admin/edge/logout/")
+    by_link = browser.get("/admin/edge/logout/")
+
+    assert forged.status_code == 403
+    assert by_link.status_code == 405

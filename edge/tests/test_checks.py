@@ -53,6 +53,8 @@ def test_a_service_whose_app_is_not_installed_is_refused():
     [
         ("SESSION_COOKIE_NAME", "sessionid", "edge.E003"),
         ("CSRF_COOKIE_NAME", "csrftoken", "edge.E004"),
+        # The shared logout page looks for the site's CSRF cookie by its exact name.
+        ("CSRF_COOKIE_NAME", "edge_csrf", "edge.E004"),
         ("STATIC_URL", "/static/", "edge.E005"),
         ("STATIC_URL", "/static/catalog/", "edge.E005"),
     ],
@@ -129,6 +131,17 @@ def test_the_token_state_cache_must_exist():
     caches = {alias: cache for alias, cache in settings.CACHES.items() if alias != "tokens"}
     with override_settings(CACHES=caches):
         assert "edge.E008" in edge_errors()
+
+
+def test_a_service_asks_auth_when_redis_cannot_vouch_for_a_token():
+    assert "edge.E013" not in edge_errors()
+
+
+@pytest.mark.parametrize("url", ["", "file:///etc/passwd"])
+def test_a_service_must_have_auth_to_ask_when_redis_cannot_vouch_for_a_token(settings, url):
+    settings.EDGE = {**settings.EDGE, "TOKEN_CHECK_URL": url}
+
+    assert "edge.E013" in edge_errors()
 
 
 def test_tasks_must_be_acknowledged_late():

@@ -3,12 +3,16 @@
 import time
 
 import pytest
+from django.core.cache import caches
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
 from edge.revocation import (
     TOKEN_REVOKED,
+    TOKEN_STATE_RETRY_AFTER_SECONDS,
+    TOKEN_STATE_UNAVAILABLE,
     USER_INACTIVE,
+    TokenStateUnavailable,
     UserState,
     access_token_revoke,
     authenticate,
@@ -80,10 +84,102 @@ def redis_down(settings):
     }
 
 
-def test_with_redis_down_a_service_accepts_a_signed_token_and_leaves_the_standing_to_the_gateway(
-    redis_down, make_token
+def _forget_every_standing() -> None:
+    # As if Redis had lost the keys (a flush, a failover to an empty replica, an eviction).
+    caches["tokens"].clear()
+
+
+def test_with_redis_down_a_service_asks_auth_and_accepts_what_auth_accepts(
+    client, redis_down, make_token, auth_check
 ):
-    assert authenticate(make_token(5)).user_id == 5
+    token = make_token(5)
+
+    response = client.get(WHOAMI, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert response.status_code == 200
+    assert auth_check.checks == [f"Bearer {token}"]
+
+
+def test_with_redis_down_a_token_auth_refuses_is_401_with_auths_reason(
+    client, redis_down, make_token, auth_check
+):
+    auth_check.status, auth_check.detail = 401, TOKEN_REVOKED
+
+    response = client.get(WHOAMI, HTTP_AUTHORIZATION=f"Bearer {make_token(5)}")
+
+    assert response.status_code == 401
+    assert response.json()["detail"] == TOKEN_REVOKED
+
+
+def test_a_deactivated_users_token_whose_standing_was_lost_is_refused(client, make_token, auth_check):
+    token = make_token(5)
+    _forget_every_standing()
+    auth_check.status, auth_check.detail = 401, USER_INACTIVE
+
+    response = client.get(WHOAMI, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert response.status_code == 401
+    assert response.json()["detail"] == USER_INACTIVE
+
+
+def test_a_token_redis_vouches_for_is_accepted_without_asking_auth(client, make_token, auth_check):
+    auth_check.status = 401
+
+    response = client.get(WHOAMI, HTTP_AUTHORIZATION=f"Bearer {make_token(5)}")
+
+    assert response.status_code == 200
+    assert auth_check.checks == []
+
+
+def test_with_redis_and_auth_both_out_of_reach_the_api_answers_503_json(
+    client, redis_down, make_token, auth_check
+):
+    auth_check.stop()
+
+    response = client.get(WHOAMI, HTTP_AUTHORIZATION=f"Bearer {make_token(5)}")
+
+    assert response.status_code == 503
+    assert response.json() == {"detail": TOKEN_STATE_UNAVAILABLE}
+    assert response["Retry-After"] == str(TOKEN_STATE_RETRY_AFTER_SECONDS)
+
+
+@pytest.mark.parametrize("status", [500, 503, 302, 403])
+def test_any_other_answer_from_auth_is_no_yes(client, make_token, auth_check, status):
+    token = make_token(5)
+    _forget_every_standing()
+    auth_check.status = status
+
+    with pytest.raises(TokenStateUnavailable):
+        authenticate(token)
+
+
+def test_with_nobody_answering_the_token_check_a_token_redis_cannot_vouch_for_is_refused(make_token):
+    token = make_token(5)
+    _forget_every_standing()
+
+    with pytest.raises(TokenStateUnavailable):
+        authenticate(token)
+
+
+@pytest.mark.django_db
+def test_with_redis_and_auth_both_out_of_reach_the_admin_answers_503_not_the_login_page(
+    client, redis_down, make_token, auth_check
+):
+    client.cookies["access_token"] = make_token(9, is_staff=True, is_superuser=True)
+    auth_check.stop()
+
+    response = client.get("/admin/edge/")
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "token_state_unavailable"
+    assert response["Retry-After"] == str(TOKEN_STATE_RETRY_AFTER_SECONDS)
+
+
+@pytest.mark.django_db
+def test_with_redis_down_the_admin_lets_in_whom_auth_accepts(client, redis_down, make_token, auth_check):
+    client.cookies["access_token"] = make_token(9, is_staff=True, is_superuser=True)
+
+    assert client.get("/admin/edge/").status_code == 200
 
 
 def test_with_redis_down_a_revocation_fails_loudly_rather_than_being_lost(redis_down):

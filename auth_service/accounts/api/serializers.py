@@ -19,6 +19,7 @@ from accounts.services import login_attempt, token_pair_issue, token_refresh
 EMAIL_TAKEN = "A user with this email already exists."
 WRONG_PASSWORD = "The current password is not correct."
 INVALID_RESET_LINK = "The reset link is invalid or has expired."
+NOT_CHANGEABLE = "This field cannot be changed here."
 
 
 def _validated_password(password: str, user: User, field: str) -> str:
@@ -115,9 +116,17 @@ class StaffUserSerializer(serializers.ModelSerializer):
 
 
 class UserAccessSerializer(serializers.Serializer):
+    """What staff change through the API; anything else (groups, permissions, email) is a 400."""
+
     is_active = serializers.BooleanField(required=False)
     is_staff = serializers.BooleanField(required=False)
     is_superuser = serializers.BooleanField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({field: [NOT_CHANGEABLE] for field in unknown})
+        return attrs
 
 
 class TokenObtainSerializer(TokenObtainPairSerializer):

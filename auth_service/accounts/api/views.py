@@ -33,6 +33,7 @@ from accounts.services import (
     user_profile_update,
     user_register,
 )
+from edge.grants import StaffActor
 from edge.permissions import IsStaff
 
 PASSWORD_RESET_SENT = "If an account with this email exists, a reset link is on its way."
@@ -143,9 +144,6 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         serializer = UserAccessSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = user_access_set(
-            user=user,
-            actor_id=request.user.id,
-            actor_is_superuser=request.user.is_superuser,
-            **serializer.validated_data,
+            user=user, actor=StaffActor.for_user(request.user), **serializer.validated_data
         )
         return Response(StaffUserSerializer(user).data)

@@ -174,6 +174,10 @@ EDGE = {
         "JWT_JWKS_URL",
         default=f"http://127.0.0.1:{service_named('auth').port}/api/auth/.well-known/jwks.json",
     ),
+    # auth's check of a token, asked when Redis cannot give its state (edge.revocation).
+    "TOKEN_CHECK_URL": env.str(
+        "TOKEN_CHECK_URL", default=f"http://127.0.0.1:{service_named('auth').port}/internal/verify"
+    ),
     "JWT_ISSUER": env.str("JWT_ISSUER", default="commerce-auth"),
     "JWT_AUDIENCE": env.str("JWT_AUDIENCE", default="commerce-api"),
     # On where a stack runs the tests (devstack's end-to-end stack): every event published

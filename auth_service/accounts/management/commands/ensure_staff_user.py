@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 
 from accounts.models import User
 from accounts.services import user_access_set, user_create, user_password_set, user_profile_update
+from edge.grants import SHELL
 
 
 class Command(BaseCommand):
@@ -23,15 +24,7 @@ class Command(BaseCommand):
             user = user_profile_update(
                 user=user_create(email=email, password=password), full_name="Demo Staff"
             )
-        # Whoever runs the command has the shell: a superuser's authority, and no account of their own.
-        user = user_access_set(
-            user=user,
-            actor_id=None,
-            actor_is_superuser=True,
-            is_active=True,
-            is_staff=True,
-            is_superuser=True,
-        )
+        user = user_access_set(user=user, actor=SHELL, is_active=True, is_staff=True, is_superuser=True)
         # Only when it differs: a restart of the stack keeps the staff's sessions.
         if not user.check_password(password):
             user_password_set(user=user, password=password)
