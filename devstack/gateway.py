@@ -88,9 +88,6 @@ def render_gateway(
             NGINX_INCLUDE_DIR=str(nginx_dir),
             NGINX_ACCESS_LOG=str(logs / f"{name}-access.log"),
             NGINX_CACHE_DIR=str(nginx_dir / "temp" / "cache"),
-            # The upstreams are addresses, never looked up: the resolver is never asked.
-            NGINX_LOCAL_RESOLVERS="127.0.0.1",
-            UPSTREAM_RESOLVE="",
         )
     )
     modules = "".join(f"load_module {module};\n" for module in MODULES)

