@@ -58,6 +58,7 @@ def render_gateway(
     auth_cache_seconds: int = AUTH_CACHE_SECONDS,
     catalog_cache: bool = True,
     static_site: tuple[str, Path] | None = None,
+    netns: str | None = None,
 ) -> Program:
     """Write one gateway's nginx configuration, check it (``nginx -t``), and return the program
     ``name`` that runs it.
@@ -118,5 +119,6 @@ http {{
 }}
 """)
     argv = [nginx, "-p", str(nginx_dir), "-c", str(nginx_dir / "nginx.conf")]
-    run(Command("nginx-check", [*argv, "-t", "-q"], cwd=nginx_dir), log_dir=logs)
+    # Where it will run: the check binds the listen addresses.
+    run(Command(f"{name}-check", [*argv, "-t", "-q"], cwd=nginx_dir, netns=netns), log_dir=logs)
     return Program(name, argv, directory=nginx_dir, priority=200)

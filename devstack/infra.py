@@ -7,6 +7,7 @@ user, with its files in the stack's runtime folder (``runtime_dir`` says why).
 
 import glob
 import hashlib
+import ipaddress
 import os
 import secrets
 import shutil
@@ -41,8 +42,8 @@ def port_is_open(port: int, host: str = "127.0.0.1") -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
-def ensure_port_free(port: int) -> None:
-    if port_is_open(port):
+def ensure_port_free(port: int, host: str = "127.0.0.1") -> None:
+    if port_is_open(port, host):
         raise StackError(PORT_TAKEN.format(port=port))
 
 
@@ -110,13 +111,21 @@ def remove_runtime_dirs_under(folder: Path) -> None:
             shutil.rmtree(runtime, ignore_errors=True)
 
 
+def is_loopback(address: str) -> bool:
+    return ipaddress.ip_address(address).is_loopback
+
+
 class Postgres:
     """A Postgres server with one database and one role per service."""
 
-    def __init__(self, state_dir: Path, runtime_dir: Path, admin_url: str | None = None) -> None:
+    def __init__(
+        self, state_dir: Path, runtime_dir: Path, admin_url: str | None = None, address: str = "127.0.0.1"
+    ) -> None:
         self.dir = state_dir / "postgres"
         self.cluster = runtime_dir / "postgres"
         self.given_url = admin_url
+        # Where a private server listens: this machine only, or a host's address for the others.
+        self.address = address
         self.owner = POSTGRES_USER if os.geteuid() == 0 else None
 
     @property
@@ -127,7 +136,7 @@ class Postgres:
     def admin_url(self) -> str:
         if self.given_url:
             return self.given_url
-        return f"postgresql://postgres:{quote(self._superuser_password)}@127.0.0.1:{self.port}/postgres"
+        return f"postgresql://postgres:{quote(self._superuser_password)}@{self.address}:{self.port}/postgres"
 
     def attach(self) -> None:
         """Learn the private cluster's port and superuser password (made on its first run), to
@@ -148,7 +157,7 @@ class Postgres:
             return []
         self.dir.mkdir(parents=True, exist_ok=True)
         self.attach()
-        ensure_port_free(self.port)
+        ensure_port_free(self.port, self.address)
         data = self.cluster / "data"
         if not (data / "PG_VERSION").exists():
             self.cluster.mkdir(parents=True, exist_ok=True)
@@ -182,6 +191,8 @@ class Postgres:
                 )
             finally:
                 password_file.unlink(missing_ok=True)
+        if not is_loopback(self.address):
+            self._allow_clients_of_its_network(data / "pg_hba.conf")
         return [
             Program(
                 "postgres",
@@ -194,7 +205,7 @@ class Postgres:
                     "-k",
                     str(self.cluster),
                     "-c",
-                    "listen_addresses=127.0.0.1",
+                    f"listen_addresses={self.address}",
                     "-c",
                     "max_connections=200",
                 ],
@@ -206,6 +217,15 @@ class Postgres:
                 stopwaitsecs=30,
             )
         ]
+
+    @staticmethod
+    def _allow_clients_of_its_network(hba: Path) -> None:
+        """initdb lets in password logins from this machine only; a server other hosts use lets
+        in those of the networks it is on too (``samenet``), with a password all the same."""
+        rule = "host all all samenet scram-sha-256"
+        if rule not in hba.read_text().splitlines():
+            with hba.open("a") as rules:
+                rules.write(f"{rule}\n")
 
     def wait_ready(self, supervisor: Supervisor) -> None:
         if not self.private:
@@ -249,31 +269,51 @@ class Postgres:
 
 
 class Redis:
-    """Redis with an append-only file, so queued events survive a restart."""
+    """Redis with an append-only file, so queued events survive a restart. One that other hosts
+    reach (an address not loopback) asks for a password, kept in its configuration file."""
 
-    def __init__(self, state_dir: Path, url: str | None = None) -> None:
+    def __init__(self, state_dir: Path, url: str | None = None, address: str = "127.0.0.1") -> None:
         self.dir = state_dir / "redis"
         self.given_url = url
+        self.address = address
 
     @property
     def url(self) -> str:
-        return self.given_url or f"redis://127.0.0.1:{self.port}/0"
+        if self.given_url:
+            return self.given_url
+        password = "" if is_loopback(self.address) else f":{quote(self._password)}@"
+        return f"redis://{password}{self.address}:{self.port}/0"
+
+    @property
+    def _password(self) -> str:
+        return remembered(self.dir / "password", lambda: secrets.token_hex(16))
+
+    def _configuration(self) -> list[str]:
+        """A configuration file that holds its password (none on loopback: Redis' protected
+        mode lets in this machine's clients alone)."""
+        if is_loopback(self.address):
+            return []
+        config = self.dir / "redis.conf"
+        config.write_text(f"requirepass {self._password}\n")
+        config.chmod(0o600)
+        return [str(config)]
 
     def prepare(self) -> list[Program]:
         if self.given_url:
             return []
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = int(remembered(self.dir / "port", free_port))
-        ensure_port_free(self.port)
+        ensure_port_free(self.port, self.address)
         return [
             Program(
                 "redis",
                 [
                     installed("redis-server", "redis-server"),
+                    *self._configuration(),
                     "--port",
                     str(self.port),
                     "--bind",
-                    "127.0.0.1",
+                    self.address,
                     "--dir",
                     str(self.dir),
                     "--appendonly",
@@ -295,7 +335,7 @@ class Redis:
     def wait_ready(self, supervisor: Supervisor) -> None:
         if self.given_url:
             return
-        wait_until(lambda: port_is_open(self.port), timeout=15, what="Redis")
+        wait_until(lambda: port_is_open(self.port, self.address), timeout=15, what="Redis")
 
     def empty(self) -> None:
         """Drop every key of the stack's Redis database: queued tasks, cached answers, token state."""

@@ -27,16 +27,16 @@ class Maildir:
         return cls(args[0])
 
 
-def command(port: int, mail_dir: Path) -> list[str]:
-    """The command line of the SMTP server on ``port``, storing into ``mail_dir``; run it from
-    the repository's root."""
+def command(port: int, mail_dir: Path, address: str = "127.0.0.1") -> list[str]:
+    """The command line of the SMTP server on ``address:port``, storing into ``mail_dir``; run
+    it from the repository's root."""
     return [
         sys.executable,
         "-m",
         "aiosmtpd",
         "-n",
         "-l",
-        f"127.0.0.1:{port}",
+        f"{address}:{port}",
         "-c",
         f"{__name__}.Maildir",
         str(mail_dir),

@@ -27,6 +27,14 @@ class Command:
     env: dict[str, str] | None = None
     # Run as this system user (when the launcher is root).
     user: str | None = None
+    # Run in this network namespace: on the host that will run the processes (devstack/hosts.py).
+    netns: str | None = None
+
+
+def in_netns(netns: str | None) -> list[str]:
+    """The start of a command line that runs the rest in that network namespace (none: here).
+    ``ip netns exec`` enters it and then executes the command, which keeps its pid."""
+    return ["ip", "netns", "exec", netns] if netns else []
 
 
 @contextlib.contextmanager
@@ -64,6 +72,7 @@ def run(*commands: Command, log_dir: Path) -> None:
             argv = command.argv
             if command.user and os.geteuid() == 0:
                 argv = ["runuser", "-u", command.user, "--", *argv]
+            argv = [*in_netns(command.netns), *argv]
             log_path = log_dir / f"{command.name}.log"
             with log_path.open("wb") as log, uninterrupted():
                 popen = subprocess.Popen(

@@ -62,8 +62,15 @@ class StackConfig:
     # Existing servers to use instead of private ones (DATABASE_URL is an admin connection).
     database_url: str | None = None
     redis_url: str | None = None
-    # An SMTP server to send to; without one the stack runs its own sink that keeps every message.
+    # An SMTP server to send to (on this host unless smtp_address names another); without one
+    # the stack runs its own sink that keeps every message.
     smtp_port: int | None = None
+    smtp_address: str | None = None
+    # The network namespace its processes run in: a host of its own (devstack/hosts.py).
+    netns: str | None = None
+    # Migrate each service's database and load the demo data; a second host of the same
+    # system, on the same databases, leaves that to the first.
+    migrate: bool = True
     # Prefixes database and role names, so a test stack on a shared server keeps to its own.
     database_prefix: str = ""
     # How long a task lost with its worker waits in Redis before it is delivered again.
@@ -85,6 +92,9 @@ class StackConfig:
     # How many gateways (nginx) run, each with its own configuration, cache and ports: the
     # first on the table's gateway port, the next on the port after it...
     gateways: int = 1
+    # The internal addresses (host:port) of the system's gateways on other hosts, which catalog
+    # tells its cache version as it tells this stack's own (devstack/hosts.py).
+    peer_gateways: list[str] = field(default_factory=list)
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -117,6 +127,10 @@ class StackConfig:
     def gateway_internal_ports(self) -> list[int]:
         """Where each gateway takes catalog's cache version."""
         return [GATEWAY_INTERNAL_PORT + self.port_offset + number for number in range(self.gateways)]
+
+    @property
+    def gateway_internal_addresses(self) -> list[str]:
+        return [f"{self.local_address}:{port}" for port in self.gateway_internal_ports]
 
     @property
     def gateway_names(self) -> list[str]:
@@ -191,6 +205,23 @@ def _replicas(text: str) -> dict[str, int]:
         raise StackError(f"DEVSTACK_REPLICAS={text!r}: write it as worker=2,relay=2") from None
 
 
+# What every host of one system must hold alike, each in its own state folder: the services'
+# database passwords and Django secret keys, auth's signing keys, and the key that seals
+# secrets between auth and notify.
+SHARED_SECRETS = ("passwords", "secret-keys", "keys", "seal-key")
+
+
+def copy_secrets(source_state: Path, target_state: Path) -> None:
+    """Give a second host of a system the first's secrets, as a deployment hands each host
+    its copy: without them it would set passwords of its own on the shared databases."""
+    for name in SHARED_SECRETS:
+        source = source_state / name
+        if source.is_dir():
+            shutil.copytree(source, target_state / name, dirs_exist_ok=True)
+        elif source.exists():
+            shutil.copy2(source, target_state / name)
+
+
 def program_name(service: Service, role: str) -> str:
     return f"{service.name}-{role}"
 
@@ -202,9 +233,9 @@ class Stack:
         self.state.mkdir(parents=True, exist_ok=True)
         self.logs = self.state / "logs"
         self.runtime = claim_runtime_dir(self.state)
-        self.postgres = Postgres(self.state, self.runtime, config.database_url)
-        self.redis = Redis(self.state, config.redis_url)
-        self.supervisor = Supervisor(self.state, self.logs)
+        self.postgres = Postgres(self.state, self.runtime, config.database_url, config.local_address)
+        self.redis = Redis(self.state, config.redis_url, config.local_address)
+        self.supervisor = Supervisor(self.state, self.logs, config.netns)
         # What the stack sets for each service's processes, and their whole environment.
         self.service_settings: dict[str, dict[str, str]] = {}
         self.service_env: dict[str, dict[str, str]] = {}
@@ -252,10 +283,7 @@ class Stack:
     # --- start -------------------------------------------------------------------------
     def start(self) -> "Stack":
         try:
-            self._check_ports_free()
-            self.start_infrastructure()
-            print("Migrating each service's database and loading the demo data...", flush=True)
-            self.prepare_services()
+            self.set_up()
             self.start_services()
             self.wait_healthy()
         except BaseException:
@@ -263,25 +291,35 @@ class Stack:
             raise
         return self
 
+    def set_up(self) -> None:
+        """All before the services' processes start: supervisord with what the stack runs of
+        Postgres, Redis and the SMTP sink, then each service's database and static files."""
+        self._check_ports_free()
+        self.start_infrastructure()
+        if self.config.migrate:
+            print("Migrating each service's database and loading the demo data...", flush=True)
+        self.prepare_services()
+
     def _check_ports_free(self) -> None:
         for port in (
             *self.config.gateway_ports,
             *self.config.gateway_internal_ports,
             *(self.config.service_port(s.name) for s in SERVICES),
         ):
-            ensure_port_free(port)
+            ensure_port_free(port, self.config.local_address)
 
-    def start_infrastructure(self) -> None:
-        """supervisord with Postgres, Redis and the SMTP sink; each service's database."""
+    def start_data(self) -> None:
+        """supervisord with Postgres, Redis and the SMTP sink, those not given: all a data host
+        runs, and what a whole stack starts first."""
         programs = [*self.postgres.prepare(self.logs), *self.redis.prepare()]
         if self.config.smtp_port is None:
             self.config.smtp_port = int(remembered(self.state / "smtp-port", free_port))
-            ensure_port_free(self.config.smtp_port)
+            ensure_port_free(self.config.smtp_port, self.config.local_address)
             mailbox.Maildir(self.mail_dir, create=True)
             programs.append(
                 Program(
                     "smtp",
-                    mail_sink.command(self.config.smtp_port, self.mail_dir),
+                    mail_sink.command(self.config.smtp_port, self.mail_dir, self.config.local_address),
                     directory=ROOT,
                     priority=20,
                 )
@@ -290,6 +328,10 @@ class Stack:
         self.supervisor.start(self.programs.values(), self.base_env)
         self.postgres.wait_ready(self.supervisor)
         self.redis.wait_ready(self.supervisor)
+
+    def start_infrastructure(self) -> None:
+        """``start_data``, then each service's database and settings."""
+        self.start_data()
         for service in SERVICES:
             self.service_settings[service.name] = self.settings_for(service.name)
             self.service_env[service.name] = {**self.base_env, **self.service_settings[service.name]}
@@ -322,7 +364,7 @@ class Stack:
         private_keys = self.ensure_signing_keys()
         database = self.config.database_name(name)
         password = remembered(self.state / "passwords" / name, lambda: secrets.token_hex(12))
-        gateway_port = self.config.gateway_port
+        own_names = list(dict.fromkeys(["127.0.0.1", "localhost", self.config.local_address]))
         settings = {
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DJANGO_SECRET_KEY": remembered(
@@ -333,15 +375,20 @@ class Stack:
             "DATABASE_URL": self.postgres.ensure_database(database, password),
             "REDIS_URL": self.redis.url,
             "CELERY_VISIBILITY_TIMEOUT": str(self.config.visibility_timeout),
-            "JWT_JWKS_URL": f"http://127.0.0.1:{self.config.service_port('auth')}/api/auth/.well-known/jwks.json",
-            "TOKEN_CHECK_URL": f"http://127.0.0.1:{self.config.service_port('auth')}/internal/verify",
-            "CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{gateway_port},http://localhost:{gateway_port}",
+            # Every address is this host's own: another host's 127.0.0.1 is not this one.
+            "DJANGO_ALLOWED_HOSTS": ",".join(own_names),
+            "JWT_JWKS_URL": f"{self.service_url('auth')}/api/auth/.well-known/jwks.json",
+            "TOKEN_CHECK_URL": f"{self.service_url('auth')}/internal/verify",
+            "CSRF_TRUSTED_ORIGINS": ",".join(
+                f"http://{name}:{port}" for name in own_names for port in self.config.gateway_ports
+            ),
             "ACCESS_TOKEN_LIFETIME_SECONDS": str(self.config.access_token_lifetime),
-            "EMAIL_URL": f"smtp://127.0.0.1:{self.config.smtp_port}",
+            "EMAIL_URL": f"smtp://{self.config.smtp_address or self.config.local_address}:{self.config.smtp_port}",
             "CATALOG_API_URL": f"{self.service_url('catalog')}/api/catalog/",
-            # Where catalog pushes its cache version: every gateway's internal port.
+            # Where catalog pushes its cache version: every gateway's internal port, this
+            # host's and the others'.
             "CATALOG_GATEWAYS": ",".join(
-                f"{self.config.local_address}:{port}" for port in self.config.gateway_internal_ports
+                [*self.config.gateway_internal_addresses, *self.config.peer_gateways]
             ),
             "CATALOG_GATEWAY_LEASE_SECONDS": str(CATALOG_VERSION_LEASE_SECONDS),
             # Seals secrets between auth and notify (edge.sealing); the other services ignore it.
@@ -365,12 +412,15 @@ class Stack:
                 [str(BIN / "python"), "manage.py", *args],
                 ROOT / service_named(service).directory,
                 {**self.service_env[service], **(environment or {})},
+                netns=self.config.netns,
             ),
             log_dir=self.logs,
         )
 
     def prepare_services(self) -> None:
-        """Migrate and collect static files of every service at once, then load the demo data."""
+        """Migrate (``config.migrate``) and collect static files of every service at once, then
+        load the demo data."""
+        steps = ("migrate", "collectstatic") if self.config.migrate else ("collectstatic",)
         run(
             *(
                 Command(
@@ -378,13 +428,14 @@ class Stack:
                     [str(BIN / "python"), "manage.py", step, "--noinput"],
                     ROOT / service.directory,
                     self.service_env[service.name],
+                    netns=self.config.netns,
                 )
                 for service in SERVICES
-                for step in ("migrate", "collectstatic")
+                for step in steps
             ),
             log_dir=self.logs,
         )
-        if self.config.demo_data:
+        if self.config.migrate and self.config.demo_data:
             self.manage(
                 "auth",
                 "ensure_staff_user",
@@ -475,6 +526,7 @@ class Stack:
                 auth_cache_seconds=auth_cache_seconds,
                 catalog_cache=catalog_cache,
                 static_site=static_site if name == config.gateway_names[0] else None,
+                netns=config.netns,
             )
             for name, port, internal_port in zip(
                 config.gateway_names, config.gateway_ports, config.gateway_internal_ports, strict=True

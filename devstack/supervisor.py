@@ -19,7 +19,7 @@ from pathlib import Path
 from supervisor.xmlrpc import SupervisorTransport
 
 from devstack.errors import ALREADY_RUNNING, StackError
-from devstack.processes import last_line, stop_group, uninterrupted, wait_until
+from devstack.processes import in_netns, last_line, stop_group, uninterrupted, wait_until
 
 BIN = Path(sys.executable).parent
 # How long supervisord may take to stop every process: the longest stopwaitsecs and then some.
@@ -61,10 +61,16 @@ def _environment(values: Mapping[str, str]) -> str:
 
 
 class Supervisor:
-    """One supervisord per state folder, a child of the launcher, reached on a unix socket."""
+    """One supervisord per state folder, a child of the launcher, reached on a unix socket.
 
-    def __init__(self, state: Path, logs: Path) -> None:
+    Started in a network namespace (``netns``), it and every process it runs are on that
+    namespace's network (a host of its own, devstack/hosts.py). Its socket is a file, which the launcher
+    reaches from any namespace.
+    """
+
+    def __init__(self, state: Path, logs: Path, netns: str | None = None) -> None:
         self.state, self.logs = state, logs
+        self.netns = netns
         self.config_path = state / "supervisord.conf"
         self.socket = state / "supervisor.sock"
         self.process: subprocess.Popen | None = None
@@ -157,7 +163,7 @@ serverurl={_escape(self.url)}
         self.write(programs)
         with uninterrupted():
             self.process = subprocess.Popen(
-                [str(BIN / "supervisord"), "-c", str(self.config_path)],
+                [*in_netns(self.netns), str(BIN / "supervisord"), "-c", str(self.config_path)],
                 env=dict(environment),
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
