@@ -71,6 +71,27 @@ def test_logging_out_closes_every_admin_site(browser):
         assert closed.url.path == "/login/", site
 
 
+def test_a_form_posted_after_the_access_cookie_expired_is_renewed_and_arrives(browser):
+    """A staff member idle past the access token's lifetime who then logs out (or saves a form):
+    the POST goes round the renewal with its body (307s) and does what it was sent to do."""
+    log_in(browser, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD)
+    browser.get("/admin/catalog/")
+    csrf = browser.cookies["catalog_csrftoken"]
+    browser.cookies.delete("access_token")
+
+    logged_out = browser.post(
+        "/admin/catalog/logout/", data={"csrfmiddlewaretoken": csrf}, follow_redirects=True
+    )
+
+    assert [(step.url.path, step.status_code) for step in logged_out.history][:3] == [
+        ("/admin/catalog/logout/", 307),
+        ("/login/refresh", 307),
+        ("/admin/catalog/logout/", 307),
+    ]
+    assert logged_out.url.path == "/login/"
+    assert browser.get("/admin/orders/", follow_redirects=True).url.path == "/login/"
+
+
 @pytest.mark.parametrize("page", ["/logout/", "/login/end", "/admin/catalog/logout/"])
 def test_a_get_to_logout_is_405_and_the_session_goes_on(browser, page):
     log_in(browser, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD)

@@ -24,7 +24,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts.errors import AccountLocked
@@ -102,10 +102,23 @@ def _safe_next(request: HttpRequest) -> str:
     return DEFAULT_NEXT
 
 
-@require_GET
+def _going_on(request: HttpRequest, response: HttpResponseRedirect) -> HttpResponseRedirect:
+    """The redirect as a 307 for a POST: a form sent with an expired access cookie (an admin
+    change form, a logout) goes round the renewal and back with its body, so no edit is lost.
+    Its CSRF token is checked where it lands, the admin page it was meant for."""
+    if request.method == "POST":
+        response.status_code = 307
+    return response
+
+
+# A POST comes here only sent on from an admin page (nginx) and carries that site's CSRF token,
+# not auth's: the page it comes back to checks it. Nothing here acts on the body, and the refresh
+# cookie (SameSite=Lax) is not sent with a POST from another site.
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
 def login_redirect(request: HttpRequest) -> HttpResponse:
     """Where the gateway sends a browser whose access cookie is missing or expired: renew, or log in."""
-    return redirect_to_login(request.headers.get("X-Original-URI", ""), "/login/refresh")
+    return _going_on(request, redirect_to_login(request.headers.get("X-Original-URI", ""), "/login/refresh"))
 
 
 def _set_session_cookies(request: HttpRequest, response: HttpResponse, pair: TokenPair) -> None:
@@ -174,7 +187,9 @@ class StaffLoginView(auth_views.LoginView):
 
 
 @never_cache
-@require_GET
+# CSRF-exempt for the reason login_redirect is: a POST here is an admin form on its way back.
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
 def session_refresh(request: HttpRequest) -> HttpResponse:
     """Renews the access cookie from the refresh cookie and goes back; the login page if it can't."""
     next_page = _safe_next(request)
@@ -187,7 +202,7 @@ def session_refresh(request: HttpRequest) -> HttpResponse:
         except TokenError:
             pass  # expired, revoked, used before, or past the session's limit: log in again
         else:
-            response = HttpResponseRedirect(next_page)
+            response = _going_on(request, HttpResponseRedirect(next_page))
             _set_session_cookies(request, response, pair)
             return response
     response = redirect_to_login(next_page, settings.LOGIN_URL)

@@ -160,6 +160,25 @@ def test_an_expired_access_cookie_is_renewed_from_the_refresh_cookie_and_the_bro
     assert client.cookies["refresh_token"].value != old_refresh
 
 
+def test_a_form_posted_with_an_expired_access_cookie_goes_round_the_renewal_and_back_as_a_post(staff):
+    # As a browser: the admin form's token is the admin site's, not auth's (no CSRF exemption
+    # of the test client hides a check here).
+    browser = Client(enforce_csrf_checks=True)
+    _log_in_with_csrf(browser, staff)
+    del browser.cookies["access_token"]
+    form = {"csrfmiddlewaretoken": "catalog-site-token", "name": "Kettle"}
+
+    sent_on = browser.post(
+        "/internal/login-redirect", form, HTTP_X_ORIGINAL_URI="/admin/catalog/product/3/change/"
+    )
+    renewed = browser.post(sent_on["Location"], form)
+
+    assert (sent_on.status_code, renewed.status_code) == (307, 307)
+    assert sent_on["Location"] == "/login/refresh?next=/admin/catalog/product/3/change/"
+    assert renewed["Location"] == "/admin/catalog/product/3/change/"
+    assert browser.get(VERIFY).status_code == 204
+
+
 def test_a_refresh_cookie_works_once(client, staff):
     _log_in(client, staff)
     old_refresh = client.cookies["refresh_token"].value
