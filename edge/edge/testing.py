@@ -71,23 +71,20 @@ def signing_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-class JwksServer:
-    """auth's JWKS endpoint as the services meet it: real HTTP, from a thread of the test process.
+class LocalHttpServer:
+    """An endpoint of auth as the services meet it: real HTTP on a free local port, from a thread
+    of the test process, answering every GET with ``answer()``. ``stop()`` takes it down as if
+    auth were."""
 
-    ``publish(kid, key)`` adds a key to the set, ``fetches`` counts the requests it answered,
-    ``stop()`` takes it down as if auth were.
-    """
+    path = "/"
 
     def __init__(self) -> None:
-        self.keys: dict[str, dict] = {}
-        self.fetches = 0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                server.fetches += 1
-                body = json.dumps({"keys": list(server.keys.values())}).encode()
-                self.send_response(200)
+                status, body = server.answer(self)
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -97,19 +94,38 @@ class JwksServer:
                 pass
 
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._http.server_port}/api/auth/.well-known/jwks.json"
+        self.url = f"http://127.0.0.1:{self._http.server_port}{self.path}"
         self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
         self._thread.start()
 
-    def publish(self, kid: str, key: rsa.RSAPrivateKey) -> None:
-        jwk = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
-        self.keys[kid] = {**jwk, "kid": kid, "use": "sig", "alg": "RS256"}
+    def answer(self, request: BaseHTTPRequestHandler) -> tuple[int, bytes]:
+        raise NotImplementedError
 
     def stop(self) -> None:
         if self._thread.is_alive():
             self._http.shutdown()
             self._http.server_close()
             self._thread.join()
+
+
+class JwksServer(LocalHttpServer):
+    """auth's JWKS endpoint. ``publish(kid, key)`` adds a key to the set, ``fetches`` counts the
+    requests it answered."""
+
+    path = "/api/auth/.well-known/jwks.json"
+
+    def __init__(self) -> None:
+        self.keys: dict[str, dict] = {}
+        self.fetches = 0
+        super().__init__()
+
+    def answer(self, request: BaseHTTPRequestHandler) -> tuple[int, bytes]:
+        self.fetches += 1
+        return 200, json.dumps({"keys": list(self.keys.values())}).encode()
+
+    def publish(self, kid: str, key: rsa.RSAPrivateKey) -> None:
+        jwk = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
+        self.keys[kid] = {**jwk, "kid": kid, "use": "sig", "alg": "RS256"}
 
 
 @pytest.fixture
@@ -124,43 +140,23 @@ def jwks_server(settings: Settings, signing_key: rsa.RSAPrivateKey) -> Iterator[
     server.stop()
 
 
-class AuthCheckServer:
+class AuthCheckServer(LocalHttpServer):
     """auth's token check (``/internal/verify``) as the services meet it when their Redis cannot
-    answer: real HTTP, answering ``status`` (and ``detail`` in the body of a refusal).
+    answer, answering ``status`` (and ``detail`` in the body of a refusal). ``checks`` holds the
+    ``Authorization`` header of each request it answered."""
 
-    ``checks`` holds the ``Authorization`` header of each request it answered; ``stop()`` takes
-    it down as if auth were.
-    """
+    path = "/internal/verify"
 
     def __init__(self) -> None:
         self.status = 204
         self.detail = ""
         self.checks: list[str] = []
-        server = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.checks.append(self.headers.get("Authorization", ""))
-                body = json.dumps({"detail": server.detail}).encode() if server.status >= 400 else b""
-                self.send_response(server.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._http.server_port}/internal/verify"
-        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self._http.shutdown()
-            self._http.server_close()
-            self._thread.join()
+    def answer(self, request: BaseHTTPRequestHandler) -> tuple[int, bytes]:
+        self.checks.append(request.headers.get("Authorization", ""))
+        body = json.dumps({"detail": self.detail}).encode() if self.status >= 400 else b""
+        return self.status, body
 
 
 @pytest.fixture
