@@ -6,8 +6,11 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email.message import Message
 
+import psycopg
 import pytest
 
 from edge.service_table import service_named
@@ -73,16 +76,15 @@ def test_requests_succeed_while_redis_is_down_and_every_event_arrives_after(
 def test_a_worker_killed_mid_event_is_restarted_and_handles_the_event_again(
     gateway, staff, stack, customer, mail, kettle
 ):
-    order_ids = [place_order(gateway, customer, [(kettle["id"], 1)]).json()["id"] for _ in range(6)]
+    with _stock_row_locked(stack, kettle["id"]) as catalog_waiting:
+        order_ids = [place_order(gateway, customer, [(kettle["id"], 1)]).json()["id"] for _ in range(6)]
+        # A catalog worker has taken an order's event and waits on the stock row: mid-event.
+        assert eventually(catalog_waiting, timeout=30), "no catalog worker took an order's event"
+        # SIGKILL: no warm shutdown, no acknowledgement of what the workers were holding.
+        # Nothing here starts them again: supervisord does.
+        killed = _kill(stack, "catalog-worker")
 
-    # SIGKILL: no warm shutdown, no acknowledgement of what the workers were holding. Nothing
-    # here starts them again: supervisord does.
-    killed = _kill(stack, "catalog-worker")
-    pending_at_kill = [
-        order_id for order_id in order_ids if order_status(gateway, customer, order_id) == "pending"
-    ]
-
-    assert pending_at_kill, "the kill came after every event was handled; nothing was in flight"
+    assert [order_status(gateway, customer, order_id) for order_id in order_ids] == ["pending"] * 6
     assert eventually(lambda: _restarted(stack, "catalog-worker", killed))
     _confirmed_once(gateway, mail, customer, order_ids)
     assert stock(gateway, staff, kettle["id"])["reserved"] == 6
@@ -166,6 +168,28 @@ def _kill(stack, name: str) -> list[int]:
     for pid in pids:
         os.killpg(pid, signal.SIGKILL)
     return pids
+
+
+@contextmanager
+def _stock_row_locked(stack, product_id: int) -> Iterator[Callable[[], bool]]:
+    """Holds a product's stock row locked in catalog's database, so that a worker reserving it
+    waits mid-event; yields a check of whether one is waiting. The lock goes on leaving."""
+    with psycopg.connect(stack.service_env["catalog"]["DATABASE_URL"]) as connection:
+        connection.execute("SELECT 1 FROM catalog_stock WHERE product_id = %s FOR UPDATE", [product_id])
+        holder = connection.info.backend_pid
+
+        def catalog_waiting() -> bool:
+            with psycopg.connect(stack.service_env["catalog"]["DATABASE_URL"], autocommit=True) as probe:
+                return bool(
+                    probe.execute(
+                        "SELECT 1 FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))", [holder]
+                    ).fetchall()
+                )
+
+        try:
+            yield catalog_waiting
+        finally:
+            connection.rollback()
 
 
 def _restarted(stack, name: str, killed: list[int]) -> bool:
