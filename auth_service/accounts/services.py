@@ -34,7 +34,14 @@ from accounts.models import RevokedAccessToken, User
 from accounts.selectors import user_state_of
 from accounts.tokens import AccessToken, RefreshToken, token_backend
 from edge.events import PasswordResetRequested, UserRegistered
-from edge.grants import StaffActor, SuperuserOnly, grants_check, superuser_change_check, user_grants_set
+from edge.grants import (
+    StaffActor,
+    SuperuserOnly,
+    grants_check,
+    staff_access_grant_check,
+    superuser_change_check,
+    user_grants_set,
+)
 from edge.messaging.services import publish
 from edge.revocation import access_token_revoke, user_state_store
 from edge.tokens import Claims
@@ -277,6 +284,13 @@ def _access_changes(*, actor: StaffActor, user: User, **flags: bool | None) -> d
     return changes
 
 
+def _staff_access_begins(*, user: User, changes: dict[str, bool]) -> bool:
+    """Does this change give the account staff access it lacks: made staff, or a staff member made active?"""
+    staff_after = changes.get("is_staff", user.is_staff)
+    active_after = changes.get("is_active", user.is_active)
+    return staff_after and active_after and not (user.is_staff and user.is_active)
+
+
 def _access_apply(*, user: User, changes: dict[str, bool]) -> User:
     if not changes:
         return user
@@ -314,6 +328,8 @@ def user_access_set(
     changes = _access_changes(
         actor=actor, user=user, is_active=is_active, is_staff=is_staff, is_superuser=is_superuser
     )
+    if _staff_access_begins(user=user, changes=changes):
+        staff_access_grant_check(actor=actor, user=user)
     return _access_apply(user=user, changes=changes)
 
 
@@ -351,6 +367,8 @@ def user_change(
     groups = list(groups) if groups is not None else None
     permissions = list(permissions) if permissions is not None else None
     grants_check(actor=actor, user=user, groups=groups, permissions=permissions)
+    if _staff_access_begins(user=user, changes=changes):
+        staff_access_grant_check(actor=actor, user=user, groups=groups, permissions=permissions)
     user = user_grants_set(actor=actor, user=user, groups=groups, permissions=permissions)
     user = user_profile_update(user=user, **profile)
     return _access_apply(user=user, changes=changes)

@@ -337,6 +337,40 @@ def test_staff_who_may_change_users_grant_a_customer_what_they_hold(client, edit
     assert list(customer.user_permissions.all()) == [view_user]
 
 
+def test_staff_who_may_change_users_cannot_make_staff_someone_holding_more_than_they_do(
+    client, editor, customer
+):
+    customer.user_permissions.add(Permission.objects.get(codename="add_user"))
+    admin = _admin_client(client, editor)
+
+    response = admin.post(
+        f"/admin/auth/accounts/user/{customer.pk}/change/",
+        _change_form(customer, is_staff="on", user_permissions=_held(customer)),
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [
+        PermissionNotHeld.message.format(permissions="accounts.add_user")
+    ]
+    assert not User.objects.get(pk=customer.pk).is_staff
+
+
+def test_staff_who_may_change_users_make_staff_someone_once_the_permissions_they_lack_are_removed(
+    client, editor, customer
+):
+    customer.user_permissions.add(Permission.objects.get(codename="add_user"))
+    admin = _admin_client(client, editor)
+
+    response = admin.post(
+        f"/admin/auth/accounts/user/{customer.pk}/change/", _change_form(customer, is_staff="on")
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    customer.refresh_from_db()
+    assert customer.is_staff
+    assert not customer.user_permissions.exists()
+
+
 def test_staff_who_may_change_groups_cannot_add_a_permission_they_lack_to_their_own_group(client, editor):
     group = Group.objects.create(name="Support")
     editor.groups.add(group)

@@ -1,10 +1,11 @@
 """Staff find users and switch them on or off; only a superuser makes superusers."""
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 
 from accounts.errors import CannotChangeYourself
 from accounts.models import User
-from edge.grants import SuperuserOnly
+from edge.grants import PermissionNotHeld, SuperuserOnly
 from tests.factories import UserFactory
 
 USERS = "/api/auth/users/"
@@ -76,6 +77,35 @@ def test_staff_grant_staff_status(as_user, staff, customer):
     assert response.status_code == 200
     customer.refresh_from_db()
     assert customer.is_staff
+
+
+def test_staff_cannot_make_staff_someone_whose_stored_permissions_they_lack(as_user, staff, customer):
+    # Permissions kept from an earlier staff stint, idle while the account is not staff.
+    customer.user_permissions.add(Permission.objects.get(codename="add_user"))
+
+    response = as_user(staff).patch(f"{USERS}{customer.pk}/", {"is_staff": True}, format="json")
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "code": PermissionNotHeld.code,
+        "detail": PermissionNotHeld.message.format(permissions="accounts.add_user"),
+    }
+    customer.refresh_from_db()
+    assert not customer.is_staff
+
+
+def test_staff_cannot_reactivate_a_colleague_whose_groups_carry_permissions_they_lack(as_user, staff):
+    admins = Group.objects.create(name="User admins")
+    admins.permissions.add(Permission.objects.get(codename="delete_user"))
+    colleague = UserFactory(is_staff=True, is_active=False)
+    colleague.groups.add(admins)
+
+    response = as_user(staff).patch(f"{USERS}{colleague.pk}/", {"is_active": True}, format="json")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == PermissionNotHeld.code
+    colleague.refresh_from_db()
+    assert not colleague.is_active
 
 
 def test_staff_who_are_not_superusers_cannot_grant_superuser(as_user, staff, customer):

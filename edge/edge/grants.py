@@ -15,6 +15,7 @@ from typing import Any
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 
 from edge.exceptions import DomainError
 
@@ -102,6 +103,34 @@ def grants_check(
             actor=actor,
             permissions=[permission for permission in permissions if permission.pk not in current],
         )
+
+
+def staff_access_grant_check(
+    *,
+    actor: StaffActor,
+    user: Any,
+    groups: Iterable[Group] | None = None,
+    permissions: Iterable[Permission] | None = None,
+) -> None:
+    """Making someone staff, or activating a staff member, brings the permissions stored on the
+    account into force: the actor must hold every one of them, as if granting them now. ``groups``
+    and ``permissions`` are what the account is to have (None: what it has)."""
+    if actor.is_superuser:
+        return
+    group_ids = (
+        [group.pk for group in groups]
+        if groups is not None
+        else list(user.groups.values_list("pk", flat=True))
+    )
+    permission_ids = (
+        [permission.pk for permission in permissions]
+        if permissions is not None
+        else list(user.user_permissions.values_list("pk", flat=True))
+    )
+    permissions_grant_check(
+        actor=actor,
+        permissions=Permission.objects.filter(Q(group__in=group_ids) | Q(pk__in=permission_ids)).distinct(),
+    )
 
 
 @transaction.atomic
