@@ -15,6 +15,7 @@ from edge.service_table import RELAY, WEB, WORKER
 from tests.support import (
     ALLOWED_ORIGIN,
     DEMO_STAFF_PASSWORD,
+    LOGIN_FIRST_DELAY_SECONDS,
     LOGIN_FREE_FAILURES_PER_CLIENT,
     PORT_OFFSET,
     Account,
@@ -68,6 +69,7 @@ def stack(mail: MailSink) -> Iterator[Stack]:
             # Every event published on this stack is checked against its contract as it leaves.
             "EDGE_VALIDATE_PUBLISHED_EVENTS": "true",
             "LOGIN_FREE_FAILURES_PER_CLIENT": str(LOGIN_FREE_FAILURES_PER_CLIENT),
+            "LOGIN_FIRST_DELAY_SECONDS": str(LOGIN_FIRST_DELAY_SECONDS),
         },
     )
     live = Stack(config).start()

@@ -144,6 +144,16 @@ def test_an_x_real_ip_from_anyone_but_the_gateway_does_not_escape_the_count(api_
     assert response.status_code == 429
 
 
+def test_the_addresses_of_one_ipv6_network_count_as_one_client(api_client, customer):
+    # One host holds a whole /64: a new address for each guess changes nothing.
+    answers = [
+        _token(api_client, customer.email, "wrong", client=f"2001:db8:1:2::{number}") for number in range(4)
+    ]
+
+    assert [answer.status_code for answer in answers] == [401, 401, 401, 429]
+    assert _token(api_client, customer.email, PASSWORD, client="2001:db8:1:3::1").status_code == 200
+
+
 def test_a_delayed_attempt_is_refused_before_its_password_is_checked(db):
     for _ in range(4):
         with (
