@@ -3,6 +3,7 @@ service table's upstreams, and the nginx.conf around it, once per gateway replic
 
 import shutil
 import string
+from collections.abc import Sequence
 from pathlib import Path
 
 from devstack.infra import installed
@@ -30,10 +31,12 @@ def template_values(
     internal_listen: str,
     auth_cache_seconds: int,
     catalog_cache: bool,
+    trusted_proxies: Sequence[str] = (),
 ) -> dict[str, str]:
     """The template's variables that depend on the services: one upstream per service of the
     table, and the names its routes match. compose.yml's nginx environment says the same for
-    the containers."""
+    the containers. ``trusted_proxies`` become the realip module's ``set_real_ip_from`` lines,
+    as the gateway image's command makes them from ``GATEWAY_TRUSTED_PROXIES``."""
     return {
         # nginx's listen: an address and port, or a port alone for every address (compose).
         "GATEWAY_LISTEN": listen,
@@ -44,6 +47,7 @@ def template_values(
         "AUTH_CACHE_SECONDS": str(auth_cache_seconds or 1),
         "CATALOG_CACHE_ZONE": "catalog_pages" if catalog_cache else "off",
         "CATALOG_VERSION_LEASE_SECONDS": str(CATALOG_VERSION_LEASE_SECONDS),
+        "GATEWAY_REAL_IP_FROM": "".join(f"set_real_ip_from {proxy}; " for proxy in trusted_proxies),
     }
 
 
@@ -57,6 +61,7 @@ def render_gateway(
     internal_listen: str,
     auth_cache_seconds: int = AUTH_CACHE_SECONDS,
     catalog_cache: bool = True,
+    trusted_proxies: Sequence[str] = (),
     static_site: tuple[str, Path] | None = None,
     netns: str | None = None,
 ) -> Program:
@@ -64,7 +69,8 @@ def render_gateway(
     ``name`` that runs it.
 
     The gateway caches the token check's answers for ``auth_cache_seconds`` (0: not at all),
-    and with ``catalog_cache`` public catalog answers. ``static_site`` (a listen and a folder)
+    and with ``catalog_cache`` public catalog answers. It believes the ``X-Forwarded-For`` of
+    ``trusted_proxies`` alone (addresses or networks). ``static_site`` (a listen and a folder)
     adds a server of that folder's files to the same nginx, logged as the gateway logs: what
     this machine's nginx can serve at best (the bench's ceiling)."""
     nginx = installed("nginx", "nginx", "/usr/sbin/nginx")
@@ -84,6 +90,7 @@ def render_gateway(
                 internal_listen=internal_listen,
                 auth_cache_seconds=auth_cache_seconds,
                 catalog_cache=catalog_cache,
+                trusted_proxies=trusted_proxies,
             ),
             NGINX_INCLUDE_DIR=str(nginx_dir),
             NGINX_ACCESS_LOG=str(logs / f"{name}-access.log"),

@@ -95,6 +95,9 @@ class StackConfig:
     # The internal addresses (host:port) of the system's gateways on other hosts, which catalog
     # tells its cache version as it tells this stack's own (devstack/hosts.py).
     peer_gateways: list[str] = field(default_factory=list)
+    # Proxies in front of the gateways whose X-Forwarded-For names the client (addresses or
+    # networks; GATEWAY_TRUSTED_PROXIES, as in compose and Kubernetes): none by default.
+    trusted_proxies: list[str] = field(default_factory=list)
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -164,6 +167,8 @@ class StackConfig:
             values["replicas"] = _replicas(os.environ["DEVSTACK_REPLICAS"])
         if os.environ.get("DEVSTACK_GATEWAYS"):
             values["gateways"] = int(os.environ["DEVSTACK_GATEWAYS"])
+        if os.environ.get("GATEWAY_TRUSTED_PROXIES"):
+            values["trusted_proxies"] = os.environ["GATEWAY_TRUSTED_PROXIES"].replace(",", " ").split()
         return cls(**{**values, **overrides})
 
 
@@ -379,6 +384,8 @@ class Stack:
             "DJANGO_ALLOWED_HOSTS": ",".join(own_names),
             "JWT_JWKS_URL": f"{self.service_url('auth')}/api/auth/.well-known/jwks.json",
             "TOKEN_CHECK_URL": f"{self.service_url('auth')}/internal/verify",
+            # The gateways reach the services from this host's address: only they name the client.
+            "GATEWAY_ADDRESSES": self.config.local_address,
             "CSRF_TRUSTED_ORIGINS": ",".join(
                 f"http://{name}:{port}" for name in own_names for port in self.config.gateway_ports
             ),
@@ -525,6 +532,7 @@ class Stack:
                 internal_listen=f"{config.listen_address}:{internal_port}",
                 auth_cache_seconds=auth_cache_seconds,
                 catalog_cache=catalog_cache,
+                trusted_proxies=config.trusted_proxies,
                 static_site=static_site if name == config.gateway_names[0] else None,
                 netns=config.netns,
             )

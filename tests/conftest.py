@@ -12,7 +12,16 @@ from aiosmtpd.controller import Controller
 from devstack.infra import free_port
 from devstack.stack import DEMO_STAFF_EMAIL, ROOT, Stack, StackConfig
 from edge.service_table import RELAY, WEB, WORKER
-from tests.support import ALLOWED_ORIGIN, DEMO_STAFF_PASSWORD, PORT_OFFSET, Account, MailSink, register
+from tests.support import (
+    ALLOWED_ORIGIN,
+    DEMO_STAFF_PASSWORD,
+    LOGIN_FIRST_DELAY_SECONDS,
+    LOGIN_FREE_FAILURES_PER_CLIENT,
+    PORT_OFFSET,
+    Account,
+    MailSink,
+    register,
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -48,6 +57,9 @@ def stack(mail: MailSink) -> Iterator[Stack]:
         web_workers=1,
         # Two gateways, each with its own cache and ports: `gateway` is the first.
         gateways=2,
+        # The tests' own connections come through a trusted proxy: the X-Forwarded-For they send
+        # is each test's client address. From 127.0.0.2, a client nobody trusts.
+        trusted_proxies=["127.0.0.1"],
         extra_env={
             "CORS_ALLOWED_ORIGINS": ALLOWED_ORIGIN,
             # A refused email is retried after 1, 2, 2... seconds here, not minutes.
@@ -56,6 +68,8 @@ def stack(mail: MailSink) -> Iterator[Stack]:
             "NOTIFY_SEND_MAX_RETRIES": "30",
             # Every event published on this stack is checked against its contract as it leaves.
             "EDGE_VALIDATE_PUBLISHED_EVENTS": "true",
+            "LOGIN_FREE_FAILURES_PER_CLIENT": str(LOGIN_FREE_FAILURES_PER_CLIENT),
+            "LOGIN_FIRST_DELAY_SECONDS": str(LOGIN_FIRST_DELAY_SECONDS),
         },
     )
     live = Stack(config).start()

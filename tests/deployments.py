@@ -31,8 +31,13 @@ OFF_ONE_HOST = frozenset(
         "CSRF_TRUSTED_ORIGINS",
         "DJANGO_ALLOWED_HOSTS",
         "CELERY_VISIBILITY_TIMEOUT",
+        "GATEWAY_ADDRESSES",
     }
 )
+
+# What the gateway image's command (nginx/render-and-run.sh) makes of its environment before it
+# renders the template, as devstack/gateway.py does: each variable it derives, and from which.
+GATEWAY_DERIVED_VARIABLES = {"GATEWAY_REAL_IP_FROM": "GATEWAY_TRUSTED_PROXIES"}
 
 # The name of the process of a service in a deployment: "catalog", "catalog-worker", ...
 PROCESS_NAMES = {WEB: "{service}", WORKER: "{service}-worker", RELAY: "{service}-relay"}

@@ -22,6 +22,11 @@ PORT_OFFSET = int(os.environ.get("E2E_PORT_BASE", "18000")) - 8000
 ALLOWED_ORIGIN = "http://shop.example"
 # The test stack's demo staff account logs in with this; `make run` makes a password of its own.
 DEMO_STAFF_PASSWORD = "test-staff-password"
+# Failed logins one client address may have over every account before each next one waits
+# (auth's LOGIN_FREE_FAILURES_PER_CLIENT, fewer than its default so that a test reaches it soon),
+# and the first wait: long enough that a test's next request comes within it on a busy machine.
+LOGIN_FREE_FAILURES_PER_CLIENT = 20
+LOGIN_FIRST_DELAY_SECONDS = 5
 
 
 class MailSink:

@@ -48,7 +48,7 @@ from edge.service_table import (
     WORKER,
     service_named,
 )
-from tests.deployments import Process, disagreements_with_the_table, health_path
+from tests.deployments import GATEWAY_DERIVED_VARIABLES, Process, disagreements_with_the_table, health_path
 
 REPO = Path(__file__).resolve().parent.parent
 K8S = REPO / "deploy" / "k8s"
@@ -426,7 +426,7 @@ def gateway_problems(resources: Resources) -> list[str]:
             problems.append(f"the gateway's ConfigMap holds another {filename} than nginx/{filename}")
     template = files.get("gateway.conf.template", "")
     used = {
-        variable
+        GATEWAY_DERIVED_VARIABLES.get(variable, variable)
         for line in template.splitlines()
         if not line.lstrip().startswith("#")
         for variable in TEMPLATE_VARIABLE.findall(line)

@@ -6,6 +6,8 @@ and the login page as a form error. Who may grant what (``SuperuserOnly``,
 ``PermissionNotHeld``) is every admin site's rule: ``edge.grants``.
 """
 
+from typing import Any
+
 from edge.exceptions import DomainError
 
 
@@ -30,7 +32,20 @@ class NotYourToken(DomainError):
     message = "The refresh token belongs to another user."
 
 
-class AccountLocked(DomainError):
+class LoginDelayed(DomainError):
+    """Too many failed password checks from this address (for this account, or for any): the
+    next attempt waits ``seconds`` (``accounts.throttling``)."""
+
     status_code = 429
-    code = "account_locked"
-    message = "Too many failed logins for this account. Wait a few minutes and try again."
+    code = "login_delayed"
+    message = "Too many failed logins from your address: try again in {seconds} s."
+
+    def __init__(self, *, seconds: int) -> None:
+        self.retry_after = max(seconds, 1)
+        super().__init__(seconds=self.retry_after)
+
+    def payload(self) -> dict[str, Any]:
+        return {**super().payload(), "retry_after": self.retry_after}
+
+    def response_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

@@ -8,7 +8,6 @@ admin sites read ``is_staff`` from the token, so a token whose claims no longer 
 user must stop working, and reactivating a user must not revive their old tokens.
 """
 
-import hashlib
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -18,7 +17,6 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.tokens import default_token_generator
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -29,9 +27,10 @@ from redis.exceptions import RedisError
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts.errors import AccountLocked, CannotChangeYourself, NotYourToken, StaffCredentialsSuperuserOnly
+from accounts.errors import CannotChangeYourself, LoginDelayed, NotYourToken, StaffCredentialsSuperuserOnly
 from accounts.models import RevokedAccessToken, User
 from accounts.selectors import user_state_of
+from accounts.throttling import login_attempt_count, login_attempt_forget
 from accounts.tokens import AccessToken, RefreshToken, token_backend
 from edge.events import PasswordResetRequested, UserRegistered
 from edge.grants import (
@@ -386,35 +385,23 @@ def user_delete(*, user: User, actor: StaffActor) -> None:
 
 
 @contextmanager
-def login_attempt(*, email: str, failure: type[Exception]) -> Iterator[None]:
-    """Guard one password check for the account: the login page and the token endpoint both use it.
+def login_attempt(*, email: str, client: str, failure: type[Exception]) -> Iterator[None]:
+    """Guard one password check of ``email``'s account from the address ``client``: the login
+    page, the token endpoint and the password change's old password all use it.
 
-    Refused with ``AccountLocked`` while the account has ``LOGIN_FAILURE_LIMIT`` recent
-    failures, before the password is checked, so a locked account gives a guesser nothing to
-    learn. The check inside the block fails by raising ``failure``, which is counted (and
-    raised again); one that passes forgets the earlier failures. With Redis out of reach the
-    cache reads as empty: the lockout pauses instead of refusing every login.
+    Refused with ``LoginDelayed`` while a delay runs for this account at this address, or for
+    this address (``accounts.throttling``), before the password is checked, so a guess sent
+    then teaches nothing. The check inside the block fails by raising ``failure``, which is
+    raised again, or ``LoginDelayed`` once that failure makes the next attempt wait. A check
+    that passes forgets the account's failures at this address.
     """
-    key = _failures_key(email)
-    if (cache.get(key) or 0) >= settings.LOGIN_FAILURE_LIMIT:
-        raise AccountLocked
+    attempt = login_attempt_count(email=email, client=client)
+    if not attempt.allowed:
+        raise LoginDelayed(seconds=attempt.wait_seconds)
     try:
         yield
-    except failure:
-        _login_failure_record(key)
+    except failure as error:
+        if attempt.wait_seconds:
+            raise LoginDelayed(seconds=attempt.wait_seconds) from error
         raise
-    cache.delete(key)
-
-
-def _failures_key(email: str) -> str:
-    # Hashed: the cache holds no email addresses.
-    return "login-failures:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
-
-
-def _login_failure_record(key: str) -> None:
-    """Count a failed login; at the limit, the account is locked for the lockout time."""
-    # add() then incr(): atomic in Redis, so concurrent guesses are all counted.
-    cache.add(key, 0, timeout=settings.LOGIN_LOCKOUT_SECONDS)
-    # None when Redis is down (its errors are misses): the lockout pauses with it.
-    if (cache.incr(key) or 0) >= settings.LOGIN_FAILURE_LIMIT:
-        cache.touch(key, timeout=settings.LOGIN_LOCKOUT_SECONDS)
+    login_attempt_forget(email=email, client=client)

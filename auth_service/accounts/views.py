@@ -27,7 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework_simplejwt.exceptions import TokenError
 
-from accounts.errors import AccountLocked
+from accounts.errors import LoginDelayed
 from accounts.services import (
     TokenPair,
     login_attempt,
@@ -37,6 +37,7 @@ from accounts.services import (
     user_password_set,
 )
 from edge.admin_site import csrf_cookie_name
+from edge.client_address import client_address
 from edge.conf import edge_settings
 from edge.revocation import (
     TOKEN_STATE_RETRY_AFTER_SECONDS,
@@ -152,16 +153,21 @@ def _clear_session_cookies(response: HttpResponse) -> None:
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
-    """Django's login form, with the token endpoint's lockout (``login_attempt``)."""
+    """Django's login form, with the token endpoint's count of failed logins (``login_attempt``)."""
+
+    delayed: LoginDelayed | None = None
 
     def clean(self) -> dict[str, Any]:
         email = self.cleaned_data.get("username")
         if not email:
             return super().clean()
         try:
-            with login_attempt(email=email, failure=forms.ValidationError):
+            with login_attempt(
+                email=email, client=client_address(self.request), failure=forms.ValidationError
+            ):
                 return super().clean()
-        except AccountLocked as error:
+        except LoginDelayed as error:
+            self.delayed = error
             raise error.as_validation_error() from error
 
 
@@ -175,6 +181,15 @@ class StaffLoginView(auth_views.LoginView):
 
     def get_default_redirect_url(self) -> str:
         return DEFAULT_NEXT
+
+    def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        # The page again with the form's error, and for a client that reads no page, the API's 429.
+        if form.delayed:
+            response.status_code = form.delayed.status_code
+            for header, value in form.delayed.response_headers().items():
+                response[header] = value
+        return response
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         user = form.get_user()

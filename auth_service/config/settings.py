@@ -67,9 +67,15 @@ REFRESH_COOKIE_NAME = "refresh_token"
 # The refresh cookie goes only to the login pages, which renew and end sessions.
 REFRESH_COOKIE_PATH = "/login/"
 
-# Failed logins per account: past the limit within the window, the account is locked that long.
-LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
-LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=300)
+# Failed password checks (accounts.throttling): counted per account and client address, and per
+# client address over every account. Past the free failures, each further one makes the next
+# attempt wait: the first delay, doubling with each failure, up to the longest. A count is
+# forgotten that long after its last failure; a login forgets its account's count at that address.
+LOGIN_FREE_FAILURES_PER_ACCOUNT = env.int("LOGIN_FREE_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_FREE_FAILURES_PER_CLIENT = env.int("LOGIN_FREE_FAILURES_PER_CLIENT", default=100)
+LOGIN_FIRST_DELAY_SECONDS = env.int("LOGIN_FIRST_DELAY_SECONDS", default=1)
+LOGIN_LONGEST_DELAY_SECONDS = env.int("LOGIN_LONGEST_DELAY_SECONDS", default=900)
+LOGIN_FAILURES_KEPT_SECONDS = env.int("LOGIN_FAILURES_KEPT_SECONDS", default=24 * 3600)
 
 # A password reset link works for an hour, and once: its token is made from the password hash
 # (Django's PasswordResetTokenGenerator), which the reset changes.

@@ -13,10 +13,11 @@ from tests.factories import UserFactory
 
 @pytest.fixture(autouse=True)
 def _private_cache(settings) -> None:
-    # Login failures are counted in the default cache: each test starts with none.
+    # Login failures are counted in the default cache's Redis (a Lua script): under a prefix of
+    # its own, each test starts with none.
     settings.CACHES = {
         **settings.CACHES,
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex},
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"},
     }
 
 

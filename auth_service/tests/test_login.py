@@ -4,8 +4,6 @@ import pytest
 import time_machine
 from django.test import Client
 
-from accounts.errors import AccountLocked
-from accounts.services import login_attempt
 from tests.factories import PASSWORD
 
 LOGIN = "/login/"
@@ -219,29 +217,6 @@ def test_renewing_never_sends_the_browser_to_another_site(client, staff):
     assert response["Location"] == "/admin/auth/"
 
 
-def test_an_account_with_too_many_failed_logins_is_locked_even_with_the_right_password(
-    client, staff, settings
-):
-    for _ in range(settings.LOGIN_FAILURE_LIMIT):
-        client.post(LOGIN, {"username": staff.email, "password": "wrong"})
-
-    response = _log_in(client, staff)
-
-    assert response.status_code == 200
-    assert "access_token" not in response.cookies
-    assert response.context["form"].non_field_errors() == [AccountLocked.message]
-
-
-def test_a_successful_login_forgets_earlier_failures(client, staff, settings):
-    for _ in range(settings.LOGIN_FAILURE_LIMIT - 1):
-        client.post(LOGIN, {"username": staff.email, "password": "wrong"})
-    _log_in(client, staff)
-
-    client.post(LOGIN, {"username": staff.email, "password": "wrong"})
-
-    assert _log_in(client, staff).status_code == 302
-
-
 def test_the_admin_sends_a_browser_without_a_session_to_the_login_page(client, db):
     response = client.get("/admin/auth/accounts/user/", follow=True)
 
@@ -280,35 +255,3 @@ def test_the_gateway_sends_a_browser_without_a_valid_access_cookie_to_renew_it(c
 
     assert response.status_code == 302
     assert response["Location"] == "/login/refresh?next=/admin/catalog/%3Fq%3Da%26b%3Dc"
-
-
-def test_failures_on_the_login_page_lock_the_token_endpoint_too(client, api_client, staff, settings):
-    for _ in range(settings.LOGIN_FAILURE_LIMIT):
-        client.post(LOGIN, {"username": staff.email, "password": "wrong"})
-
-    response = api_client.post(TOKEN, {"email": staff.email, "password": PASSWORD}, format="json")
-
-    assert response.status_code == 429
-    assert response.json() == {"code": AccountLocked.code, "detail": AccountLocked.message}
-
-
-def test_failures_at_the_token_endpoint_lock_the_login_page_too(client, api_client, staff, settings):
-    for _ in range(settings.LOGIN_FAILURE_LIMIT):
-        api_client.post(TOKEN, {"email": staff.email, "password": "wrong"}, format="json")
-
-    response = _log_in(client, staff)
-
-    assert response.status_code == 200
-    assert response.context["form"].non_field_errors() == [AccountLocked.message]
-
-
-def test_a_locked_account_is_refused_before_its_password_is_checked(db, settings):
-    for _ in range(settings.LOGIN_FAILURE_LIMIT):
-        with pytest.raises(ValueError), login_attempt(email="Someone@Example.com ", failure=ValueError):
-            raise ValueError("wrong password")
-    checked = []
-
-    with pytest.raises(AccountLocked), login_attempt(email="someone@example.com", failure=ValueError):
-        checked.append("password")
-
-    assert checked == []

@@ -36,26 +36,6 @@ def test_deactivating_a_user_fails_and_changes_nothing(customer, superuser, take
     assert User.objects.get(pk=customer.pk).is_active
 
 
-def test_with_the_failure_count_out_of_reach_the_lockout_pauses_and_logins_go_on(
-    api_client, customer, settings
-):
-    settings.CACHES = {
-        **settings.CACHES,
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-        },
-    }
-    for _ in range(settings.LOGIN_FAILURE_LIMIT + 1):
-        wrong = api_client.post(TOKEN, {"email": customer.email, "password": "x"}, format="json")
-        assert wrong.status_code == 401
-
-    response = api_client.post(TOKEN, {"email": customer.email, "password": PASSWORD}, format="json")
-
-    assert response.status_code == 200
-
-
 VERIFY = "/internal/verify"
 LOGOUT = "/api/auth/logout/"
 

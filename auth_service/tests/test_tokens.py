@@ -221,29 +221,6 @@ def test_logout_refuses_to_revoke_another_users_refresh_token(api_client, custom
     assert api_client.post(REFRESH, {"refresh": theirs["refresh"]}, format="json").status_code == 200
 
 
-def test_too_many_wrong_passwords_lock_the_account_with_429(api_client, customer, settings):
-    for _ in range(settings.LOGIN_FAILURE_LIMIT):
-        assert (
-            api_client.post(TOKEN, {"email": customer.email, "password": "x"}, format="json").status_code
-            == 401
-        )
-
-    response = api_client.post(TOKEN, {"email": customer.email, "password": PASSWORD}, format="json")
-
-    assert response.status_code == 429
-    assert response.json()["detail"]
-    assert "access" not in response.json()
-
-
-def test_failures_for_one_account_do_not_lock_another(api_client, customer, staff, settings):
-    for _ in range(settings.LOGIN_FAILURE_LIMIT):
-        api_client.post(TOKEN, {"email": customer.email, "password": "x"}, format="json")
-
-    response = api_client.post(TOKEN, {"email": staff.email, "password": PASSWORD}, format="json")
-
-    assert response.status_code == 200
-
-
 def test_tokens_name_the_key_that_signed_them_and_the_jwks_publishes_it(api_client, customer):
     access = _tokens(api_client, customer)["access"]
 

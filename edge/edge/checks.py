@@ -5,6 +5,7 @@ Each has its own id, so that a broken setting is named when a service starts (``
 a token let through during a Redis outage, or an event lost with its worker.
 """
 
+import ipaddress
 from collections.abc import Sequence
 from typing import Any
 
@@ -213,3 +214,25 @@ def check_middleware_order(
             )
         )
     return errors
+
+
+@register(Tags.security)
+def check_gateway_addresses(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Who may name a request's client (edge.client_address): addresses or networks, each valid."""
+    invalid = []
+    for entry in edge_settings.GATEWAY_ADDRESSES:
+        try:
+            ipaddress.ip_network(entry.strip(), strict=False)
+        except ValueError:
+            invalid.append(entry)
+    if not invalid:
+        return []
+    return [
+        Error(
+            f"EDGE['GATEWAY_ADDRESSES'] holds {', '.join(map(repr, invalid))}, not an IP address or network.",
+            hint="Set GATEWAY_ADDRESSES to where the gateway connects from, e.g. 10.210.80.10 or 10.0.0.0/8.",
+            id="edge.E014",
+        )
+    ]

@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "JWT_AUDIENCE": "commerce-api",
     # Fernet keys that seal secrets in events and rows (edge.sealing): the first seals, any opens.
     "SEAL_KEYS": [],
+    # Where the gateway connects to the services from (addresses or networks): only a request
+    # from one of them is believed about its client's address (``X-Real-IP``, edge.client_address).
+    "GATEWAY_ADDRESSES": ["127.0.0.1", "::1"],
     # The HttpOnly cookie that carries the access token of a browser session.
     "ACCESS_COOKIE_NAME": "access_token",
     # The cache shared by every service that holds revoked tokens and users' standing.

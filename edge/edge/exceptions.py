@@ -41,6 +41,10 @@ class DomainError(Exception):
             body["field"] = self.field
         return body
 
+    def response_headers(self) -> dict[str, str]:
+        """Headers the answer carries besides the body (``Retry-After``, say)."""
+        return {}
+
     def as_validation_error(self) -> ValidationError:
         """The same refusal for Django's validation (a form, an import row), on its field if any."""
         error = ValidationError(self.detail, code=self.code)
@@ -49,5 +53,5 @@ class DomainError(Exception):
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response(exc.payload(), status=exc.status_code)
+        return Response(exc.payload(), status=exc.status_code, headers=exc.response_headers())
     return drf_exception_handler(exc, context)

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.functional import SimpleLazyObject
 
+from edge.client_address import client_address
 from edge.conf import edge_settings
 from edge.logging import clean_request_id, request_id_var
 from edge.revocation import (
@@ -48,6 +49,7 @@ class RequestIdMiddleware:
                     "status": response.status_code,
                     # As the gateway verified it; empty for public routes and direct calls.
                     "gateway_user_id": request.headers.get("X-User-Id", ""),
+                    "client": client_address(request),
                     "duration_ms": round((time.monotonic() - started) * 1000, 1),
                 },
             )

@@ -173,3 +173,9 @@ def test_the_user_must_come_from_the_gateway_token_alone(replacement):
         middleware += replacement if path == GATEWAY_AUTHENTICATION_MIDDLEWARE else [path]
     with override_settings(MIDDLEWARE=middleware):
         assert "edge.E012" in edge_errors()
+
+
+def test_the_gateway_addresses_must_be_addresses_or_networks(settings):
+    settings.EDGE = {**settings.EDGE, "GATEWAY_ADDRESSES": ["10.210.80.10", "10.0.0.0/8", "gateway"]}
+
+    assert "edge.E014" in edge_errors()

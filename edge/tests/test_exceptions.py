@@ -43,3 +43,17 @@ def test_a_domain_error_becomes_a_validation_error_on_its_field():
     error = TooFewUnits(units=2).as_validation_error()
 
     assert error.message_dict == {"quantity": ["Only 2 unit(s) left."]}
+
+
+def test_an_error_can_add_headers_to_the_answer():
+    class SlowDown(DomainError):
+        status_code = 429
+        code = "slow_down"
+        message = "Wait."
+
+        def response_headers(self) -> dict[str, str]:
+            return {"Retry-After": "4"}
+
+    response = exception_handler(SlowDown(), {})
+
+    assert (response.status_code, response["Retry-After"]) == (429, "4")

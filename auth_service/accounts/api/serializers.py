@@ -15,6 +15,7 @@ from rest_framework_simplejwt.settings import api_settings
 from accounts.models import User
 from accounts.selectors import user_for_password_reset
 from accounts.services import login_attempt, token_pair_issue, token_refresh
+from edge.client_address import client_address
 
 EMAIL_TAKEN = "A user with this email already exists."
 WRONG_PASSWORD = "The current password is not correct."
@@ -68,8 +69,13 @@ class PasswordChangeSerializer(serializers.Serializer):
     new_password = serializers.CharField(write_only=True, max_length=128)
 
     def validate_old_password(self, value: str) -> str:
-        if not self.context["user"].check_password(value):
-            raise serializers.ValidationError(WRONG_PASSWORD)
+        # A stolen access token must not buy unlimited guesses of the password: counted as logins are.
+        user = self.context["user"]
+        with login_attempt(
+            email=user.email, client=self.context["client"], failure=serializers.ValidationError
+        ):
+            if not user.check_password(value):
+                raise serializers.ValidationError(WRONG_PASSWORD)
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -130,13 +136,14 @@ class UserAccessSerializer(serializers.Serializer):
 
 
 class TokenObtainSerializer(TokenObtainPairSerializer):
-    """simplejwt's login, with the login page's lockout (``login_attempt``) and our claims and kid.
-
-    A locked account is ``AccountLocked``, which edge's exception handler answers with 429.
+    """simplejwt's login, with the login page's count of failed logins (``login_attempt``) and
+    our claims and kid. Too many failures are ``LoginDelayed``: edge's exception handler answers
+    it with 429 and ``Retry-After``.
     """
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
-        with login_attempt(email=attrs[self.username_field], failure=AuthenticationFailed):
+        client = client_address(self.context["request"])
+        with login_attempt(email=attrs[self.username_field], client=client, failure=AuthenticationFailed):
             SimpleTokenObtainSerializer.validate(self, attrs)
         pair = token_pair_issue(user=self.user)
         if api_settings.UPDATE_LAST_LOGIN:

@@ -33,6 +33,7 @@ from accounts.services import (
     user_profile_update,
     user_register,
 )
+from edge.client_address import client_address
 from edge.grants import StaffActor
 from edge.permissions import IsStaff
 
@@ -68,7 +69,9 @@ class PasswordChangeView(APIView):
     @extend_schema(request=PasswordChangeSerializer, responses=TokenPairSerializer)
     def post(self, request: Request) -> Response:
         user = user_get(user_id=request.user.id)
-        serializer = PasswordChangeSerializer(data=request.data, context={"user": user})
+        serializer = PasswordChangeSerializer(
+            data=request.data, context={"user": user, "client": client_address(request)}
+        )
         serializer.is_valid(raise_exception=True)
         user = user_password_set(user=user, password=serializer.validated_data["new_password"])
         # Every earlier token is revoked, this caller's too: it goes on with a new pair.

@@ -178,6 +178,8 @@ EDGE = {
     "TOKEN_CHECK_URL": env.str(
         "TOKEN_CHECK_URL", default=f"http://127.0.0.1:{service_named('auth').port}/internal/verify"
     ),
+    # Where the gateway's requests come from: only they say who the client is (edge.client_address).
+    "GATEWAY_ADDRESSES": env.list("GATEWAY_ADDRESSES", default=["127.0.0.1", "::1"]),
     "JWT_ISSUER": env.str("JWT_ISSUER", default="commerce-auth"),
     "JWT_AUDIENCE": env.str("JWT_AUDIENCE", default="commerce-api"),
     # On where a stack runs the tests (devstack's end-to-end stack): every event published
