@@ -19,7 +19,9 @@ from devstack.stack import Stack
 
 ORDERS = 1000
 RATE_PER_S = 50
-CUSTOMERS = 20
+# The gateway lets one customer place an order a second (and 10 more at once): 100 customers take
+# turns, each ordering every 2 s, half of what they may.
+CUSTOMERS = 100
 SETTLE_TIMEOUT_S = 180
 # Enough that a slow answer never holds the next POST back.
 CLIENT_THREADS = 128

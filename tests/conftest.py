@@ -66,6 +66,9 @@ def stack(mail: MailSink) -> Iterator[Stack]:
             "NOTIFY_RETRY_BACKOFF_SECONDS": "1",
             "NOTIFY_RETRY_BACKOFF_MAX": "2",
             "NOTIFY_SEND_MAX_RETRIES": "30",
+            # The tests order up to 3 units of products of 2 to 5: a customer may always hold 3
+            # (the share of larger stocks, 20 %, stays as deployed).
+            "CATALOG_CUSTOMER_SHARE_MIN_UNITS": "3",
             # Every event published on this stack is checked against its contract as it leaves.
             "EDGE_VALIDATE_PUBLISHED_EVENTS": "true",
             "LOGIN_FREE_FAILURES_PER_CLIENT": str(LOGIN_FREE_FAILURES_PER_CLIENT),

@@ -121,6 +121,10 @@ class Shopping(threading.Thread):
         with httpx.Client(base_url=self.gateway_url, timeout=30) as client:
             while not self.stopping.is_set():
                 answer = place_order(client, self.customer, [(self.product_id, 1)])
+                if answer.status_code == 429:
+                    # Faster than the gateway lets one customer place orders: as asked, wait.
+                    self.stopping.wait(float(answer.headers["Retry-After"]))
+                    continue
                 assert answer.status_code == 201, answer.text
                 self.placed.append(answer.json()["id"])
 

@@ -110,11 +110,12 @@ def test_bad_input_is_400_and_an_unknown_product_is_a_json_404(gateway, staff):
 def test_fifty_concurrent_orders_for_ten_units_reserve_exactly_ten(gateway, staff, stack):
     product = create_product(gateway, staff, on_hand=10)
     base = random.randrange(10**8, 10**9)
+    # Each of another customer: one customer may hold only a share of the ten.
     orders = [
         OrderPlaced(
             order_id=base + number,
-            customer_id=1,
-            customer_email="race@example.com",
+            customer_id=base + number,
+            customer_email=f"race-{number}@example.com",
             items=[{"product_id": product["id"], "quantity": 1}],
         )
         for number in range(50)

@@ -12,6 +12,10 @@ REJECT_NO_ITEMS = "The order has no items."
 REJECT_MALFORMED_ITEMS = "The order's items are malformed: each needs a product_id and a positive quantity."
 REJECT_UNKNOWN_PRODUCTS = "Unknown or inactive products: {ids}."
 REJECT_INSUFFICIENT_STOCK = "Insufficient stock."
+REJECT_OVER_CUSTOMER_SHARE = (
+    "Over one customer's share of the stock: the open orders of one customer may hold at most "
+    "{percent}% of a product's units (at least {minimum})."
+)
 
 
 class DuplicateSku(DomainError):

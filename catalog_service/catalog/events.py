@@ -11,7 +11,7 @@ from edge.messaging.handlers import handles
 
 @handles(OrderPlaced)
 def reserve_stock(event: OrderPlaced) -> None:
-    stock_reserve_for_order(order_id=event.order_id, items=event.items)
+    stock_reserve_for_order(order_id=event.order_id, customer_id=event.customer_id, items=event.items)
 
 
 @handles(OrderCancelled)

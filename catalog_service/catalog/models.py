@@ -141,6 +141,9 @@ class Reservation(models.Model):
         SOLD = "sold", "Sold"
 
     order_id = models.BigIntegerField(unique=True)
+    # Whose order it is: what a customer holds is capped (catalog.services). Empty on a
+    # cancellation that came before its order, which holds nothing.
+    customer_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
     reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

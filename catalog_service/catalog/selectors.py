@@ -5,9 +5,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import Case, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import Case, F, FloatField, Q, QuerySet, Sum, Value, When
 
-from catalog.models import SEARCH_CONFIG, Category, Product, StockMovement
+from catalog.models import SEARCH_CONFIG, Category, Product, Reservation, ReservationLine, StockMovement
 
 # A SKU typed in full is what the customer wants, ahead of any word match.
 SKU_EXACT_RANK = 1.0
@@ -90,3 +90,18 @@ def _children_by_parent(edges: Iterable[tuple[int, int | None]]) -> dict[int, li
         if parent_id is not None:
             children[parent_id].append(category_id)
     return children
+
+
+def units_held_by_customer(*, customer_id: int, product_ids: Iterable[int]) -> dict[int, int]:
+    """Units of each of these products that the customer's open orders hold (active reservations:
+    neither shipped, released nor rejected), by product id; a product held by none is absent."""
+    held = (
+        ReservationLine.objects.filter(
+            reservation__customer_id=customer_id,
+            reservation__status=Reservation.Status.ACTIVE,
+            product_id__in=list(product_ids),
+        )
+        .values("product_id")
+        .annotate(units=Sum("quantity"))
+    )
+    return {row["product_id"]: row["units"] for row in held}

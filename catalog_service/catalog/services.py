@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Upper
 from django.utils.text import slugify
@@ -31,7 +32,7 @@ from catalog.errors import (
     StockBelowReserved,
 )
 from catalog.models import Category, Product, Reservation, ReservationLine, Stock, StockMovement
-from catalog.selectors import category_descendant_ids
+from catalog.selectors import category_descendant_ids, units_held_by_customer
 from edge.events import ProductChanged, StockRejected, StockReserved
 from edge.messaging.services import publish
 
@@ -240,8 +241,11 @@ class Shortage:
 # The handlers of orders' events run inside the inbox transaction (edge.messaging), which any
 # failure rolls back whole: a savepoint of their own would cost two round trips for nothing.
 @transaction.atomic(savepoint=False)
-def stock_reserve_for_order(*, order_id: int, items: list[dict[str, Any]]) -> Reservation:
+def stock_reserve_for_order(*, order_id: int, customer_id: int, items: list[dict[str, Any]]) -> Reservation:
     """Reserve every item of the order, or none; answers ``stock.reserved`` or ``stock.rejected``.
+
+    Refused when the stock is short, or when the customer's open orders would hold more of a
+    product than their share (``customer_share_limit``).
 
     A second call for the same order finds its reservation and does nothing: the order was
     answered the first time. (Should two run at once, the unique order id fails the second,
@@ -250,7 +254,7 @@ def stock_reserve_for_order(*, order_id: int, items: list[dict[str, Any]]) -> Re
     answered = Reservation.objects.filter(order_id=order_id).first()
     if answered is not None:
         return answered
-    reservation = Reservation(order_id=order_id, status=Reservation.Status.ACTIVE)
+    reservation = Reservation(order_id=order_id, customer_id=customer_id, status=Reservation.Status.ACTIVE)
     requested = _requested_quantities(items)
     if isinstance(requested, str):
         return _reject(reservation, requested)
@@ -265,6 +269,14 @@ def stock_reserve_for_order(*, order_id: int, items: list[dict[str, Any]]) -> Re
     ]
     if shortages:
         return _reject(reservation, errors.REJECT_INSUFFICIENT_STOCK, shortages)
+    # Read under the stock rows' locks, which every reservation of these products takes first:
+    # two orders of one customer cannot both count the units held without the other's.
+    over_share = _over_customer_share(customer_id, requested, stocks)
+    if over_share:
+        reason = errors.REJECT_OVER_CUSTOMER_SHARE.format(
+            percent=settings.CATALOG_CUSTOMER_SHARE_PERCENT, minimum=settings.CATALOG_CUSTOMER_SHARE_MIN_UNITS
+        )
+        return _reject(reservation, reason, over_share)
     was_in_stock = _in_stock(stocks)
     for stock in stocks:
         _move(
@@ -317,6 +329,23 @@ def stock_sell_for_order(*, order_id: int) -> Reservation | None:
     reservation.save(update_fields=["status", "updated_at"])
     # Units on hand and reserved fall together: what is available, all a reader sees, stays.
     return reservation
+
+
+def customer_share_limit(on_hand: int) -> int:
+    """The most units of a product with ``on_hand`` units that one customer's open orders may hold."""
+    share = on_hand * settings.CATALOG_CUSTOMER_SHARE_PERCENT // 100
+    return max(share, settings.CATALOG_CUSTOMER_SHARE_MIN_UNITS)
+
+
+def _over_customer_share(customer_id: int, requested: dict[int, int], stocks: list[Stock]) -> list[Shortage]:
+    """The items that would take the customer past their share, each with what is left to them."""
+    held = units_held_by_customer(customer_id=customer_id, product_ids=requested)
+    over = []
+    for stock in stocks:
+        left = customer_share_limit(stock.on_hand) - held.get(stock.product_id, 0)
+        if requested[stock.product_id] > left:
+            over.append(Shortage(stock.product_id, requested[stock.product_id], max(left, 0)))
+    return over
 
 
 def _requested_quantities(items: list[dict[str, Any]]) -> dict[int, int] | str:

@@ -43,3 +43,8 @@ CATALOG_GATEWAY_LEASE_SECONDS = env.float("CATALOG_GATEWAY_LEASE_SECONDS", defau
 CATALOG_GATEWAY_PUSH_TIMEOUT = env.float("CATALOG_GATEWAY_PUSH_TIMEOUT", default=1.0)
 # A product with this many units or fewer available shows under "low stock" in the admin.
 CATALOG_LOW_STOCK_THRESHOLD = env.int("CATALOG_LOW_STOCK_THRESHOLD", default=5)
+# Fair use of stock: one customer's open orders (reservations not yet shipped or released) may
+# hold at most this share of a product's units on hand, rounded down, and never fewer than the
+# minimum, so a product of a few units can still be bought. 100 lets anyone hold it all.
+CATALOG_CUSTOMER_SHARE_PERCENT = env.int("CATALOG_CUSTOMER_SHARE_PERCENT", default=20)
+CATALOG_CUSTOMER_SHARE_MIN_UNITS = env.int("CATALOG_CUSTOMER_SHARE_MIN_UNITS", default=1)

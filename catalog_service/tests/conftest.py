@@ -17,6 +17,12 @@ def _no_gateways(settings) -> None:
     settings.CATALOG_GATEWAYS = []
 
 
+@pytest.fixture(autouse=True)
+def _whole_stock_per_customer(settings) -> None:
+    # The tests of other rules order whatever they need; the share's own tests set it back.
+    settings.CATALOG_CUSTOMER_SHARE_PERCENT = 100
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

@@ -276,7 +276,9 @@ def test_a_category_cannot_be_added_under_an_inactive_one_in_the_admin(admin_cli
 
 def test_stock_below_what_is_reserved_is_refused_on_the_form_and_nothing_is_saved(admin_client):
     product = make_product(price="4.50", on_hand=5)
-    services.stock_reserve_for_order(order_id=1, items=[{"product_id": product.pk, "quantity": 4}])
+    services.stock_reserve_for_order(
+        order_id=1, customer_id=5, items=[{"product_id": product.pk, "quantity": 4}]
+    )
 
     response = admin_client.post(
         f"{CHANGELIST}{product.pk}/change/",

@@ -347,7 +347,9 @@ def test_a_reservation_is_seen_at_once_in_the_in_stock_flag(api_client):
     assert api_client.get(f"{PRODUCTS}{product.pk}/").json()["in_stock"] is True
     assert names(api_client.get(PRODUCTS, {"in_stock": "true"})) == [product.name]
 
-    services.stock_reserve_for_order(order_id=1, items=[{"product_id": product.pk, "quantity": 2}])
+    services.stock_reserve_for_order(
+        order_id=1, customer_id=5, items=[{"product_id": product.pk, "quantity": 2}]
+    )
 
     assert api_client.get(f"{PRODUCTS}{product.pk}/").json()["in_stock"] is False
     assert names(api_client.get(PRODUCTS, {"in_stock": "true"})) == []
@@ -368,7 +370,9 @@ def test_staff_see_every_reservation_at_once_while_the_public_keeps_its_cached_a
     api_client.get(f"{PRODUCTS}{product.pk}/")
     staff_client.get(f"{PRODUCTS}{product.pk}/")
 
-    services.stock_reserve_for_order(order_id=1, items=[{"product_id": product.pk, "quantity": 2}])
+    services.stock_reserve_for_order(
+        order_id=1, customer_id=5, items=[{"product_id": product.pk, "quantity": 2}]
+    )
     staff_answer = staff_client.get(f"{PRODUCTS}{product.pk}/")
     public_answer = api_client.get(f"{PRODUCTS}{product.pk}/")
 
@@ -430,7 +434,9 @@ def test_a_category_cannot_be_created_under_an_inactive_one(staff_client):
 
 def test_stock_on_hand_below_what_is_reserved_is_409_and_changes_nothing(staff_client):
     product = make_product(on_hand=5)
-    services.stock_reserve_for_order(order_id=1, items=[{"product_id": product.pk, "quantity": 4}])
+    services.stock_reserve_for_order(
+        order_id=1, customer_id=5, items=[{"product_id": product.pk, "quantity": 4}]
+    )
 
     response = staff_client.post(f"{PRODUCTS}{product.pk}/stock/", {"on_hand": 3, "reason": "Count"})
 

@@ -25,9 +25,13 @@ def test_stock_moves_bump_the_version_only_when_a_product_goes_in_or_out_of_stoc
     product = make_product(on_hand=3)
     before = cache_version()
 
-    services.stock_reserve_for_order(order_id=1, items=[{"product_id": product.pk, "quantity": 1}])
+    services.stock_reserve_for_order(
+        order_id=1, customer_id=5, items=[{"product_id": product.pk, "quantity": 1}]
+    )
     unchanged = cache_version()
-    services.stock_reserve_for_order(order_id=2, items=[{"product_id": product.pk, "quantity": 2}])
+    services.stock_reserve_for_order(
+        order_id=2, customer_id=5, items=[{"product_id": product.pk, "quantity": 2}]
+    )
     sold_out = cache_version()
     services.stock_release_for_order(order_id=2)
     back_in_stock = cache_version()

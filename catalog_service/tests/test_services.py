@@ -135,7 +135,9 @@ def test_a_stock_adjustment_is_written_to_the_ledger_with_its_reason():
 
 def test_stock_on_hand_cannot_go_below_what_is_reserved():
     product = make_product(on_hand=5)
-    services.stock_reserve_for_order(order_id=1, items=[{"product_id": product.pk, "quantity": 4}])
+    services.stock_reserve_for_order(
+        order_id=1, customer_id=5, items=[{"product_id": product.pk, "quantity": 4}]
+    )
 
     with pytest.raises(StockBelowReserved) as refused:
         services.stock_adjust(product=product, on_hand=3, note="Count")

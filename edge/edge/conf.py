@@ -51,6 +51,11 @@ DEFAULTS: dict[str, Any] = {
     "OUTBOX_KEEP_SENT_SECONDS": 7 * 24 * 60 * 60,
     "INBOX_KEEP_SECONDS": 14 * 24 * 60 * 60,
     "MESSAGES_PRUNE_INTERVAL_SECONDS": 60 * 60,
+    # A service's own periodic work, run by its outbox relays besides relaying, so that it needs
+    # no scheduler process: {dotted path of a function of no arguments: seconds between runs}.
+    # Each relay runs each job at most once per interval; relays run side by side, so a job
+    # claims its rows (SELECT ... FOR UPDATE SKIP LOCKED) to do nothing twice.
+    "RELAY_PERIODIC_JOBS": {},
     # How long a client may retry a request with its Idempotency-Key (Stripe keeps keys a day).
     "IDEMPOTENCY_KEY_TTL_SECONDS": 24 * 60 * 60,
     # How often each process deletes expired keys after a request that stored one.

@@ -274,3 +274,28 @@ def test_the_relay_touches_its_heartbeat_file_after_a_pass(db, broker, tmp_path)
     call_command("relay_outbox", "--once", "--heartbeat-file", str(heartbeat))
 
     assert heartbeat.exists()
+
+
+def test_the_relay_runs_the_services_periodic_jobs(db, settings, broker):
+    settings.EDGE = {**settings.EDGE, "RELAY_PERIODIC_JOBS": {"tests.shop.jobs.greet_the_night_shift": 60}}
+
+    call_command("relay_outbox", "--once")
+
+    assert list(Greeting.objects.values_list("email", flat=True)) == ["night-shift@example.com"]
+
+
+def test_a_failing_periodic_job_does_not_stop_the_relay_sending_events(db, settings, broker, tmp_path):
+    settings.EDGE = {
+        **settings.EDGE,
+        "RELAY_PERIODIC_JOBS": {"tests.shop.jobs.fail": 60, "tests.shop.jobs.greet_the_night_shift": 60},
+    }
+    heartbeat = tmp_path / "relay-heartbeat"
+    with transaction.atomic():
+        publish(UserRegistered(user_id=1, email="a@example.com"))
+    OutboxMessage.objects.update(created_at=timezone.now() - timedelta(minutes=1))
+
+    call_command("relay_outbox", "--once", "--heartbeat-file", str(heartbeat))
+
+    assert [queued["email"] for queued in _queued_events(broker)] == ["a@example.com"]
+    assert Greeting.objects.filter(email="night-shift@example.com").exists()
+    assert heartbeat.exists()

@@ -5,7 +5,7 @@ from pathlib import Path
 from edge.logging import logging_config
 from edge.service_table import service_named
 from edge.settings.base import *  # noqa: F403  the settings every service shares
-from edge.settings.base import CACHES, INSTALLED_APPS, LOG_LEVEL, SPECTACULAR_SETTINGS, env
+from edge.settings.base import CACHES, EDGE, INSTALLED_APPS, LOG_LEVEL, SPECTACULAR_SETTINGS, env
 
 # The service's name in the table of services (edge.service_table); edge.checks holds the
 # settings below to it.
@@ -32,3 +32,10 @@ ORDERS_MAX_ITEMS = env.int("ORDERS_MAX_ITEMS", default=50)
 CATALOG_API_URL = env.str(
     "CATALOG_API_URL", default=f"http://127.0.0.1:{service_named('catalog').port}/api/catalog/"
 )
+# A pending order the catalog has not answered within this time expires: it is cancelled and the
+# stock reserved for it goes back. Each outbox relay looks for such orders this often (edge runs
+# the job in its relay loop; the job claims each order with SKIP LOCKED, so relays side by side
+# never expire one twice).
+ORDERS_PENDING_EXPIRY_SECONDS = env.int("ORDERS_PENDING_EXPIRY_SECONDS", default=15 * 60)
+ORDERS_EXPIRY_SWEEP_INTERVAL_SECONDS = env.float("ORDERS_EXPIRY_SWEEP_INTERVAL_SECONDS", default=60.0)
+EDGE["RELAY_PERIODIC_JOBS"] = {"orders.services.orders_expire_pending": ORDERS_EXPIRY_SWEEP_INTERVAL_SECONDS}

@@ -1,10 +1,13 @@
 """Writes of orders: placing, the life cycle, and the price list."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from edge.events import (
     OrderCancelled,
@@ -19,6 +22,9 @@ from edge.events import (
 from edge.messaging.services import publish
 from orders.errors import InvalidTransition
 from orders.models import Order, OrderItem, OrderTransition, PriceListEntry
+
+# The reason an expired order's history and cancellation email give.
+EXPIRED = "expired: the stock was not confirmed within {within} of placing the order"
 
 
 @dataclass(frozen=True)
@@ -164,6 +170,44 @@ def order_cancel(*, order: Order, actor: Actor, reason: str = "") -> Order:
         reason=reason,
         event=OrderCancelled(**_order_event_fields(order), reason=reason),
     )
+
+
+def orders_expire_pending(*, now: datetime | None = None, batch_size: int = 100) -> int:
+    """Cancel the pending orders placed more than ``ORDERS_PENDING_EXPIRY_SECONDS`` ago; how many.
+
+    The catalog hears ``order.cancelled`` as for any cancellation and releases what it holds for
+    the order, once, whether its reservation came before or comes after (``order_confirm`` then
+    asks for it back). Each batch claims its orders with SKIP LOCKED: relays running this side by
+    side never expire one twice, and an order a handler is confirming right now is left to the
+    next sweep, which finds it confirmed.
+    """
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.ORDERS_PENDING_EXPIRY_SECONDS)
+    reason = _expiry_reason()
+    expired = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Order.objects.select_for_update(skip_locked=True)
+                .filter(status=Order.Status.PENDING, created_at__lt=cutoff)
+                .order_by("created_at")[:batch_size]
+            )
+            for order in batch:
+                _transition(
+                    order,
+                    Order.Status.CANCELLED,
+                    actor=Actor.system("expiry"),
+                    reason=reason,
+                    event=OrderCancelled(**_order_event_fields(order), reason=reason),
+                )
+        expired += len(batch)
+        if len(batch) < batch_size:
+            return expired
+
+
+def _expiry_reason() -> str:
+    seconds = settings.ORDERS_PENDING_EXPIRY_SECONDS
+    within = f"{seconds // 60} minutes" if seconds % 60 == 0 else f"{seconds} seconds"
+    return EXPIRED.format(within=within)
 
 
 @transaction.atomic
