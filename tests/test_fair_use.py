@@ -78,7 +78,8 @@ def test_an_order_left_pending_expires_and_gives_its_stock_back_even_when_the_re
     [reserved] = [p for p in outbox_payloads(stack, "catalog", "stock.reserved") if p["order_id"] == order_id]
     eventually(lambda: _handled(stack, "orders", reserved["event_id"]), timeout=40)
     assert order_status(gateway, customer, order_id) == "cancelled"
-    eventually(lambda: _cancellations(stack, order_id) == 2)
+    assert _cancellations(stack, order_id) == 1
+    assert len(mail.to(customer.email, f"#{order_id} is cancelled")) == 1
     assert stock(gateway, staff, kettle["id"])["reserved"] == 0
 
 
@@ -130,5 +131,5 @@ def _handled(stack: Stack, service: str, event_id: str) -> bool:
 
 
 def _cancellations(stack: Stack, order_id: int) -> int:
-    """How often orders asked the catalog to give this order's stock back."""
+    """How often orders told the catalog (and the customer) that this order is cancelled."""
     return len([p for p in outbox_payloads(stack, "orders", "order.cancelled") if p["order_id"] == order_id])

@@ -128,12 +128,10 @@ def _locked(order_id: int) -> Order:
 # any failure rolls back whole: a savepoint of their own would cost two round trips for nothing.
 @transaction.atomic(savepoint=False)
 def order_confirm(*, order_id: int) -> Order:
-    """The catalog reserved the stock. A cancel that came first wins, and the stock goes back."""
+    """The catalog reserved the stock. A cancel that came first wins: its ``order.cancelled``
+    releases the reservation whichever of the two the catalog handles first, so nothing more is
+    sent (a second cancellation would email the customer twice)."""
     order = _locked(order_id)
-    if order.status == Order.Status.CANCELLED:
-        # The reservation was made after the cancel: ask the catalog to release it again.
-        publish(OrderCancelled(**_order_event_fields(order), reason="cancelled before stock was reserved"))
-        return order
     if order.status != Order.Status.PENDING:
         return order
     return _transition(

@@ -68,15 +68,18 @@ def test_stock_rejected_rejects_the_order_with_the_shortage(db):
     )
 
 
-def test_stock_reserved_for_an_order_cancelled_meanwhile_gives_the_stock_back(db):
+def test_stock_reserved_for_an_order_cancelled_meanwhile_leaves_it_cancelled_and_sends_nothing(db):
+    # The cancellation's own order.cancelled releases the stock: the catalog handles it after
+    # the reservation, or before it and then reserves nothing.
     order = OrderFactory(status=Order.Status.CANCELLED)
 
     event_handle(message=StockReserved(order_id=order.id).to_message())
 
     order.refresh_from_db()
     assert order.status == Order.Status.CANCELLED
-    assert OutboxMessage.objects.filter(event_type=OrderCancelled.type).count() == 1
-    assert not OutboxMessage.objects.filter(event_type=OrderConfirmed.type).exists()
+    assert not OutboxMessage.objects.filter(
+        event_type__in=[OrderCancelled.type, OrderConfirmed.type]
+    ).exists()
 
 
 def test_a_late_stock_answer_leaves_a_shipped_order_alone(db):

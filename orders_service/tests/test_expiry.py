@@ -95,7 +95,7 @@ def test_the_expiry_is_a_setting(settings):
 
 
 @pytest.mark.django_db
-def test_stock_reserved_after_the_expiry_is_asked_back_and_the_order_stays_cancelled():
+def test_stock_reserved_after_the_expiry_leaves_the_order_cancelled_with_one_cancellation():
     order = placed_ago(16)
     orders_expire_pending()
 
@@ -103,7 +103,7 @@ def test_stock_reserved_after_the_expiry_is_asked_back_and_the_order_stays_cance
 
     order.refresh_from_db()
     assert order.status == Order.Status.CANCELLED
-    assert len(cancellations(order)) == 2
+    assert len(cancellations(order)) == 1
 
 
 @pytest.mark.django_db
