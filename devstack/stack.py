@@ -32,6 +32,7 @@ from devstack.infra import (
 )
 from devstack.processes import Command, last_line, run, wait_until
 from devstack.supervisor import BIN, REPLICA_NUMBER, Program, Supervisor
+from edge.messaging.signing import key_pair, public_key_of
 from edge.service_table import (
     GATEWAY_INTERNAL_PORT,
     GATEWAY_PORT,
@@ -206,9 +207,9 @@ def _replicas(text: str) -> dict[str, int]:
 
 
 # What every host of one system must hold alike, each in its own state folder: the services'
-# database passwords and Django secret keys, auth's signing keys, and the key that seals
-# secrets between auth and notify.
-SHARED_SECRETS = ("passwords", "secret-keys", "keys", "seal-key")
+# database passwords and Django secret keys, auth's signing keys, the key that seals secrets
+# between auth and notify, and each service's event signing key.
+SHARED_SECRETS = ("passwords", "secret-keys", "keys", "seal-key", "event-keys")
 
 
 def copy_secrets(source_state: Path, target_state: Path) -> None:
@@ -358,6 +359,10 @@ class Stack:
             (private_dir / "current").write_text(kid)
         return private_dir
 
+    def event_signing_key(self, name: str) -> str:
+        """The private key one service signs its events with (edge.messaging.signing), made once."""
+        return remembered(self.state / "event-keys" / name, lambda: key_pair()[0])
+
     def settings_for(self, name: str) -> dict[str, str]:
         """What the stack sets for one service's processes (a service of the table, or edge's
         own tests): its database, Redis, keys and the other services' addresses."""
@@ -393,6 +398,13 @@ class Stack:
             "CATALOG_GATEWAY_LEASE_SECONDS": str(CATALOG_VERSION_LEASE_SECONDS),
             # Seals secrets between auth and notify (edge.sealing); the other services ignore it.
             "EDGE_SEAL_KEYS": remembered(self.state / "seal-key", lambda: Fernet.generate_key().decode()),
+            # Its own key signs what it sends; the producers' public keys check what it receives.
+            "EVENT_SIGNING_KEY": self.event_signing_key(name),
+            "EVENT_VERIFY_KEYS": ",".join(
+                f"{service.name}={public_key_of(self.event_signing_key(service.name))}"
+                for service in SERVICES
+                if service.produces
+            ),
             **self.config.extra_env,
         }
         if name == "auth":

@@ -19,6 +19,7 @@ from tests.support import (
     eventually,
     outbox_payloads,
     place_order,
+    signed_as_producer,
     stock,
     wait_for_status,
 )
@@ -127,10 +128,13 @@ def test_fifty_concurrent_orders_for_ten_units_reserve_exactly_ten(gateway, staf
             with ThreadPoolExecutor(max_workers=10) as pool:
                 list(
                     pool.map(
-                        lambda event: broker.send_task(
-                            "edge.handle_event", args=[event.to_message()], queue="catalog"
+                        lambda signed: broker.send_task(
+                            "edge.handle_event",
+                            args=[signed.message],
+                            kwargs=signed.task_kwargs,
+                            queue="catalog",
                         ),
-                        orders,
+                        [signed_as_producer(stack, event.to_message()) for event in orders],
                     )
                 )
             answers = eventually(lambda: _answers(stack, {event.order_id for event in orders}), timeout=60)

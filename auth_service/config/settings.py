@@ -40,6 +40,8 @@ EDGE = {
     "JWT_PUBLIC_KEY_LOADER": "accounts.keys.public_key",
     # auth seals the reset link of user.password_reset_requested for notify (edge.sealing).
     "SEAL_KEYS": env.list("EDGE_SEAL_KEYS"),
+    # auth signs the events it sends with its own key (edge.messaging.signing).
+    "EVENT_SIGNING_KEY": env.str("EVENT_SIGNING_KEY"),
 }
 
 # auth's signing keys, its alone (``<kid>.pem``, ``current``, retired ``<kid>.pub``); see accounts.keys.

@@ -23,6 +23,11 @@ DEFAULTS: dict[str, Any] = {
     "JWT_AUDIENCE": "commerce-api",
     # Fernet keys that seal secrets in events and rows (edge.sealing): the first seals, any opens.
     "SEAL_KEYS": [],
+    # This service's Ed25519 private key (hex), which signs every event it sends, and the
+    # producers' public keys, "<service>=<hex>" each (two for one while its key is rotated), by
+    # which it accepts an event only from a producer its contract names (edge.messaging.signing).
+    "EVENT_SIGNING_KEY": "",
+    "EVENT_VERIFY_KEYS": [],
     # The HttpOnly cookie that carries the access token of a browser session.
     "ACCESS_COOKIE_NAME": "access_token",
     # The cache shared by every service that holds revoked tokens and users' standing.
