@@ -190,10 +190,10 @@ def signed_as_producer(stack: Stack, payload: dict[str, Any], producer: str | No
     return message_sign(payload, producer=producer, key=stack.service_env[producer]["EVENT_SIGNING_KEY"])
 
 
-def deliver_again(stack: Stack, payload: dict[str, Any], queue: str) -> None:
+def deliver_again(stack: Stack, payload: dict[str, Any], queue: str, *, producer: str | None = None) -> None:
     """Put an event on a service's queue once more, as a redelivering broker would: signed as
-    its producer signed it."""
-    signed = signed_as_producer(stack, payload)
+    its producer signed it (``producer``, for a message of a type no contract names)."""
+    signed = signed_as_producer(stack, payload, producer)
     _send(stack, signed.message, queue, signed.task_kwargs)
 
 
