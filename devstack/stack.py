@@ -63,6 +63,9 @@ class StackConfig:
     # Existing servers to use instead of private ones (DATABASE_URL is an admin connection).
     database_url: str | None = None
     redis_url: str | None = None
+    # Each service's own connection to that Redis, as its own user (devstack/hosts.py); without
+    # them every service uses redis_url.
+    redis_service_urls: dict[str, str] = field(default_factory=dict)
     # An SMTP server to send to (on this host unless smtp_address names another); without one
     # the stack runs its own sink that keeps every message.
     smtp_port: int | None = None
@@ -235,7 +238,9 @@ class Stack:
         self.logs = self.state / "logs"
         self.runtime = claim_runtime_dir(self.state)
         self.postgres = Postgres(self.state, self.runtime, config.database_url, config.local_address)
-        self.redis = Redis(self.state, config.redis_url, config.local_address)
+        self.redis = Redis(
+            self.state, config.redis_url, config.local_address, service_urls=config.redis_service_urls
+        )
         self.supervisor = Supervisor(self.state, self.logs, config.netns)
         # What the stack sets for each service's processes, and their whole environment.
         self.service_settings: dict[str, dict[str, str]] = {}
@@ -378,7 +383,7 @@ class Stack:
             "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "false"),
             "DJANGO_STATIC_ROOT": str(self.state / "static" / name),
             "DATABASE_URL": self.postgres.ensure_database(database, password),
-            "REDIS_URL": self.redis.url,
+            "REDIS_URL": self.redis.url_for(name),
             "CELERY_VISIBILITY_TIMEOUT": str(self.config.visibility_timeout),
             # Every address is this host's own: another host's 127.0.0.1 is not this one.
             "DJANGO_ALLOWED_HOSTS": ",".join(own_names),
