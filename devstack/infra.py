@@ -13,6 +13,7 @@ import secrets
 import shutil
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -269,20 +270,50 @@ class Postgres:
             )
 
 
-# Who may do what on the stack's Redis. Each service logs in as its own user, on every key and
-# channel (the queues it sends to are the other services', Celery keeps keys of its own, and the
-# token state is shared), with every command but those that manage the server or walk every key
-# (FLUSHALL, CONFIG, KEYS, SHUTDOWN...: Redis' @dangerous). Which service may send which event is
-# the signatures' business (edge.messaging.signing), not Redis'. devstack's own user, for emptying
-# it and for the tests, may do anything; the default user, which needs no password, is off.
-SERVICE_RIGHTS = ("~*", "&*", "+@all", "-@dangerous")
 ADMIN_USER = "devstack"
 
 
+@dataclass(frozen=True)
+class RedisKind:
+    """What one of the stack's Redis servers is for: its name (the program's and its folder's),
+    how it keeps its data and memory, and what each service's user may do on it."""
+
+    name: str
+    arguments: tuple[str, ...]
+    # An ACL rule of a service's user; ``{user}`` is the service's name.
+    service_rights: str
+
+
+# The broker and the token state: nothing may be lost or evicted. An append-only file keeps
+# queued events across a restart; with memory full, writes fail rather than drop a message or a
+# revocation. Each service's user may use every key and channel (the queues it sends to are the
+# other services', Celery keeps keys of its own, and the token state is shared) and every command
+# but those that manage the server or walk every key (FLUSHALL, CONFIG, KEYS, SHUTDOWN...:
+# Redis' @dangerous). Which service may send which event is the signatures' business
+# (edge.messaging.signing), not Redis'.
+BROKER = RedisKind(
+    "redis",
+    ("--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"),
+    "~* &* +@all -@dangerous",
+)
+# The caches of answers (catalog's pages, each service's default cache): rebuilt on a miss, so
+# kept in memory alone, capped, and the least recently used keys evicted when full. A flood of
+# cache entries can then evict only other cache entries, never a queued event or a revocation,
+# which live on the broker's server. Each service's user reaches its own keys (its cache's
+# KEY_PREFIX) alone.
+CACHE_MAXMEMORY = "64mb"
+CACHE = RedisKind(
+    "redis-cache",
+    ("--appendonly", "no", "--maxmemory", CACHE_MAXMEMORY, "--maxmemory-policy", "allkeys-lru"),
+    "~{user}:* +@all -@dangerous",
+)
+
+
 class Redis:
-    """Redis with an append-only file, so queued events survive a restart, where every client
-    logs in: a user per service of the table, each with its own password, kept in the state
-    folder (``users/<name>``) and written into its configuration file."""
+    """A Redis server of one ``kind`` where every client logs in: a user per service of the
+    table, each with its own password, kept in the state folder (``users/<name>``) and written
+    into its configuration file; devstack's own user may do anything; the default user, which
+    needs no password, is off."""
 
     def __init__(
         self,
@@ -290,9 +321,11 @@ class Redis:
         url: str | None = None,
         address: str = "127.0.0.1",
         *,
+        kind: RedisKind = BROKER,
         service_urls: dict[str, str] | None = None,
     ) -> None:
-        self.dir = state_dir / "redis"
+        self.kind = kind
+        self.dir = state_dir / kind.name
         self.given_url = url
         self.address = address
         # Each service's own URL on a Redis that another host runs (devstack/hosts.py).
@@ -324,7 +357,10 @@ class Redis:
         users = [
             "user default off",
             f"user {ADMIN_USER} on >{self._password(ADMIN_USER)} ~* &* +@all",
-            *(f"user {name} on >{self._password(name)} {' '.join(SERVICE_RIGHTS)}" for name in SERVICE_NAMES),
+            *(
+                f"user {name} on >{self._password(name)} {self.kind.service_rights.format(user=name)}"
+                for name in SERVICE_NAMES
+            ),
         ]
         config = self.dir / "redis.conf"
         config.write_text("".join(f"{line}\n" for line in users))
@@ -339,7 +375,7 @@ class Redis:
         ensure_port_free(self.port, self.address)
         return [
             Program(
-                "redis",
+                self.kind.name,
                 [
                     installed("redis-server", "redis-server"),
                     self._configuration(),
@@ -349,12 +385,7 @@ class Redis:
                     self.address,
                     "--dir",
                     str(self.dir),
-                    "--appendonly",
-                    "yes",
-                    "--appendfsync",
-                    "everysec",
-                    "--maxmemory-policy",
-                    "noeviction",
+                    *self.kind.arguments,
                     "--save",
                     "",
                     "--daemonize",
@@ -368,10 +399,10 @@ class Redis:
     def wait_ready(self, supervisor: Supervisor) -> None:
         if self.given_url:
             return
-        wait_until(lambda: port_is_open(self.port, self.address), timeout=15, what="Redis")
+        wait_until(lambda: port_is_open(self.port, self.address), timeout=15, what=self.kind.name)
 
     def empty(self) -> None:
-        """Drop every key of the stack's Redis database: queued tasks, cached answers, token state."""
+        """Drop every key of its database: queued tasks and token state, or cached answers."""
         client = redis.Redis.from_url(self.url)
         try:
             client.flushdb()

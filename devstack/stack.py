@@ -22,6 +22,7 @@ from devstack import mail_sink
 from devstack.errors import StackError
 from devstack.gateway import AUTH_CACHE_SECONDS, CATALOG_VERSION_LEASE_SECONDS, render_gateway
 from devstack.infra import (
+    CACHE,
     Postgres,
     Redis,
     claim_runtime_dir,
@@ -66,6 +67,10 @@ class StackConfig:
     # Each service's own connection to that Redis, as its own user (devstack/hosts.py); without
     # them every service uses redis_url.
     redis_service_urls: dict[str, str] = field(default_factory=dict)
+    # The same for the Redis of the caches (REDIS_CACHE_URL): a server of their own, whose keys
+    # are evicted when it is full, never the broker's (devstack/infra.py says why).
+    redis_cache_url: str | None = None
+    redis_cache_service_urls: dict[str, str] = field(default_factory=dict)
     # An SMTP server to send to (on this host unless smtp_address names another); without one
     # the stack runs its own sink that keeps every message.
     smtp_port: int | None = None
@@ -157,6 +162,7 @@ class StackConfig:
         values: dict[str, object] = {
             "database_url": os.environ.get("DATABASE_URL"),
             "redis_url": os.environ.get("REDIS_URL"),
+            "redis_cache_url": os.environ.get("REDIS_CACHE_URL"),
         }
         if os.environ.get("DEVSTACK_STATE_DIR"):
             values["state_dir"] = Path(os.environ["DEVSTACK_STATE_DIR"]).resolve()
@@ -241,6 +247,13 @@ class Stack:
         self.redis = Redis(
             self.state, config.redis_url, config.local_address, service_urls=config.redis_service_urls
         )
+        self.redis_cache = Redis(
+            self.state,
+            config.redis_cache_url,
+            config.local_address,
+            kind=CACHE,
+            service_urls=config.redis_cache_service_urls,
+        )
         self.supervisor = Supervisor(self.state, self.logs, config.netns)
         # What the stack sets for each service's processes, and their whole environment.
         self.service_settings: dict[str, dict[str, str]] = {}
@@ -315,9 +328,9 @@ class Stack:
             ensure_port_free(port, self.config.local_address)
 
     def start_data(self) -> None:
-        """supervisord with Postgres, Redis and the SMTP sink, those not given: all a data host
+        """supervisord with Postgres, the two Redis and the SMTP sink, those not given: all a data host
         runs, and what a whole stack starts first."""
-        programs = [*self.postgres.prepare(self.logs), *self.redis.prepare()]
+        programs = [*self.postgres.prepare(self.logs), *self.redis.prepare(), *self.redis_cache.prepare()]
         if self.config.smtp_port is None:
             self.config.smtp_port = int(remembered(self.state / "smtp-port", free_port))
             ensure_port_free(self.config.smtp_port, self.config.local_address)
@@ -334,6 +347,7 @@ class Stack:
         self.supervisor.start(self.programs.values(), self.base_env)
         self.postgres.wait_ready(self.supervisor)
         self.redis.wait_ready(self.supervisor)
+        self.redis_cache.wait_ready(self.supervisor)
 
     def start_infrastructure(self) -> None:
         """``start_data``, then each service's database and settings."""
@@ -384,6 +398,7 @@ class Stack:
             "DJANGO_STATIC_ROOT": str(self.state / "static" / name),
             "DATABASE_URL": self.postgres.ensure_database(database, password),
             "REDIS_URL": self.redis.url_for(name),
+            "REDIS_CACHE_URL": self.redis_cache.url_for(name),
             "CELERY_VISIBILITY_TIMEOUT": str(self.config.visibility_timeout),
             # Every address is this host's own: another host's 127.0.0.1 is not this one.
             "DJANGO_ALLOWED_HOSTS": ",".join(own_names),

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.tokens import default_token_generator
-from django.core.cache import cache
+from django.core.cache import BaseCache, caches
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -378,14 +378,18 @@ def login_attempt(*, email: str, failure: type[Exception]) -> Iterator[None]:
     cache reads as empty: the lockout pauses instead of refusing every login.
     """
     key = _failures_key(email)
-    if (cache.get(key) or 0) >= settings.LOGIN_FAILURE_LIMIT:
+    if (_failure_counts().get(key) or 0) >= settings.LOGIN_FAILURE_LIMIT:
         raise AccountLocked
     try:
         yield
     except failure:
         _login_failure_record(key)
         raise
-    cache.delete(key)
+    _failure_counts().delete(key)
+
+
+def _failure_counts() -> BaseCache:
+    return caches[settings.LOGIN_FAILURE_CACHE]
 
 
 def _failures_key(email: str) -> str:
@@ -396,7 +400,8 @@ def _failures_key(email: str) -> str:
 def _login_failure_record(key: str) -> None:
     """Count a failed login; at the limit, the account is locked for the lockout time."""
     # add() then incr(): atomic in Redis, so concurrent guesses are all counted.
-    cache.add(key, 0, timeout=settings.LOGIN_LOCKOUT_SECONDS)
+    counts = _failure_counts()
+    counts.add(key, 0, timeout=settings.LOGIN_LOCKOUT_SECONDS)
     # None when Redis is down (its errors are misses): the lockout pauses with it.
-    if (cache.incr(key) or 0) >= settings.LOGIN_FAILURE_LIMIT:
-        cache.touch(key, timeout=settings.LOGIN_LOCKOUT_SECONDS)
+    if (counts.incr(key) or 0) >= settings.LOGIN_FAILURE_LIMIT:
+        counts.touch(key, timeout=settings.LOGIN_LOCKOUT_SECONDS)

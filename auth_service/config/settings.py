@@ -6,7 +6,7 @@ from pathlib import Path
 from edge.logging import logging_config
 from edge.service_table import GATEWAY_PORT
 from edge.settings.base import *  # noqa: F403  the settings every service shares
-from edge.settings.base import CACHES, EDGE, INSTALLED_APPS, LOG_LEVEL, SPECTACULAR_SETTINGS, env
+from edge.settings.base import CACHES, EDGE, INSTALLED_APPS, LOG_LEVEL, REDIS_URL, SPECTACULAR_SETTINGS, env
 
 # The service's name in the table of services (edge.service_table); edge.checks holds the
 # settings below to it.
@@ -72,6 +72,10 @@ REFRESH_COOKIE_PATH = "/login/"
 # Failed logins per account: past the limit within the window, the account is locked that long.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=300)
+# The failure counts live on the Redis that evicts nothing, with the token state: on the caches'
+# Redis, a flood of cached answers could evict an account's lockout.
+LOGIN_FAILURE_CACHE = "login_failures"
+CACHES[LOGIN_FAILURE_CACHE] = {**CACHES["default"], "LOCATION": REDIS_URL}
 
 # A password reset link works for an hour, and once: its token is made from the password hash
 # (Django's PasswordResetTokenGenerator), which the reset changes.

@@ -13,10 +13,13 @@ from tests.factories import UserFactory
 
 @pytest.fixture(autouse=True)
 def _private_cache(settings) -> None:
-    # Login failures are counted in the default cache: each test starts with none.
+    # Login failures are counted in their own cache: each test starts with none.
     settings.CACHES = {
         **settings.CACHES,
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex},
+        settings.LOGIN_FAILURE_CACHE: {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": uuid.uuid4().hex,
+        },
     }
 
 

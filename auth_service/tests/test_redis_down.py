@@ -41,7 +41,7 @@ def test_with_the_failure_count_out_of_reach_the_lockout_pauses_and_logins_go_on
 ):
     settings.CACHES = {
         **settings.CACHES,
-        "default": {
+        settings.LOGIN_FAILURE_CACHE: {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
