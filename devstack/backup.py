@@ -257,6 +257,8 @@ def restore(config: StackConfig, source: Path | None = None) -> Restored:
     try:
         stack.start_infrastructure()
         stack.redis.empty()
+        # Answers cached under the versions the restored catalog will count through again.
+        stack.redis_cache.empty()
         urls = {}
         for service in SERVICES:
             # Empty databases, also on a server given by DATABASE_URL that holds older ones.

@@ -6,7 +6,7 @@ is its own. The bridge has an address too, in this (the root) namespace, so the 
 starts the hosts (the tests) reaches every one of them by address, as a client on the
 network would. Making namespaces and links needs root and iproute2's ``ip``.
 
-``SpreadStack`` runs one system that way: a data host with Postgres, Redis and the SMTP sink,
+``SpreadStack`` runs one system that way: a data host with Postgres, both Redis and the SMTP sink,
 and app hosts, each with the gateway and one of every service process of the table.
 """
 
@@ -24,6 +24,7 @@ from pathlib import Path
 
 from devstack.errors import StackError
 from devstack.stack import Stack, StackConfig, copy_secrets
+from edge.service_table import SERVICE_NAMES
 
 # The private network the hosts are given a /24 of: 10.213.<n>.0/24, one n per running set.
 NETWORK_PREFIX = "10.213"
@@ -180,7 +181,7 @@ DATA_HOST = "data"
 
 
 class SpreadStack:
-    """One system over hosts: ``data`` runs Postgres, Redis and the SMTP sink; each app host
+    """One system over hosts: ``data`` runs Postgres, both Redis and the SMTP sink; each app host
     (``app1``, ``app2``...) runs the gateway and one of every service process, reaching the
     data host by its address. Each host keeps its state in ``state_dir/<host>``.
 
@@ -240,6 +241,11 @@ class SpreadStack:
                 "netns": host.netns,
                 "database_url": self.data.postgres.admin_url,
                 "redis_url": self.data.redis.url,
+                "redis_service_urls": {name: self.data.redis.url_for(name) for name in SERVICE_NAMES},
+                "redis_cache_url": self.data.redis_cache.url,
+                "redis_cache_service_urls": {
+                    name: self.data.redis_cache.url_for(name) for name in SERVICE_NAMES
+                },
                 "smtp_address": self.data.config.local_address,
                 "smtp_port": self.data.config.smtp_port,
                 "migrate": name == self.app_names[0],

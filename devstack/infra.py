@@ -13,6 +13,7 @@ import secrets
 import shutil
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -23,6 +24,7 @@ from psycopg import sql
 from devstack.errors import MISSING_PROGRAM, PORT_TAKEN, StackError
 from devstack.processes import Command, last_line, run, wait_until
 from devstack.supervisor import Program, Supervisor
+from edge.service_table import SERVICE_NAMES
 
 POSTGRES_USER = "postgres"
 # Where the stack's runtime folders are when the launcher is root (``runtime_dir`` says why).
@@ -268,35 +270,102 @@ class Postgres:
             )
 
 
-class Redis:
-    """Redis with an append-only file, so queued events survive a restart. One that other hosts
-    reach (an address not loopback) asks for a password, kept in its configuration file."""
+ADMIN_USER = "devstack"
 
-    def __init__(self, state_dir: Path, url: str | None = None, address: str = "127.0.0.1") -> None:
-        self.dir = state_dir / "redis"
+
+@dataclass(frozen=True)
+class RedisKind:
+    """What one of the stack's Redis servers is for: its name (the program's and its folder's),
+    how it keeps its data and memory, and what each service's user may do on it."""
+
+    name: str
+    arguments: tuple[str, ...]
+    # An ACL rule of a service's user; ``{user}`` is the service's name.
+    service_rights: str
+
+
+# The broker and the token state: nothing may be lost or evicted. An append-only file keeps
+# queued events across a restart; with memory full, writes fail rather than drop a message or a
+# revocation. Each service's user may use every key and channel (the queues it sends to are the
+# other services', Celery keeps keys of its own, and the token state is shared) and every command
+# but those that manage the server or walk every key (FLUSHALL, CONFIG, KEYS, SHUTDOWN...:
+# Redis' @dangerous). Which service may send which event is the signatures' business
+# (edge.messaging.signing), not Redis'.
+BROKER = RedisKind(
+    "redis",
+    ("--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"),
+    "~* &* +@all -@dangerous",
+)
+# The caches of answers (catalog's pages, each service's default cache): rebuilt on a miss, so
+# kept in memory alone, capped, and the least recently used keys evicted when full. A flood of
+# cache entries can then evict only other cache entries, never a queued event or a revocation,
+# which live on the broker's server. Each service's user reaches its own keys (its cache's
+# KEY_PREFIX) alone.
+CACHE_MAXMEMORY = "64mb"
+CACHE = RedisKind(
+    "redis-cache",
+    ("--appendonly", "no", "--maxmemory", CACHE_MAXMEMORY, "--maxmemory-policy", "allkeys-lru"),
+    "~{user}:* +@all -@dangerous",
+)
+
+
+class Redis:
+    """A Redis server of one ``kind`` where every client logs in: a user per service of the
+    table, each with its own password, kept in the state folder (``users/<name>``) and written
+    into its configuration file; devstack's own user may do anything; the default user, which
+    needs no password, is off."""
+
+    def __init__(
+        self,
+        state_dir: Path,
+        url: str | None = None,
+        address: str = "127.0.0.1",
+        *,
+        kind: RedisKind = BROKER,
+        service_urls: dict[str, str] | None = None,
+    ) -> None:
+        self.kind = kind
+        self.dir = state_dir / kind.name
         self.given_url = url
         self.address = address
+        # Each service's own URL on a Redis that another host runs (devstack/hosts.py).
+        self.given_service_urls = service_urls or {}
 
     @property
     def url(self) -> str:
+        """devstack's own connection, which may do anything (empty it, put a message on a queue)."""
         if self.given_url:
             return self.given_url
-        password = "" if is_loopback(self.address) else f":{quote(self._password)}@"
-        return f"redis://{password}{self.address}:{self.port}/0"
+        return self._user_url(ADMIN_USER)
 
-    @property
-    def _password(self) -> str:
-        return remembered(self.dir / "password", lambda: secrets.token_hex(16))
+    def url_for(self, name: str) -> str:
+        """The connection of one service, as its own user; edge's tests, no service, connect as
+        devstack. A Redis given by REDIS_URL alone is the same URL for every service."""
+        if self.given_url:
+            return self.given_service_urls.get(name, self.given_url)
+        return self._user_url(name if name in SERVICE_NAMES else ADMIN_USER)
 
-    def _configuration(self) -> list[str]:
-        """A configuration file that holds its password (none on loopback: Redis' protected
-        mode lets in this machine's clients alone)."""
-        if is_loopback(self.address):
-            return []
+    def _user_url(self, user: str) -> str:
+        return f"redis://{quote(user)}:{quote(self._password(user))}@{self.address}:{self.port}/0"
+
+    def _password(self, user: str) -> str:
+        return remembered(self.dir / "users" / user, lambda: secrets.token_hex(16))
+
+    def _configuration(self) -> str:
+        """A configuration file of the server's users, readable by its owner alone: a password
+        on the command line would show in every user's ``ps``."""
+        users = [
+            "user default off",
+            f"user {ADMIN_USER} on >{self._password(ADMIN_USER)} ~* &* +@all",
+            *(
+                f"user {name} on >{self._password(name)} {self.kind.service_rights.format(user=name)}"
+                for name in SERVICE_NAMES
+            ),
+        ]
         config = self.dir / "redis.conf"
-        config.write_text(f"requirepass {self._password}\n")
+        config.write_text("".join(f"{line}\n" for line in users))
         config.chmod(0o600)
-        return [str(config)]
+        return str(config)
 
     def prepare(self) -> list[Program]:
         if self.given_url:
@@ -306,22 +375,17 @@ class Redis:
         ensure_port_free(self.port, self.address)
         return [
             Program(
-                "redis",
+                self.kind.name,
                 [
                     installed("redis-server", "redis-server"),
-                    *self._configuration(),
+                    self._configuration(),
                     "--port",
                     str(self.port),
                     "--bind",
                     self.address,
                     "--dir",
                     str(self.dir),
-                    "--appendonly",
-                    "yes",
-                    "--appendfsync",
-                    "everysec",
-                    "--maxmemory-policy",
-                    "noeviction",
+                    *self.kind.arguments,
                     "--save",
                     "",
                     "--daemonize",
@@ -335,10 +399,10 @@ class Redis:
     def wait_ready(self, supervisor: Supervisor) -> None:
         if self.given_url:
             return
-        wait_until(lambda: port_is_open(self.port, self.address), timeout=15, what="Redis")
+        wait_until(lambda: port_is_open(self.port, self.address), timeout=15, what=self.kind.name)
 
     def empty(self) -> None:
-        """Drop every key of the stack's Redis database: queued tasks, cached answers, token state."""
+        """Drop every key of its database: queued tasks and token state, or cached answers."""
         client = redis.Redis.from_url(self.url)
         try:
             client.flushdb()

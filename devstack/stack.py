@@ -22,6 +22,7 @@ from devstack import mail_sink
 from devstack.errors import StackError
 from devstack.gateway import AUTH_CACHE_SECONDS, CATALOG_VERSION_LEASE_SECONDS, render_gateway
 from devstack.infra import (
+    CACHE,
     Postgres,
     Redis,
     claim_runtime_dir,
@@ -32,6 +33,7 @@ from devstack.infra import (
 )
 from devstack.processes import Command, last_line, run, wait_until
 from devstack.supervisor import BIN, REPLICA_NUMBER, Program, Supervisor
+from edge.messaging.signing import key_pair, public_key_of
 from edge.service_table import (
     GATEWAY_INTERNAL_PORT,
     GATEWAY_PORT,
@@ -62,6 +64,13 @@ class StackConfig:
     # Existing servers to use instead of private ones (DATABASE_URL is an admin connection).
     database_url: str | None = None
     redis_url: str | None = None
+    # Each service's own connection to that Redis, as its own user (devstack/hosts.py); without
+    # them every service uses redis_url.
+    redis_service_urls: dict[str, str] = field(default_factory=dict)
+    # The same for the Redis of the caches (REDIS_CACHE_URL): a server of their own, whose keys
+    # are evicted when it is full, never the broker's (devstack/infra.py says why).
+    redis_cache_url: str | None = None
+    redis_cache_service_urls: dict[str, str] = field(default_factory=dict)
     # An SMTP server to send to (on this host unless smtp_address names another); without one
     # the stack runs its own sink that keeps every message.
     smtp_port: int | None = None
@@ -156,6 +165,7 @@ class StackConfig:
         values: dict[str, object] = {
             "database_url": os.environ.get("DATABASE_URL"),
             "redis_url": os.environ.get("REDIS_URL"),
+            "redis_cache_url": os.environ.get("REDIS_CACHE_URL"),
         }
         if os.environ.get("DEVSTACK_STATE_DIR"):
             values["state_dir"] = Path(os.environ["DEVSTACK_STATE_DIR"]).resolve()
@@ -211,9 +221,9 @@ def _replicas(text: str) -> dict[str, int]:
 
 
 # What every host of one system must hold alike, each in its own state folder: the services'
-# database passwords and Django secret keys, auth's signing keys, and the key that seals
-# secrets between auth and notify.
-SHARED_SECRETS = ("passwords", "secret-keys", "keys", "seal-key")
+# database passwords and Django secret keys, auth's signing keys, the key that seals secrets
+# between auth and notify, and each service's event signing key.
+SHARED_SECRETS = ("passwords", "secret-keys", "keys", "seal-key", "event-keys")
 
 
 def copy_secrets(source_state: Path, target_state: Path) -> None:
@@ -239,7 +249,16 @@ class Stack:
         self.logs = self.state / "logs"
         self.runtime = claim_runtime_dir(self.state)
         self.postgres = Postgres(self.state, self.runtime, config.database_url, config.local_address)
-        self.redis = Redis(self.state, config.redis_url, config.local_address)
+        self.redis = Redis(
+            self.state, config.redis_url, config.local_address, service_urls=config.redis_service_urls
+        )
+        self.redis_cache = Redis(
+            self.state,
+            config.redis_cache_url,
+            config.local_address,
+            kind=CACHE,
+            service_urls=config.redis_cache_service_urls,
+        )
         self.supervisor = Supervisor(self.state, self.logs, config.netns)
         # What the stack sets for each service's processes, and their whole environment.
         self.service_settings: dict[str, dict[str, str]] = {}
@@ -314,9 +333,9 @@ class Stack:
             ensure_port_free(port, self.config.local_address)
 
     def start_data(self) -> None:
-        """supervisord with Postgres, Redis and the SMTP sink, those not given: all a data host
+        """supervisord with Postgres, the two Redis and the SMTP sink, those not given: all a data host
         runs, and what a whole stack starts first."""
-        programs = [*self.postgres.prepare(self.logs), *self.redis.prepare()]
+        programs = [*self.postgres.prepare(self.logs), *self.redis.prepare(), *self.redis_cache.prepare()]
         if self.config.smtp_port is None:
             self.config.smtp_port = int(remembered(self.state / "smtp-port", free_port))
             ensure_port_free(self.config.smtp_port, self.config.local_address)
@@ -333,6 +352,7 @@ class Stack:
         self.supervisor.start(self.programs.values(), self.base_env)
         self.postgres.wait_ready(self.supervisor)
         self.redis.wait_ready(self.supervisor)
+        self.redis_cache.wait_ready(self.supervisor)
 
     def start_infrastructure(self) -> None:
         """``start_data``, then each service's database and settings."""
@@ -363,6 +383,10 @@ class Stack:
             (private_dir / "current").write_text(kid)
         return private_dir
 
+    def event_signing_key(self, name: str) -> str:
+        """The private key one service signs its events with (edge.messaging.signing), made once."""
+        return remembered(self.state / "event-keys" / name, lambda: key_pair()[0])
+
     def settings_for(self, name: str) -> dict[str, str]:
         """What the stack sets for one service's processes (a service of the table, or edge's
         own tests): its database, Redis, keys and the other services' addresses."""
@@ -378,7 +402,8 @@ class Stack:
             "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "false"),
             "DJANGO_STATIC_ROOT": str(self.state / "static" / name),
             "DATABASE_URL": self.postgres.ensure_database(database, password),
-            "REDIS_URL": self.redis.url,
+            "REDIS_URL": self.redis.url_for(name),
+            "REDIS_CACHE_URL": self.redis_cache.url_for(name),
             "CELERY_VISIBILITY_TIMEOUT": str(self.config.visibility_timeout),
             # Every address is this host's own: another host's 127.0.0.1 is not this one.
             "DJANGO_ALLOWED_HOSTS": ",".join(own_names),
@@ -400,6 +425,13 @@ class Stack:
             "CATALOG_GATEWAY_LEASE_SECONDS": str(CATALOG_VERSION_LEASE_SECONDS),
             # Seals secrets between auth and notify (edge.sealing); the other services ignore it.
             "EDGE_SEAL_KEYS": remembered(self.state / "seal-key", lambda: Fernet.generate_key().decode()),
+            # Its own key signs what it sends; the producers' public keys check what it receives.
+            "EVENT_SIGNING_KEY": self.event_signing_key(name),
+            "EVENT_VERIFY_KEYS": ",".join(
+                f"{service.name}={public_key_of(self.event_signing_key(service.name))}"
+                for service in SERVICES
+                if service.produces
+            ),
             **self.config.extra_env,
         }
         if name == "auth":

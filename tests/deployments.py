@@ -24,6 +24,7 @@ SHARED_SETTINGS = REPO / "edge" / "edge" / "settings" / "base.py"
 OFF_ONE_HOST = frozenset(
     {
         "REDIS_URL",
+        "REDIS_CACHE_URL",
         "JWT_JWKS_URL",
         "CATALOG_API_URL",
         "EMAIL_URL",

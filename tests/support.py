@@ -15,6 +15,8 @@ import psycopg
 from celery import Celery
 
 from devstack.stack import Stack
+from edge.events import EVENT_TYPES
+from edge.messaging.signing import SignedMessage, message_sign
 
 # The test stack runs on the service table's ports moved by this much. E2E_PORT_BASE moves them
 # further, so two checkouts can run their tests at once: with 20000 the gateway is on 20080.
@@ -187,10 +189,31 @@ def outbox_payloads(stack: Stack, service: str, event_type: str) -> list[dict[st
     return [row[0] for row in rows]
 
 
-def deliver_again(stack: Stack, payload: dict[str, Any], queue: str) -> None:
-    """Put an event on a service's queue once more, as a redelivering broker would."""
+def signed_as_producer(stack: Stack, payload: dict[str, Any], producer: str | None = None) -> SignedMessage:
+    """The event signed with the key of ``producer`` on the stack, by default its contract's."""
+    producer = producer or EVENT_TYPES[payload["type"]].producers[0]
+    return message_sign(payload, producer=producer, key=stack.service_env[producer]["EVENT_SIGNING_KEY"])
+
+
+def deliver_again(stack: Stack, payload: dict[str, Any], queue: str, *, producer: str | None = None) -> None:
+    """Put an event on a service's queue once more, as a redelivering broker would: signed as
+    its producer signed it (``producer``, for a message of a type no contract names)."""
+    signed = signed_as_producer(stack, payload, producer)
+    _send(stack, signed.message, queue, signed.task_kwargs)
+
+
+def send_as_outsider(
+    stack: Stack, payload: dict[str, Any], queue: str, *, signed_by: str | None = None
+) -> None:
+    """Put a message on a service's queue as someone who reached the broker but holds no
+    producer's key would (unsigned), or as the service ``signed_by`` would, with its own key."""
+    signature = signed_as_producer(stack, payload, signed_by).task_kwargs if signed_by else {}
+    _send(stack, payload, queue, signature)
+
+
+def _send(stack: Stack, payload: object, queue: str, kwargs: dict[str, str]) -> None:
     app = Celery(broker=stack.redis.url)
     try:
-        app.send_task("edge.handle_event", args=[payload], queue=queue)
+        app.send_task("edge.handle_event", args=[payload], kwargs=kwargs, queue=queue)
     finally:
         app.close()

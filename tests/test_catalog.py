@@ -2,11 +2,14 @@
 
 import random
 import subprocess
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
+import redis
 from celery import Celery
 
 from devstack.processes import stop_group
@@ -19,6 +22,7 @@ from tests.support import (
     eventually,
     outbox_payloads,
     place_order,
+    signed_as_producer,
     stock,
     wait_for_status,
 )
@@ -128,10 +132,13 @@ def test_fifty_concurrent_orders_for_ten_units_reserve_exactly_ten(gateway, staf
             with ThreadPoolExecutor(max_workers=10) as pool:
                 list(
                     pool.map(
-                        lambda event: broker.send_task(
-                            "edge.handle_event", args=[event.to_message()], queue="catalog"
+                        lambda signed: broker.send_task(
+                            "edge.handle_event",
+                            args=[signed.message],
+                            kwargs=signed.task_kwargs,
+                            queue="catalog",
                         ),
-                        orders,
+                        [signed_as_producer(stack, event.to_message()) for event in orders],
                     )
                 )
             answers = eventually(lambda: _answers(stack, {event.order_id for event in orders}), timeout=60)
@@ -241,3 +248,36 @@ def test_a_shipped_order_leaves_the_stock_on_hand(gateway, staff, stack, custome
             == {"on_hand": 3, "reserved": 0, "available": 3, "updated_at": None}
         )
     )
+
+
+def _catalog_cache_keys(stack: Stack) -> set[bytes]:
+    client = redis.Redis.from_url(stack.redis_cache.url)
+    try:
+        return set(client.scan_iter("catalog:*"))
+    finally:
+        client.close()
+
+
+def _gateway_cache_files(stack: Stack) -> set[Path]:
+    """The answers the first gateway keeps, one file each."""
+    folder = stack.runtime / stack.config.gateway_names[0] / "temp" / "cache" / "catalog"
+    return {path for path in folder.rglob("*") if path.is_file()}
+
+
+def test_query_parameters_the_catalog_does_not_read_make_no_cache_entries(gateway, stack):
+    def held_by_the_gateway() -> httpx.Response | None:
+        answer = gateway.get(f"{PRODUCTS}?page_size=3")
+        return answer if answer.headers["X-Gateway-Cache"] == "HIT" else None
+
+    cached = eventually(held_by_the_gateway)
+    keys, files = _catalog_cache_keys(stack), _gateway_cache_files(stack)
+
+    for _ in range(20):
+        junk = gateway.get(f"{PRODUCTS}?utm_source={uuid.uuid4().hex}&page_size=3")
+        assert junk.status_code == 200
+        assert junk.headers["X-Cache"] == "HIT"
+        assert "X-Catalog-Query-Rewritten" not in junk.headers
+        assert junk.json() == cached.json()
+
+    assert _catalog_cache_keys(stack) == keys
+    assert _gateway_cache_files(stack) == files

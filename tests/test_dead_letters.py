@@ -39,7 +39,7 @@ def test_messages_catalog_cannot_handle_land_in_its_dead_letters_and_the_next_or
     newer = _order_placed(version=2, items=[{"product_id": kettle["id"], "quantity": 3}])
 
     for message in (malformed, unknown, newer):
-        deliver_again(stack, message, queue="catalog")
+        deliver_again(stack, message, queue="catalog", producer="orders")
     # Behind them in the same queue: a real order, which the worker must still reserve.
     order_id = place_order(gateway, customer, [(kettle["id"], 2)]).json()["id"]
 

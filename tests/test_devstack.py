@@ -55,7 +55,12 @@ def _processes_of(state: Path) -> list[str]:
 
 def _ports_of(state: Path) -> list[int]:
     config = StackConfig(state_dir=state, port_offset=OFFSET)
-    remembered = [state / "postgres" / "port", state / "redis" / "port", state / "smtp-port"]
+    remembered = [
+        state / "postgres" / "port",
+        state / "redis" / "port",
+        state / "redis-cache" / "port",
+        state / "smtp-port",
+    ]
     return [
         *config.gateway_ports,
         *config.gateway_internal_ports,
@@ -81,7 +86,7 @@ def test_sigterm_during_start_up_and_once_up_stops_every_process_and_frees_every
     output = tmp_path / "devstack.out"
     launcher = _launch(state, output)
     try:
-        # Migrations running: Postgres, Redis, the SMTP sink, supervisord and eight set-up commands.
+        # Migrations running: Postgres, both Redis, the SMTP sink, supervisord and eight set-up commands.
         eventually(lambda: (state / "logs" / "catalog-migrate.log").exists(), timeout=120)
         _terminate_and_check(launcher, state)
 
@@ -219,7 +224,7 @@ def test_supervisord_runs_the_processes_the_service_table_names_and_no_other(sta
     states = stack.supervisor.states()
 
     # The session's stack sends email to the tests' own SMTP server: no sink runs.
-    assert set(states) == {*expected, "postgres", "redis", *stack.config.gateway_names}
+    assert set(states) == {*expected, "postgres", "redis", "redis-cache", *stack.config.gateway_names}
     assert {name: info["statename"] for name, info in states.items()} == dict.fromkeys(states, "RUNNING")
     # Its workers and relays run replicated, each replica in its program's group.
     assert {name for name, info in states.items() if info["group"] == "catalog-worker"} == {

@@ -141,6 +141,7 @@ def test_each_host_reaches_the_others_by_address_and_no_other_host_on_its_own_lo
             settings = app.service_settings[service.name]
             assert urlsplit(settings["DATABASE_URL"]).hostname == postgres.hostname
             assert urlsplit(settings["REDIS_URL"]).hostname == data.config.local_address
+            assert urlsplit(settings["REDIS_CACHE_URL"]).hostname == data.config.local_address
             assert urlsplit(settings["EMAIL_URL"]).hostname == data.config.local_address
             # Its own auth, catalog and gateway: by this host's address too.
             assert {

@@ -758,11 +758,11 @@ def network_problems(resources: Resources) -> list[str]:
     """The ingress controller reaches the gateway; only the gateway reaches web processes (catalog's
     too: it polls the cache version); only catalog's pods reach the gateway's internal port (they
     push the cache version); each service reaches only its own database (with CloudNativePG; a
-    server outside is told apart by its roles, not the network), Redis and the gateway; every pod
+    server outside is told apart by its roles, not the network), both Redis and the gateway; every pod
     asks the cluster's DNS."""
     problems = []
     everyone = pods(resources)
-    gateway, redis = everyone["gateway"], everyone["redis"]
+    gateway, redis, redis_cache = everyone["gateway"], everyone["redis"], everyone["redis-cache"]
     if not reaches(resources, INGRESS_CONTROLLER, gateway, gateway.ports["http"]):
         problems.append("the ingress controller cannot reach the gateway")
     for pod in [INGRESS_CONTROLLER, *everyone.values()]:
@@ -797,6 +797,8 @@ def network_problems(resources: Resources) -> list[str]:
             runs = pod.labels.get("app.kubernetes.io/component")
             if runs != "migrate" and not reaches(resources, pod, redis, redis_port):
                 problems.append(f"{pod.name} cannot reach Redis")
+            if runs != "migrate" and not reaches(resources, pod, redis_cache, redis_cache.ports["redis"]):
+                problems.append(f"{pod.name} cannot reach the caches' Redis")
             if runs != "migrate" and not reaches(resources, pod, gateway, gateway.ports["http"]):
                 problems.append(f"{pod.name} cannot reach the gateway (auth's keys, the catalog's API)")
             for name, database in databases.items():

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django_redis import get_redis_connection
 from redis.commands.core import Script
 from redis.exceptions import RedisError
@@ -110,17 +110,18 @@ def login_attempt_forget(*, email: str, client: str) -> None:
 
 
 def _script(source: str) -> Script:
-    # The default cache's Redis; register_script runs it by its SHA, loading it once per server.
-    return get_redis_connection("default").register_script(source)
+    # register_script runs it by its SHA, loading it once per server.
+    return get_redis_connection(settings.LOGIN_FAILURE_CACHE).register_script(source)
 
 
 def _keys(email: str, client: str) -> list[str]:
     # Hashed: Redis holds no email addresses. An IPv6 client is its /64, which one host owns whole.
     account = hashlib.sha256(email.strip().lower().encode()).hexdigest()
     address = _client_network(client)
+    counts = caches[settings.LOGIN_FAILURE_CACHE]
     return [
-        cache.make_key(f"login-failures:account:{account}:{address}"),
-        cache.make_key(f"login-failures:client:{address}"),
+        counts.make_key(f"login-failures:account:{account}:{address}"),
+        counts.make_key(f"login-failures:client:{address}"),
     ]
 
 

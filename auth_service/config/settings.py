@@ -6,7 +6,7 @@ from pathlib import Path
 from edge.logging import logging_config
 from edge.service_table import GATEWAY_PORT
 from edge.settings.base import *  # noqa: F403  the settings every service shares
-from edge.settings.base import CACHES, EDGE, INSTALLED_APPS, LOG_LEVEL, SPECTACULAR_SETTINGS, env
+from edge.settings.base import CACHES, EDGE, INSTALLED_APPS, LOG_LEVEL, REDIS_URL, SPECTACULAR_SETTINGS, env
 
 # The service's name in the table of services (edge.service_table); edge.checks holds the
 # settings below to it.
@@ -40,6 +40,8 @@ EDGE = {
     "JWT_PUBLIC_KEY_LOADER": "accounts.keys.public_key",
     # auth seals the reset link of user.password_reset_requested for notify (edge.sealing).
     "SEAL_KEYS": env.list("EDGE_SEAL_KEYS"),
+    # auth signs the events it sends with its own key (edge.messaging.signing).
+    "EVENT_SIGNING_KEY": env.str("EVENT_SIGNING_KEY"),
 }
 
 # auth's signing keys, its alone (``<kid>.pem``, ``current``, retired ``<kid>.pub``); see accounts.keys.
@@ -76,6 +78,10 @@ LOGIN_FREE_FAILURES_PER_CLIENT = env.int("LOGIN_FREE_FAILURES_PER_CLIENT", defau
 LOGIN_FIRST_DELAY_SECONDS = env.int("LOGIN_FIRST_DELAY_SECONDS", default=1)
 LOGIN_LONGEST_DELAY_SECONDS = env.int("LOGIN_LONGEST_DELAY_SECONDS", default=900)
 LOGIN_FAILURES_KEPT_SECONDS = env.int("LOGIN_FAILURES_KEPT_SECONDS", default=24 * 3600)
+# The failure counts live on the Redis that evicts nothing, with the token state: on the caches'
+# Redis, a flood of cached answers could evict the failures that make a guesser wait.
+LOGIN_FAILURE_CACHE = "login_failures"
+CACHES[LOGIN_FAILURE_CACHE] = {**CACHES["default"], "LOCATION": REDIS_URL}
 
 # A password reset link works for an hour, and once: its token is made from the password hash
 # (Django's PasswordResetTokenGenerator), which the reset changes.

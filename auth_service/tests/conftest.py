@@ -13,11 +13,14 @@ from tests.factories import UserFactory
 
 @pytest.fixture(autouse=True)
 def _private_cache(settings) -> None:
-    # Login failures are counted in the default cache's Redis (a Lua script): under a prefix of
+    # Login failures are counted in their own cache's Redis (a Lua script): under a prefix of
     # its own, each test starts with none.
     settings.CACHES = {
         **settings.CACHES,
-        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"},
+        settings.LOGIN_FAILURE_CACHE: {
+            **settings.CACHES[settings.LOGIN_FAILURE_CACHE],
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        },
     }
 
 

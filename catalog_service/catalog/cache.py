@@ -18,14 +18,15 @@ from catalog alone, over HTTP: they share no file with it.
 
 import hashlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.http import QueryDict
 from rest_framework.request import Request
 
 from catalog.gateways import gateway_version_push
@@ -84,23 +85,52 @@ def cache_version() -> int:
     return CacheVersion.objects.filter(name=VERSION_NAME).values_list("value", flat=True).first() or 0
 
 
-def cached(request: Request, *, scope: str, build: Callable[[], Any]) -> tuple[Any, str]:
+class Cached(NamedTuple):
+    answer: Any
+    # HIT or MISS, or BYPASS with the cache off.
+    state: str
+    # The query was not the one the answer is keyed by (a parameter no view reads, another order).
+    query_rewritten: bool = False
+
+
+def cached(
+    request: Request, *, scope: str, build: Callable[[], Any], parameters: Collection[str] = ()
+) -> Cached:
     """``build()``'s answer to this request, from the cache when it holds the current one.
 
-    Returns the answer and whether it was a cache HIT or MISS (BYPASS with the cache off).
     Only the public's answers are cached: staff see the stock numbers, which change with
     every order, and the version moves only with what the public sees (``catalog.services``).
-    Pages carry absolute links, so the whole URL is part of the key.
+    The public's answer is built from the query ``parameters`` the view reads alone, in one
+    order (``recognised_query``), and keyed by that URL: pages carry absolute links, and a
+    parameter no view reads (``?x=<random>``) must not make a new entry of the same answer.
     """
     if not settings.CATALOG_CACHE_ENABLED or request.user.is_staff:
-        return build(), BYPASS
+        return Cached(build(), BYPASS)
+    rewritten = recognised_query(request, parameters)
     url = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
     version = cache_version()
     key = f"api:v{version}:{scope}:public:{url}"
     # With Redis down, django-redis answers a miss and drops the write (edge's settings).
     answer = cache.get(key)
     if answer is not None:
-        return answer, HIT
+        return Cached(answer, HIT, rewritten)
     answer = build()
     cache.set(key, answer, timeout=settings.CATALOG_CACHE_TIMEOUT)
-    return answer, MISS
+    return Cached(answer, MISS, rewritten)
+
+
+def recognised_query(request: Request, parameters: Collection[str]) -> bool:
+    """Make the request's query the ``parameters`` it holds alone, sorted by name (the values of
+    one name in the order given): what the view reads, the links it writes and the cache key all
+    come from it. True when that changed the query."""
+    query = QueryDict(mutable=True)
+    for name in sorted(parameters):
+        if values := request.query_params.getlist(name):
+            query.setlist(name, values)
+    django_request = request._request
+    recognised = query.urlencode()
+    if recognised == django_request.META.get("QUERY_STRING", ""):
+        return False
+    django_request.GET = query
+    django_request.META["QUERY_STRING"] = recognised
+    return True

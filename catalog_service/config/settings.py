@@ -4,7 +4,7 @@ from pathlib import Path
 
 from edge.logging import logging_config
 from edge.settings.base import *  # noqa: F403  the settings every service shares
-from edge.settings.base import CACHES, INSTALLED_APPS, LOG_LEVEL, SPECTACULAR_SETTINGS, env
+from edge.settings.base import CACHES, EDGE, INSTALLED_APPS, LOG_LEVEL, SPECTACULAR_SETTINGS, env
 
 # The service's name in the table of services (edge.service_table); edge.checks holds the
 # settings below to it.
@@ -24,6 +24,13 @@ CACHES["default"]["KEY_PREFIX"] = "catalog"
 CELERY_TASK_DEFAULT_QUEUE = "catalog"
 SPECTACULAR_SETTINGS["TITLE"] = "catalog service API"
 LOGGING = logging_config(service="catalog", level=LOG_LEVEL)
+EDGE = {
+    **EDGE,
+    # catalog signs the events it sends with its own key, and handles those it receives only
+    # from their producers (edge.messaging.signing).
+    "EVENT_SIGNING_KEY": env.str("EVENT_SIGNING_KEY"),
+    "EVENT_VERIFY_KEYS": env.list("EVENT_VERIFY_KEYS"),
+}
 
 CATALOG_DEFAULT_CURRENCY = env.str("CATALOG_DEFAULT_CURRENCY", default="EUR")
 # The most products one page of the API may hold; a larger ?page_size= is a 400.

@@ -12,6 +12,7 @@ from edge.events import OrderCancelled, OrderPlaced, OrderShipped, StockRejected
 from edge.messaging.models import DeadLetter
 from edge.messaging.services import event_handle
 from edge.messaging.tasks import handle_event
+from edge.testing import signed_by_producer
 from tests.factories import make_product
 from tests.helpers import published
 
@@ -96,7 +97,7 @@ def test_an_order_with_no_or_malformed_items_goes_to_the_dead_letters_and_reserv
     tea = make_product(on_hand=5)
     message = OrderPlaced(order_id=14, **ORDER, items=items).to_message()
 
-    handle_event.delay(message)
+    handle_event.delay(message, **signed_by_producer(message))
 
     [dead] = DeadLetter.objects.filter(event_id=message["event_id"])
     assert dead.reason == DeadLetter.Reason.INVALID_PAYLOAD

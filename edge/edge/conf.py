@@ -26,6 +26,11 @@ DEFAULTS: dict[str, Any] = {
     # Where the gateway connects to the services from (addresses or networks): only a request
     # from one of them is believed about its client's address (``X-Real-IP``, edge.client_address).
     "GATEWAY_ADDRESSES": ["127.0.0.1", "::1"],
+    # This service's Ed25519 private key (hex), which signs every event it sends, and the
+    # producers' public keys, "<service>=<hex>" each (two for one while its key is rotated), by
+    # which it accepts an event only from a producer its contract names (edge.messaging.signing).
+    "EVENT_SIGNING_KEY": "",
+    "EVENT_VERIFY_KEYS": [],
     # The HttpOnly cookie that carries the access token of a browser session.
     "ACCESS_COOKIE_NAME": "access_token",
     # The cache shared by every service that holds revoked tokens and users' standing.

@@ -41,6 +41,11 @@ class Service:
         """The event types delivered to this service's queue, from the contracts' subscribers."""
         return tuple(sorted(type_ for type_, event in EVENT_TYPES.items() if self.name in event.subscribers))
 
+    @cached_property
+    def produces(self) -> tuple[str, ...]:
+        """The event types it may send, from the contracts' producers: it signs each one."""
+        return tuple(sorted(type_ for type_, event in EVENT_TYPES.items() if self.name in event.producers))
+
     @property
     def queue(self) -> str | None:
         """Its Celery queue, named after it; None when it consumes nothing."""

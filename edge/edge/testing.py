@@ -22,12 +22,25 @@ from pytest_django.fixtures import Settings
 from redis.exceptions import RedisError
 
 from edge.conf import edge_settings
+from edge.events import EVENT_TYPES
+from edge.messaging.signing import message_sign
 from edge.revocation import UserState, user_state_get, user_state_store
+from edge.service_table import SERVICE_NAMES
 
 # The kid the test signing key is published under.
 TEST_KID = "test-key"
 # The key the tests seal and open secrets with; the contract examples' sealed values open with it.
 TEST_SEAL_KEY = "d_AIghlctzUg1_0JTn5N5q6xEJPXF80CUsNhRDH6FZ4="
+# One event signing key stands for every service's in the unit tests (edge.messaging.signing).
+TEST_EVENT_SIGNING_KEY = "c445d68f061a6dcf5a99f4a1b54ea22843618edfd7363eb171031b3ce6fbf416"
+TEST_EVENT_VERIFY_KEY = "86d502a6794c300dad5d3e64f7989354451ca419cabd563acd1918aad7734c7f"
+
+
+def signed_by_producer(message: object, producer: str | None = None) -> dict[str, str]:
+    """The ``edge.handle_event`` arguments that sign a message as ``producer`` would, by default
+    its contract's first producer."""
+    producer = producer or EVENT_TYPES[message["type"]].producers[0]
+    return message_sign(message, producer=producer, key=TEST_EVENT_SIGNING_KEY).task_kwargs
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +69,8 @@ def _unit_test_settings(settings: Settings) -> None:
         "VALIDATE_PUBLISHED_EVENTS": True,
         "TOKEN_CHECK_URL": "http://127.0.0.1:9/internal/verify",
         "SEAL_KEYS": [TEST_SEAL_KEY],
+        "EVENT_SIGNING_KEY": TEST_EVENT_SIGNING_KEY,
+        "EVENT_VERIFY_KEYS": [f"{name}={TEST_EVENT_VERIFY_KEY}" for name in SERVICE_NAMES],
     }
 
 

@@ -11,6 +11,7 @@ from edge.events import InvalidEvent, OrderPlaced, UserRegistered
 from edge.messaging.models import DeadLetter, InboxMessage, OutboxMessage
 from edge.messaging.services import dead_letter_record, event_retry_delay, publish
 from edge.messaging.tasks import handle_event
+from edge.testing import signed_by_producer
 from tests.shop.models import Greeting
 
 pytestmark = pytest.mark.django_db
@@ -27,9 +28,15 @@ def _retries_run_as_in_a_worker(_celery_eager):
     current_app.conf.task_eager_propagates = False
 
 
-def _deliver(message: object) -> bool:
-    """The message as a worker runs it from the service's queue; an error that ends it is raised."""
-    return handle_event.delay(message).get()
+def _deliver(message: object, producer: str = "auth") -> bool:
+    """The message as a worker runs it from the service's queue, signed by ``producer``; an
+    error that ends it is raised."""
+    return handle_event.delay(message, **signed_by_producer(message, producer)).get()
+
+
+def _signed(message: dict) -> dict:
+    """A dead letter's message with the signature it arrived with."""
+    return {"message": message, **signed_by_producer(message)}
 
 
 @pytest.fixture
@@ -59,7 +66,7 @@ def test_an_event_this_service_has_no_handler_for_is_dead_lettered_as_unknown():
         order_id=1, customer_id=1, customer_email="ann@example.com", items=[{"product_id": 1, "quantity": 1}]
     ).to_message()
 
-    _deliver(message)
+    _deliver(message, producer="orders")
 
     dead = DeadLetter.objects.get()
     assert dead.reason == DeadLetter.Reason.UNKNOWN_TYPE
@@ -172,7 +179,11 @@ def test_replaying_a_dead_letter_whose_cause_is_gone_handles_it_once_and_marks_i
     # As if the handler had failed on every delivery during an outage that is over now.
     message = _registered("back@example.com")
     dead = dead_letter_record(
-        message=message, reason="retries_exhausted", error="OperationalError: down", queue="edge", attempts=9
+        **_signed(message),
+        reason="retries_exhausted",
+        error="OperationalError: down",
+        queue="edge",
+        attempts=9,
     )
 
     response = staff_client.post(
@@ -195,7 +206,7 @@ def test_replaying_a_dead_letter_whose_cause_is_gone_handles_it_once_and_marks_i
 
 def test_a_replay_that_fails_again_keeps_the_dead_letter_with_its_latest_error(staff_client):
     dead = dead_letter_record(
-        message=_registered("fail@example.com"),
+        **_signed(_registered("fail@example.com")),
         reason="retries_exhausted",
         error="OperationalError: down",
         queue="edge",
@@ -219,7 +230,7 @@ def test_replaying_a_message_handled_meanwhile_marks_it_replayed_and_does_nothin
     message = _registered("meanwhile@example.com")
     _deliver(message)
     dead = dead_letter_record(
-        message=message, reason="retries_exhausted", error="x", queue="edge", attempts=9
+        **_signed(message), reason="retries_exhausted", error="x", queue="edge", attempts=9
     )
 
     staff_client.post(
@@ -233,7 +244,7 @@ def test_replaying_a_message_handled_meanwhile_marks_it_replayed_and_does_nothin
 
 def test_staff_who_may_only_view_dead_letters_cannot_replay_them(client, make_token):
     dead = dead_letter_record(
-        message=_registered("viewer@example.com"),
+        **_signed(_registered("viewer@example.com")),
         reason="retries_exhausted",
         error="x",
         queue="edge",

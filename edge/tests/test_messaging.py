@@ -19,6 +19,8 @@ from kombu.exceptions import OperationalError
 from edge.events import UserRegistered
 from edge.messaging.models import InboxMessage, OutboxMessage
 from edge.messaging.services import event_handle, messages_prune, outbox_relay_pending, publish
+from edge.messaging.signing import NotAProducer, signature_check
+from edge.testing import TEST_EVENT_VERIFY_KEY
 from tests.shop.models import Greeting
 
 
@@ -34,6 +36,12 @@ def _queued_events(broker) -> list[dict]:
     """The events waiting in notify's queue, as Celery's Redis transport keeps them."""
     messages = [json.loads(raw) for raw in broker.lrange("notify", 0, -1)]
     return [json.loads(base64.b64decode(message["body"]))[0][0] for message in messages]
+
+
+def _queued_signatures(broker) -> list[dict]:
+    """The task arguments beside each queued event: who signed it, and the signature."""
+    messages = [json.loads(raw) for raw in broker.lrange("notify", 0, -1)]
+    return [json.loads(base64.b64decode(message["body"]))[1] for message in messages]
 
 
 def _refuse_connection(*args, **kwargs):
@@ -56,6 +64,21 @@ def test_a_published_event_reaches_each_subscribers_queue_after_commit(
 
     assert [queued["event_id"] for queued in _queued_events(broker)] == [str(event.event_id)]
     assert OutboxMessage.objects.get(event_id=event.event_id).sent_at is not None
+
+
+def test_a_published_event_goes_out_signed_by_the_service_that_sent_it(
+    db, broker, settings, django_capture_on_commit_callbacks
+):
+    settings.EDGE = {**settings.EDGE, "EVENT_VERIFY_KEYS": [f"edge={TEST_EVENT_VERIFY_KEY}"]}
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        publish(UserRegistered(user_id=1, email="a@example.com"))
+
+    [event], [signature] = _queued_events(broker), _queued_signatures(broker)
+    assert signature["producer"] == "edge"
+    # Good as edge's signature; edge is no producer of user.registered, so a consumer refuses it.
+    with pytest.raises(NotAProducer):
+        signature_check(message=event, **signature)
 
 
 def test_an_event_whose_transaction_rolls_back_is_never_sent(db, broker, django_capture_on_commit_callbacks):

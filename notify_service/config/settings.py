@@ -27,6 +27,9 @@ EDGE = {
     **EDGE,
     # notify opens the reset link auth sealed, and keeps it sealed until the email has gone.
     "SEAL_KEYS": env.list("EDGE_SEAL_KEYS"),
+    # notify sends no event; it handles those it receives only from their producers
+    # (edge.messaging.signing).
+    "EVENT_VERIFY_KEYS": env.list("EVENT_VERIFY_KEYS"),
 }
 
 # EMAIL_URL, e.g. smtp://user:password@mail.example.com:587/?tls=True (django-environ's format).

@@ -18,6 +18,7 @@ from edge.events import (
 from edge.messaging.models import InboxMessage
 from edge.messaging.services import event_handle
 from edge.messaging.tasks import handle_event
+from edge.testing import signed_by_producer
 from notify.models import Notification
 from notify.services import notifications_send_unsent
 
@@ -143,8 +144,8 @@ def test_an_email_lost_with_its_worker_goes_out_once_more_when_the_event_comes_b
     assert Notification.objects.get().status == Notification.Status.PENDING
 
     monkeypatch.setattr(EmailBackend, "send_messages", accept)
-    handle_event.delay(message)
-    handle_event.delay(message)
+    handle_event.delay(message, **signed_by_producer(message))
+    handle_event.delay(message, **signed_by_producer(message))
 
     notification = Notification.objects.get()
     assert notification.status == Notification.Status.SENT

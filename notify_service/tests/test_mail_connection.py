@@ -14,6 +14,7 @@ from django.db import connection
 from edge.events import UserRegistered
 from edge.messaging.services import event_handle
 from edge.messaging.tasks import handle_event
+from edge.testing import signed_by_producer
 from notify.models import Notification
 
 
@@ -131,7 +132,7 @@ def test_a_connection_the_server_dropped_is_opened_again(transactional_db, smtp_
 def _deliver_in_a_thread(message: dict) -> threading.Thread:
     def deliver() -> None:
         try:
-            handle_event.delay(message)
+            handle_event.delay(message, **signed_by_producer(message))
         finally:
             connection.close()
 

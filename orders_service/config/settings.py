@@ -25,6 +25,13 @@ CACHES["default"]["KEY_PREFIX"] = "orders"
 CELERY_TASK_DEFAULT_QUEUE = "orders"
 SPECTACULAR_SETTINGS["TITLE"] = "orders service API"
 LOGGING = logging_config(service="orders", level=LOG_LEVEL)
+EDGE = {
+    **EDGE,
+    # orders signs the events it sends with its own key, and handles those it receives only
+    # from their producers (edge.messaging.signing).
+    "EVENT_SIGNING_KEY": env.str("EVENT_SIGNING_KEY"),
+    "EVENT_VERIFY_KEYS": env.list("EVENT_VERIFY_KEYS"),
+}
 
 ORDERS_MAX_QUANTITY = env.int("ORDERS_MAX_QUANTITY", default=100)
 ORDERS_MAX_ITEMS = env.int("ORDERS_MAX_ITEMS", default=50)

@@ -1,6 +1,6 @@
 """The catalogue API: anyone reads (from the cache), staff write (through the services)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from django.db.models import QuerySet
@@ -22,6 +22,14 @@ from catalog.selectors import category_tree, product_list, stock_movement_list
 from edge.permissions import IsStaff, IsStaffOrReadOnly
 
 CACHE_HEADER = "X-Cache"
+QUERY_REWRITTEN_HEADER = "X-Catalog-Query-Rewritten"
+# What the public product list reads of its query: the filters and the page. Nothing else makes
+# a cache entry of its own (catalog.cache.cached).
+PRODUCT_LIST_PARAMETERS = (
+    *ProductFilter.base_filters,
+    CappedPageNumberPagination.page_query_param,
+    CappedPageNumberPagination.page_size_query_param,
+)
 
 
 class ProductViewSet(viewsets.GenericViewSet):
@@ -50,7 +58,7 @@ class ProductViewSet(viewsets.GenericViewSet):
             page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
             return self.get_paginated_response(self.get_serializer(page, many=True).data).data
 
-        return _cached_response(request, "products", build)
+        return _cached_response(request, "products", build, parameters=PRODUCT_LIST_PARAMETERS)
 
     def retrieve(self, request: Request, pk: str) -> Response:
         return _cached_response(
@@ -172,6 +180,12 @@ def _valid(
     return dict(serializer.validated_data)
 
 
-def _cached_response(request: Request, scope: str, build: Callable[[], Any]) -> Response:
-    data, state = cached(request, scope=scope, build=build)
-    return Response(data, headers={CACHE_HEADER: state})
+def _cached_response(
+    request: Request, scope: str, build: Callable[[], Any], *, parameters: Collection[str] = ()
+) -> Response:
+    answer = cached(request, scope=scope, build=build, parameters=parameters)
+    headers = {CACHE_HEADER: answer.state}
+    if answer.query_rewritten:
+        # The gateway keeps no copy of an answer to a query that is not its key's (gateway.conf).
+        headers[QUERY_REWRITTEN_HEADER] = "1"
+    return Response(answer.answer, headers=headers)

@@ -44,6 +44,9 @@ class InvalidEvent(EventRejected):
 class Event:
     type: ClassVar[str]
     version: ClassVar[int] = 1
+    # The services that may send it: a consumer refuses it signed by any other
+    # (edge.messaging.signing).
+    producers: ClassVar[tuple[str, ...]]
     subscribers: ClassVar[tuple[str, ...]]
 
     event_id: uuid.UUID = field(default_factory=uuid.uuid4)
@@ -75,6 +78,7 @@ class Event:
 @dataclass(frozen=True, kw_only=True)
 class UserRegistered(Event):
     type = "user.registered"
+    producers = ("auth",)
     subscribers = ("notify",)
 
     user_id: int
@@ -85,6 +89,7 @@ class UserRegistered(Event):
 @dataclass(frozen=True, kw_only=True)
 class PasswordResetRequested(Event):
     type = "user.password_reset_requested"
+    producers = ("auth",)
     # 2: the link travels sealed. It opens the account, and a message waits in the outbox, the
     # queue and perhaps the dead letters, where anyone who reads the database could take it.
     version = 2
@@ -113,6 +118,7 @@ class ProductChanged(Event):
     """A product was created, or its name, price or active flag changed: orders keeps a price list."""
 
     type = "product.changed"
+    producers = ("catalog",)
     subscribers = ("orders",)
 
     product_id: int
@@ -128,6 +134,7 @@ class ProductChanged(Event):
 @dataclass(frozen=True, kw_only=True)
 class OrderPlaced(Event):
     type = "order.placed"
+    producers = ("orders",)
     subscribers = ("catalog",)
 
     order_id: int
@@ -139,6 +146,7 @@ class OrderPlaced(Event):
 @dataclass(frozen=True, kw_only=True)
 class StockReserved(Event):
     type = "stock.reserved"
+    producers = ("catalog",)
     subscribers = ("orders",)
 
     order_id: int
@@ -147,6 +155,7 @@ class StockReserved(Event):
 @dataclass(frozen=True, kw_only=True)
 class StockRejected(Event):
     type = "stock.rejected"
+    producers = ("catalog",)
     subscribers = ("orders",)
 
     order_id: int
@@ -158,6 +167,8 @@ class StockRejected(Event):
 @dataclass(frozen=True, kw_only=True)
 class OrderEvent(Event):
     """What notify needs to tell a customer about their order."""
+
+    producers = ("orders",)
 
     order_id: int
     customer_id: int

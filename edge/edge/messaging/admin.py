@@ -45,13 +45,14 @@ class DeadLetterAdmin(admin.ModelAdmin):
         "event_type",
         "event_id",
         "reason",
+        "producer",
         "queue",
         "attempts",
         "failed_at",
         "replays",
         "replayed_at",
     ]
-    list_filter = ["reason", "event_type", ("replayed_at", admin.EmptyFieldListFilter)]
+    list_filter = ["reason", "event_type", "producer", ("replayed_at", admin.EmptyFieldListFilter)]
     search_fields = ["event_id"]
     readonly_fields = [field.name for field in DeadLetter._meta.fields]
     actions = ["replay"]

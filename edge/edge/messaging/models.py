@@ -53,12 +53,19 @@ class DeadLetter(models.Model):
         UNKNOWN_TYPE = "unknown_type", "Unknown type"
         NEWER_VERSION = "newer_version", "Newer version"
         INVALID_PAYLOAD = "invalid_payload", "Invalid payload"
+        # Not sent by a producer of its type (edge.messaging.signing).
+        UNSIGNED = "unsigned", "Unsigned"
+        BAD_SIGNATURE = "bad_signature", "Bad signature"
+        NOT_A_PRODUCER = "not_a_producer", "Not a producer"
         # Its handler failed on every delivery.
         RETRIES_EXHAUSTED = "retries_exhausted", "Retries exhausted"
 
     message = models.JSONField(encoder=DjangoJSONEncoder)
     event_id = models.CharField(max_length=64, blank=True, db_index=True)
     event_type = models.CharField(max_length=64, blank=True, db_index=True)
+    # Who signed it, as the message said, and the signature: a replay checks them again.
+    producer = models.CharField(max_length=64, blank=True)
+    signature = models.CharField(max_length=128, blank=True)
     # The queue it came from: the service's own, named in edge.service_table.
     queue = models.CharField(max_length=64)
     reason = models.CharField(max_length=32, choices=Reason.choices, db_index=True)

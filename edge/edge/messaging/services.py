@@ -19,6 +19,7 @@ from edge.events import EVENT_TYPES, Event, EventRejected, event_from_message
 from edge.logging import request_id_var
 from edge.messaging.handlers import registration_for
 from edge.messaging.models import DeadLetter, InboxMessage, OutboxMessage
+from edge.messaging.signing import message_sign, signature_check
 
 logger = logging.getLogger(__name__)
 
@@ -81,15 +82,19 @@ def _deliver(message: OutboxMessage, *, subscribers: tuple[str, ...]) -> bool:
     """Hand the event to the broker for every subscriber's queue; False (and the error kept on
     the row) when the broker refused it."""
     try:
+        # Signed as it is sent, not as it is written: a row the relay resends after this
+        # service's key changed goes out under the new key.
+        signed = message_sign(message.payload)
         for queue in subscribers:
             current_app.send_task(
                 HANDLE_EVENT_TASK,
-                args=[message.payload],
+                args=[signed.message],
+                kwargs=signed.task_kwargs,
                 queue=queue,
                 retry=False,
                 # What the worker shows of the task; Celery's own repr of the payload is slow.
                 argsrepr=f"({message.event_type} {message.pk})",
-                kwargsrepr="{}",
+                kwargsrepr=f"{{producer: {signed.producer}}}",
             )
     except Exception as error:
         # A broker outage must not fail the request that published: the relay retries.
@@ -149,6 +154,16 @@ def messages_prune() -> tuple[int, int]:
     return outbox, inbox
 
 
+def event_receive(*, message: Any, producer: object, signature: object) -> bool:
+    """Handle a message from the queue (or a dead letter) once its signature shows that one of
+    its contract's producers sent it; False when it was handled before.
+
+    Raises what ``signature_check`` and ``event_handle`` raise.
+    """
+    signature_check(message=message, producer=producer, signature=signature)
+    return event_handle(message=message)
+
+
 def event_handle(*, message: dict) -> bool:
     """Run this service's handler for the event, once: False when it was handled before.
 
@@ -196,13 +211,25 @@ def event_retry_delay(*, retries: int) -> float:
     return random.uniform(0, min(edge_settings.EVENT_RETRY_BACKOFF_MAX_SECONDS, ceiling))  # noqa: S311
 
 
-def dead_letter_record(*, message: Any, reason: str, error: str, queue: str, attempts: int) -> DeadLetter:
-    """Keep a message this service could not handle, with why, for staff to see and replay."""
+def dead_letter_record(
+    *,
+    message: Any,
+    reason: str,
+    error: str,
+    queue: str,
+    attempts: int,
+    producer: object = None,
+    signature: object = None,
+) -> DeadLetter:
+    """Keep a message this service could not handle, with why and who signed it, for staff to
+    see and replay."""
     fields = message if isinstance(message, dict) else {}
     dead_letter = DeadLetter.objects.create(
         message=message,
         event_id=_text(fields.get("event_id")),
         event_type=_text(fields.get("type")),
+        producer=_text(producer),
+        signature=_text(signature, limit=128),
         queue=queue,
         reason=DeadLetter.Reason(reason),
         error=error,
@@ -214,6 +241,7 @@ def dead_letter_record(*, message: Any, reason: str, error: str, queue: str, att
         extra={
             "event_id": dead_letter.event_id,
             "type": dead_letter.event_type,
+            "producer": dead_letter.producer,
             "reason": reason,
             "error": error,
         },
@@ -224,11 +252,15 @@ def dead_letter_record(*, message: Any, reason: str, error: str, queue: str, att
 def dead_letter_replay(*, dead_letter: DeadLetter) -> bool:
     """Run the message through this service's handler again; True once it is handled.
 
-    A message handled meanwhile (its inbox row is there) counts as handled. A replay that fails
-    keeps the dead letter, with the reason and error of this latest failure.
+    Its signature is checked again: a message no producer signed stays refused, and one signed
+    by a producer whose key this service lacked passes once the key is there. A message handled
+    meanwhile (its inbox row is there) counts as handled. A replay that fails keeps the dead
+    letter, with the reason and error of this latest failure.
     """
     try:
-        event_handle(message=dead_letter.message)
+        event_receive(
+            message=dead_letter.message, producer=dead_letter.producer, signature=dead_letter.signature
+        )
     except EventRejected as rejection:
         reason, error = rejection.reason, str(rejection)
     except Exception as failure:
@@ -260,5 +292,5 @@ def failure_text(failure: BaseException) -> str:
     return f"{type(failure).__name__}: {failure}"
 
 
-def _text(value: object) -> str:
-    return value[:64] if isinstance(value, str) else ""
+def _text(value: object, *, limit: int = 64) -> str:
+    return value[:limit] if isinstance(value, str) else ""

@@ -1,6 +1,6 @@
 """The one Celery task through which a service receives events from its queue.
 
-A message no retry could handle (unknown type, newer version, invalid payload) goes to the dead
+A message that no producer of its type signed (edge.messaging.signing), or that no retry could handle (unknown type, newer version, invalid payload) goes to the dead
 letters at once; one whose handler fails is retried with backoff, ``EVENT_MAX_RETRIES`` times,
 then goes there too. Nothing is retried for ever, and nothing is dropped without a trace.
 """
@@ -16,7 +16,7 @@ from edge.messaging.models import DeadLetter
 from edge.messaging.services import (
     HANDLE_EVENT_TASK,
     dead_letter_record,
-    event_handle,
+    event_receive,
     event_retry_delay,
     failure_text,
 )
@@ -24,10 +24,10 @@ from edge.messaging.services import (
 
 # max_retries=None turns Celery's own limit off: EVENT_MAX_RETRIES is the bound, read per message.
 @shared_task(name=HANDLE_EVENT_TASK, bind=True, max_retries=None)
-def handle_event(self: Task, message: Any) -> bool:
+def handle_event(self: Task, message: Any, producer: object = None, signature: object = None) -> bool:
     retries = self.request.retries
     try:
-        return event_handle(message=message)
+        return event_receive(message=message, producer=producer, signature=signature)
     except EventRejected as rejection:
         reason, error = rejection.reason, str(rejection)
     except Exception as failure:
@@ -36,7 +36,15 @@ def handle_event(self: Task, message: Any) -> bool:
         reason, error = DeadLetter.Reason.RETRIES_EXHAUSTED, failure_text(failure)
     queue = (self.request.delivery_info or {}).get("routing_key") or edge_settings.SERVICE_NAME
     try:
-        dead_letter_record(message=message, reason=reason, error=error, queue=queue, attempts=retries + 1)
+        dead_letter_record(
+            message=message,
+            reason=reason,
+            error=error,
+            queue=queue,
+            attempts=retries + 1,
+            producer=producer,
+            signature=signature,
+        )
     except DatabaseError as failure:
         # With no database to keep the dead letter in, the message is kept on the queue instead:
         # it comes back until the database does, then fails or succeeds as it would have.

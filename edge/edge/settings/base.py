@@ -90,11 +90,15 @@ DATABASES = {
 
 # CACHES: each service sets CACHES["default"]["KEY_PREFIX"] to its name.
 # ------------------------------------------------------------------------------------------------
+# The broker and the token state, which nothing may evict...
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# ...and the caches of answers, on a Redis of their own that evicts its least recently used keys
+# when full: a flood of cache entries never costs a queued event or a revocation.
+REDIS_CACHE_URL = env.str("REDIS_CACHE_URL", default="redis://127.0.0.1:6380/0")
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": REDIS_URL,
+        "LOCATION": REDIS_CACHE_URL,
         "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
     },
     # One prefix for all services: auth writes revocations here, every service reads them.
