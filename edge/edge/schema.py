@@ -9,7 +9,7 @@ from typing import Any
 
 from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.plumbing import build_basic_type, build_parameter_type
+from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS
@@ -89,16 +89,11 @@ class AutoSchema(openapi.AutoSchema):
     def _get_response_headers_for_code(self, status_code: str, direction: str = "response") -> dict[str, Any]:
         headers = super()._get_response_headers_for_code(status_code, direction)
         if str(status_code) in RETRY_AFTER_STATUSES:
-            headers[RETRY_AFTER_HEADER] = build_parameter_type(
-                name=RETRY_AFTER_HEADER,
-                schema=build_basic_type(OpenApiTypes.INT),
-                location="header",
-                required=True,
-                description="Seconds to wait before trying again.",
-            )
-            # build_parameter_type names a header parameter; a response header object has no name.
-            headers[RETRY_AFTER_HEADER].pop("name")
-            headers[RETRY_AFTER_HEADER].pop("in")
+            # The gateway's 429 and every 503 send it; a locked account's 429 does not.
+            headers[RETRY_AFTER_HEADER] = {
+                "schema": build_basic_type(OpenApiTypes.INT),
+                "description": "Seconds to wait before trying again, where the answer knows.",
+            }
         return headers
 
     def _refusal_statuses(self) -> list[str]:
