@@ -26,8 +26,11 @@ from tests.support import (
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests that need no live stack of the session run before it starts: those that start
-    stacks of their own (test_devstack.py) then do not share the two cores with it."""
-    items.sort(key=lambda item: "stack" in item.fixturenames)
+    stacks of their own (test_devstack.py) then do not share the two cores with it. Tests marked
+    ``runs_last`` (the fuzzing, whose staff writes touch ids other tests made) come after all."""
+    items.sort(
+        key=lambda item: ("stack" in item.fixturenames, item.get_closest_marker("runs_last") is not None)
+    )
 
 
 @pytest.fixture(scope="session")

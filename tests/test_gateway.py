@@ -6,8 +6,51 @@ import re
 import httpx
 import pytest
 
+from devstack.stack import ROOT
 from edge.service_table import SERVICE_NAMES
 from tests.support import ALLOWED_ORIGIN, eventually
+
+GATEWAY_TEMPLATE = ROOT / "nginx" / "gateway.conf.template"
+# A request to each location of the gateway's public server, by the location as the template
+# says it: what the walk below sends every method to, with every kind of credential.
+ROUTES = {
+    "= /healthz": ["/healthz"],
+    "~ ^/static/(${SERVICE_NAMES})/": [f"/static/{service}/nothing-here.css" for service in SERVICE_NAMES],
+    "~ ^/api/(${SERVICE_NAMES})/(schema|docs|health)/": [
+        "/api/auth/schema/",
+        "/api/auth/docs/",
+        *[f"/api/{service}/health/" for service in SERVICE_NAMES],
+    ],
+    r"~ ^/api/auth/(register/|token/refresh/|password/reset/confirm/|\.well-known/jwks\.json)$": [
+        "/api/auth/register/",
+        "/api/auth/token/refresh/",
+        "/api/auth/password/reset/confirm/",
+        "/api/auth/.well-known/jwks.json",
+    ],
+    "~ ^/(api/auth/token/|api/auth/password/reset/|login/)$": [
+        "/api/auth/token/",
+        "/api/auth/password/reset/",
+        "/login/",
+    ],
+    "~ ^/(login/refresh|login/end|logout/|password-reset/.*)$": [
+        "/login/refresh",
+        "/login/end",
+        "/logout/",
+        "/password-reset/bm8/no-such-token/",
+    ],
+    # No object 999999: a staff write is refused (404) and changes nothing.
+    "/api/catalog/": ["/api/catalog/products/", "/api/catalog/categories/999999/"],
+    "~ ^/api/(auth|orders|notify)/": ["/api/auth/me/", "/api/orders/", "/api/notify/notifications/"],
+    "~ ^/admin/(${SERVICE_NAMES})/": [f"/admin/{service}/" for service in SERVICE_NAMES],
+    "= /_gateway_error/400": ["/_gateway_error/400"],
+    "= /_gateway_error/414": ["/_gateway_error/414"],
+    "= /_auth": ["/_auth"],
+    "= /_auth_staff": ["/_auth_staff"],
+    "/": ["/nowhere/at/all"],
+}
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+# Pages for a browser, where a service's own refusal (Django's CSRF or 405 page) is HTML.
+PAGES = re.compile(r"^/(admin/|login/|logout/|password-reset/|api/[a-z]+/docs/)")
 
 
 def test_the_gateway_answers_its_own_health_check(gateway):
@@ -50,6 +93,71 @@ def test_an_unknown_path_is_a_json_404(gateway):
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/json"
     assert response.json()["detail"] == "Not found."
+
+
+def test_the_walk_covers_every_location_of_the_gateway():
+    public_server = next(
+        block
+        for block in GATEWAY_TEMPLATE.read_text().split("\nserver {")
+        if "listen ${GATEWAY_LISTEN};" in block
+    )
+    locations = re.findall(r"^\s*location\s+([^@].*?)\s*\{$", public_server, re.MULTILINE)
+
+    assert sorted(locations) == sorted(ROUTES)
+
+
+@pytest.mark.parametrize("credential", ["anonymous", "customer", "staff", "bad token"])
+def test_every_refusal_of_every_route_and_method_is_json(gateway, credential, request):
+    headers = {
+        "anonymous": {},
+        "customer": lambda: request.getfixturevalue("customer").auth,
+        "staff": lambda: request.getfixturevalue("staff"),
+        "bad token": {"Authorization": "Bearer not-a-token"},
+    }[credential]
+    headers = headers() if callable(headers) else headers
+
+    not_json = []
+    for path in [path for paths in ROUTES.values() for path in paths]:
+        for method in METHODS:
+            body = b"{}" if method in ("POST", "PUT", "PATCH") else None
+            response = gateway.request(
+                method, path, content=body, headers={**headers, "Content-Type": "application/json"}
+            )
+            # Django's security middleware marks every answer a service made; nginx's own lack it.
+            by_the_gateway = "x-content-type-options" not in response.headers
+            if response.status_code < 400 or response.headers.get("content-type") == "application/json":
+                continue
+            if by_the_gateway or not PAGES.match(path):
+                not_json.append(
+                    f"{method} {path}: {response.status_code} {response.headers.get('content-type')}"
+                )
+
+    assert not_json == []
+
+
+@pytest.mark.parametrize("path", ["/api/catalog/products/", "/api/orders/", "/admin/catalog/"])
+def test_a_body_over_the_limit_is_a_json_413(gateway, staff, path):
+    response = gateway.post(path, content=b"x" * (6 * 1024 * 1024), headers=staff)
+
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/json"
+
+
+def test_a_request_line_over_the_limit_is_a_json_414(gateway):
+    response = gateway.get("/api/catalog/products/", params={"search": "x" * 10_000})
+
+    assert response.status_code == 414
+    assert response.headers["content-type"] == "application/json"
+
+
+def test_a_refused_catalog_write_is_json(gateway, customer):
+    anonymous = gateway.post("/api/catalog/products/", json={})
+    as_customer = gateway.post("/api/catalog/products/", json={}, headers=customer.auth)
+
+    assert (anonymous.status_code, anonymous.headers["content-type"]) == (401, "application/json")
+    assert (as_customer.status_code, as_customer.headers["content-type"]) == (403, "application/json")
+    assert anonymous.json()["detail"]
+    assert as_customer.json()["detail"]
 
 
 def test_the_token_check_is_not_reachable_from_outside(gateway):

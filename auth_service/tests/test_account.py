@@ -37,6 +37,14 @@ def test_a_user_changes_their_name(api_client, customer, access_token_for):
     assert customer.full_name == "New Name"
 
 
+def test_a_name_that_is_not_text_is_400(api_client, customer, access_token_for):
+    # {"full_name": 0} used to become "0" (found by tests/test_fuzz.py).
+    response = api_client.patch(ME, {"full_name": 0}, format="json", **_bearer(access_token_for(customer)))
+
+    assert response.status_code == 400
+    assert "full_name" in response.json()
+
+
 def test_the_email_cannot_be_changed_through_the_profile(api_client, customer, access_token_for):
     api_client.patch(ME, {"email": "other@example.com"}, format="json", **_bearer(access_token_for(customer)))
 

@@ -41,6 +41,37 @@ def test_a_wrong_password_gets_401(api_client, customer):
     assert "detail" in response.json()
 
 
+@pytest.mark.parametrize(
+    "body", [{"email": 12, "password": PASSWORD}, {"email": "a@example.com", "password": 12}]
+)
+def test_credentials_that_are_not_text_get_400(api_client, customer, body):
+    response = api_client.post(TOKEN, body, format="json")
+
+    assert response.status_code == 400
+
+
+def test_a_logout_with_a_refresh_token_that_is_not_text_is_400_and_revokes_nothing(
+    api_client, customer, access_token_for
+):
+    access = access_token_for(customer)
+
+    response = api_client.post(LOGOUT, {"refresh": 0}, format="json", HTTP_AUTHORIZATION=f"Bearer {access}")
+
+    assert response.status_code == 400
+    assert api_client.get(ME, HTTP_AUTHORIZATION=f"Bearer {access}").status_code == 200
+
+
+def test_the_schema_documents_the_token_pair_that_login_and_refresh_answer(api_client, db):
+    schema = api_client.get("/api/auth/schema/", HTTP_ACCEPT="application/json").json()
+
+    for path in (TOKEN, REFRESH):
+        answer = schema["paths"][path]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert answer == {"$ref": "#/components/schemas/TokenPair"}
+        assert {"401"} <= set(schema["paths"][path]["post"]["responses"])
+    assert set(schema["components"]["schemas"]["TokenPair"]["properties"]) == {"access", "refresh"}
+    assert "429" in schema["paths"][TOKEN]["post"]["responses"]
+
+
 def test_a_missing_password_gets_400_naming_the_field(api_client, customer):
     response = api_client.post(TOKEN, {"email": customer.email}, format="json")
 

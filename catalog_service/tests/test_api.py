@@ -221,6 +221,10 @@ def test_staff_create_a_product(staff_client):
         ({"category": 999_999}, "category"),
         ({"currency": "euro"}, "currency"),
         ({"price": "1.234"}, "price"),
+        # JSON of another type than the schema's (edge.json_fields): once taken as "12", 5.
+        ({"name": 12}, "name"),
+        ({"on_hand": "5"}, "on_hand"),
+        ({"active": "yes"}, "active"),
     ],
 )
 def test_a_bad_product_is_400_with_the_field_at_fault(staff_client, overrides, field):
@@ -305,6 +309,14 @@ def test_a_bad_stock_adjustment_is_400(staff_client, body, field):
     assert response.status_code == 400
     assert field in response.json()
     assert StockMovement.objects.filter(product=product).count() == 1
+
+
+def test_a_category_named_by_a_number_is_400(staff_client):
+    # Found by tests/test_fuzz.py: {"name": 0} made a category "0".
+    response = staff_client.post(CATEGORIES, {"name": 0}, format="json")
+
+    assert response.status_code == 400
+    assert "name" in response.json()
 
 
 def test_staff_build_the_category_tree(staff_client):

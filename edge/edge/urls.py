@@ -2,15 +2,29 @@
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
+from drf_spectacular.renderers import (
+    OpenApiJsonRenderer,
+    OpenApiJsonRenderer2,
+    OpenApiYamlRenderer,
+    OpenApiYamlRenderer2,
+)
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from edge.health import HealthView
 
 
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema, in JSON unless YAML is asked for (``?format=yaml`` or Accept): JSON
+    first, so a refusal (a POST's 405) is JSON too, not YAML."""
+
+    # OpenApiJsonRenderer2 is application/json; the others, application/vnd.oai.openapi(+json).
+    renderer_classes = [OpenApiJsonRenderer2, OpenApiJsonRenderer, OpenApiYamlRenderer, OpenApiYamlRenderer2]
+
+
 def service_urlpatterns(service: str, api_urlconf: str) -> list[URLPattern | URLResolver]:
     return [
         path(f"admin/{service}/", admin.site.urls),
-        path(f"api/{service}/schema/", SpectacularAPIView.as_view(), name="schema"),
+        path(f"api/{service}/schema/", SchemaView.as_view(), name="schema"),
         path(f"api/{service}/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
         path(f"api/{service}/health/", HealthView.as_view(), name="health"),
         path(f"api/{service}/", include(api_urlconf)),

@@ -15,6 +15,7 @@ from rest_framework_simplejwt.settings import api_settings
 from accounts.models import User
 from accounts.selectors import user_for_password_reset
 from accounts.services import login_attempt, token_pair_issue, token_refresh
+from edge import json_fields
 from edge.client_address import client_address
 
 EMAIL_TAKEN = "A user with this email already exists."
@@ -32,9 +33,9 @@ def _validated_password(password: str, user: User, field: str) -> str:
 
 
 class RegisterSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, max_length=128, style={"input_type": "password"})
-    full_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    email = json_fields.EmailField(max_length=254)
+    password = json_fields.CharField(write_only=True, max_length=128, style={"input_type": "password"})
+    full_name = json_fields.CharField(max_length=150, required=False, allow_blank=True, default="")
 
     def validate_email(self, value: str) -> str:
         email = BaseUserManager.normalize_email(value)
@@ -56,7 +57,7 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class ProfileSerializer(serializers.Serializer):
-    full_name = serializers.CharField(max_length=150, allow_blank=True)
+    full_name = json_fields.CharField(max_length=150, allow_blank=True)
 
 
 class TokenPairSerializer(serializers.Serializer):
@@ -64,9 +65,13 @@ class TokenPairSerializer(serializers.Serializer):
     refresh = serializers.CharField(read_only=True)
 
 
+class MessageSerializer(serializers.Serializer):
+    detail = serializers.CharField(read_only=True)
+
+
 class PasswordChangeSerializer(serializers.Serializer):
-    old_password = serializers.CharField(write_only=True, max_length=128)
-    new_password = serializers.CharField(write_only=True, max_length=128)
+    old_password = json_fields.CharField(write_only=True, max_length=128)
+    new_password = json_fields.CharField(write_only=True, max_length=128)
 
     def validate_old_password(self, value: str) -> str:
         # A stolen access token must not buy unlimited guesses of the password: counted as logins are.
@@ -84,13 +89,13 @@ class PasswordChangeSerializer(serializers.Serializer):
 
 
 class PasswordResetSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = json_fields.EmailField(max_length=254)
 
 
 class PasswordResetConfirmSerializer(serializers.Serializer):
-    uid = serializers.CharField(max_length=64)
-    token = serializers.CharField(max_length=128)
-    new_password = serializers.CharField(write_only=True, max_length=128)
+    uid = json_fields.CharField(max_length=64)
+    token = json_fields.CharField(max_length=128)
+    new_password = json_fields.CharField(write_only=True, max_length=128)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         user = user_for_password_reset(uid=attrs["uid"], token=attrs["token"])
@@ -102,7 +107,7 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
 
 
 class LogoutSerializer(serializers.Serializer):
-    refresh = serializers.CharField(required=False, max_length=4096)
+    refresh = json_fields.CharField(required=False, max_length=4096)
 
 
 class StaffUserSerializer(serializers.ModelSerializer):
@@ -124,9 +129,9 @@ class StaffUserSerializer(serializers.ModelSerializer):
 class UserAccessSerializer(serializers.Serializer):
     """What staff change through the API; anything else (groups, permissions, email) is a 400."""
 
-    is_active = serializers.BooleanField(required=False)
-    is_staff = serializers.BooleanField(required=False)
-    is_superuser = serializers.BooleanField(required=False)
+    is_active = json_fields.BooleanField(required=False)
+    is_staff = json_fields.BooleanField(required=False)
+    is_superuser = json_fields.BooleanField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(self.initial_data) - set(self.fields))
@@ -141,6 +146,14 @@ class TokenObtainSerializer(TokenObtainPairSerializer):
     it with 429 and ``Retry-After``.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # simplejwt's fields take 12 as "12"; the schema says text (edge.json_fields).
+        self.fields[self.username_field] = json_fields.CharField(write_only=True)
+        self.fields["password"] = json_fields.CharField(
+            write_only=True, trim_whitespace=False, style={"input_type": "password"}
+        )
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
         client = client_address(self.context["request"])
         with login_attempt(email=attrs[self.username_field], client=client, failure=AuthenticationFailed):
@@ -154,8 +167,7 @@ class TokenObtainSerializer(TokenObtainPairSerializer):
 class TokenRefreshSerializer(serializers.Serializer):
     """Rotation: the refresh token given is used up, and a new pair comes back."""
 
-    refresh = serializers.CharField()
-    access = serializers.CharField(read_only=True)
+    refresh = json_fields.CharField(write_only=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
         # A TokenError becomes simplejwt's 401 in its view.

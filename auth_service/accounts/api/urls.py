@@ -1,6 +1,5 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts.api import views
 
@@ -9,8 +8,8 @@ router.register("users", views.UserViewSet, basename="user")
 
 urlpatterns = [
     path("register/", views.RegisterView.as_view(), name="register"),
-    path("token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
-    path("token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
+    path("token/", views.TokenObtainView.as_view(), name="token_obtain_pair"),
+    path("token/refresh/", views.TokenRotateView.as_view(), name="token_refresh"),
     path("logout/", views.LogoutView.as_view(), name="api_logout"),
     path("me/", views.MeView.as_view(), name="me"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),

@@ -8,9 +8,12 @@ from rest_framework import filters, mixins, permissions, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from accounts.api.filters import UserFilter
 from accounts.api.serializers import (
     LogoutSerializer,
+    MessageSerializer,
     PasswordChangeSerializer,
     PasswordResetConfirmSerializer,
     PasswordResetSerializer,
@@ -36,6 +39,7 @@ from accounts.services import (
 from edge.client_address import client_address
 from edge.grants import StaffActor
 from edge.permissions import IsStaff
+from edge.schema import ErrorSerializer
 
 PASSWORD_RESET_SENT = "If an account with this email exists, a reset link is on its way."
 
@@ -83,7 +87,8 @@ class PasswordResetView(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=PasswordResetSerializer, responses={202: None})
+    # 429: the gateway limits how often one client asks.
+    @extend_schema(request=PasswordResetSerializer, responses={202: MessageSerializer, 429: ErrorSerializer})
     def post(self, request: Request) -> Response:
         serializer = PasswordResetSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -104,6 +109,25 @@ class PasswordResetConfirmView(APIView):
             user=serializer.validated_data["user"], password=serializer.validated_data["new_password"]
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenObtainView(TokenObtainPairView):
+    """An access and a refresh token for an email and password (SIMPLE_JWT's serializer)."""
+
+    # 401: a wrong email or password; 429: too many password tries from this client (the
+    # gateway) or for this account (``login_attempt``).
+    @extend_schema(responses={200: TokenPairSerializer, 401: ErrorSerializer, 429: ErrorSerializer})
+    def post(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().post(request, *args, **kwargs)
+
+
+class TokenRotateView(TokenRefreshView):
+    """A new pair for a refresh token, which is used up (SIMPLE_JWT's serializer)."""
+
+    # 401: the refresh token is invalid, expired, used before or past the staff session's limit.
+    @extend_schema(responses={200: TokenPairSerializer, 401: ErrorSerializer})
+    def post(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().post(request, *args, **kwargs)
 
 
 class LogoutView(APIView):
@@ -135,7 +159,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     permission_classes = [IsStaff]
     serializer_class = StaffUserSerializer
     filter_backends = [DjangoFilterBackend, filters.SearchFilter]
-    filterset_fields = ["is_active", "is_staff"]
+    filterset_class = UserFilter
     search_fields = ["email", "full_name"]
 
     def get_queryset(self) -> QuerySet[User]:

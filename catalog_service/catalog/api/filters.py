@@ -6,16 +6,9 @@ from django_filters import rest_framework as filters
 
 from catalog.models import Category, Product
 from catalog.selectors import category_descendant_ids, product_search
+from edge.filters import StrictBooleanFilter
 
-BOOLEAN_CHOICES = [("true", "true"), ("false", "false"), ("1", "1"), ("0", "0")]
 PRICE_RANGE_INVERTED = "price_min cannot be greater than price_max."
-
-
-class StrictBooleanFilter(filters.TypedChoiceFilter):
-    """``true``/``false`` (or 1/0); django-filter's BooleanFilter ignores ``?in_stock=maybe``."""
-
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(choices=BOOLEAN_CHOICES, coerce=lambda value: value in ("true", "1"), **kwargs)
 
 
 class ProductFilterForm(forms.Form):

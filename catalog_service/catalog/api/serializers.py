@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from catalog.models import CURRENCY_CODE, Category, Product, Stock, StockMovement
+from edge import json_fields
 
 
 # --- output ------------------------------------------------------------------------------
@@ -18,6 +19,20 @@ class CategorySerializer(serializers.ModelSerializer):
         model = Category
         fields = ["id", "name", "slug", "parent", "active", "created_at", "updated_at"]
         read_only_fields = fields
+
+
+class CategoryNodeSerializer(serializers.Serializer):
+    """A category of the tree (``category_tree``), its subcategories nested."""
+
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    slug = serializers.SlugField(read_only=True)
+    # Not read-only, which the schema would list as always present: only staff get it.
+    active = serializers.BooleanField(required=False, help_text="Staff only.")
+
+
+# Declared after the class, as it nests itself.
+CategoryNodeSerializer._declared_fields["children"] = CategoryNodeSerializer(many=True, read_only=True)
 
 
 class StockSerializer(serializers.ModelSerializer):
@@ -83,15 +98,15 @@ class StockMovementSerializer(serializers.ModelSerializer):
 
 # --- input -------------------------------------------------------------------------------
 class ProductInputSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
-    name = serializers.CharField(max_length=200)
-    slug = serializers.SlugField(max_length=220, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
-    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all())
+    sku = json_fields.CharField(max_length=64)
+    name = json_fields.CharField(max_length=200)
+    slug = json_fields.SlugField(max_length=220, required=False)
+    description = json_fields.CharField(required=False, allow_blank=True)
+    category = json_fields.PrimaryKeyRelatedField(queryset=Category.objects.all())
     price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
-    currency = serializers.CharField(max_length=3, required=False, validators=[CURRENCY_CODE])
-    active = serializers.BooleanField(required=False)
-    on_hand = serializers.IntegerField(min_value=0, required=False, help_text="Units in stock to start with.")
+    currency = json_fields.CharField(max_length=3, required=False, validators=[CURRENCY_CODE])
+    active = json_fields.BooleanField(required=False)
+    on_hand = json_fields.IntegerField(min_value=0, required=False, help_text="Units in stock to start with.")
 
 
 class ProductUpdateInputSerializer(ProductInputSerializer):
@@ -100,17 +115,17 @@ class ProductUpdateInputSerializer(ProductInputSerializer):
 
 
 class CategoryInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=120)
-    slug = serializers.SlugField(max_length=140, required=False)
-    parent = serializers.PrimaryKeyRelatedField(
+    name = json_fields.CharField(max_length=120)
+    slug = json_fields.SlugField(max_length=140, required=False)
+    parent = json_fields.PrimaryKeyRelatedField(
         queryset=Category.objects.all(), required=False, allow_null=True
     )
 
 
 class CategoryUpdateInputSerializer(CategoryInputSerializer):
-    active = serializers.BooleanField(required=False)
+    active = json_fields.BooleanField(required=False)
 
 
 class StockAdjustInputSerializer(serializers.Serializer):
-    on_hand = serializers.IntegerField(min_value=0, help_text="The units now on hand, as counted.")
-    reason = serializers.CharField(max_length=200, help_text="Why: a stocktake, a delivery, damage...")
+    on_hand = json_fields.IntegerField(min_value=0, help_text="The units now on hand, as counted.")
+    reason = json_fields.CharField(max_length=200, help_text="Why: a stocktake, a delivery, damage...")

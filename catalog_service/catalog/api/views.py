@@ -20,6 +20,7 @@ from catalog.cache import cached
 from catalog.models import Category, Product
 from catalog.selectors import category_tree, product_list, stock_movement_list
 from edge.permissions import IsStaff, IsStaffOrReadOnly
+from edge.schema import ErrorSerializer
 
 CACHE_HEADER = "X-Cache"
 QUERY_REWRITTEN_HEADER = "X-Catalog-Query-Rewritten"
@@ -75,14 +76,18 @@ class ProductViewSet(viewsets.GenericViewSet):
             lambda: self.get_serializer(get_object_or_404(self.get_queryset(), slug=slug)).data,
         )
 
-    @extend_schema(request=serializers.ProductInputSerializer, responses=serializers.StaffProductSerializer)
+    @extend_schema(
+        request=serializers.ProductInputSerializer,
+        responses={201: serializers.StaffProductSerializer, 409: ErrorSerializer},
+    )
     def create(self, request: Request) -> Response:
         data = _valid(serializers.ProductInputSerializer, request)
         product = services.product_create(**data, actor_id=request.user.id)
         return Response(self._staff_view(product), status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        request=serializers.ProductUpdateInputSerializer, responses=serializers.StaffProductSerializer
+        request=serializers.ProductUpdateInputSerializer,
+        responses={200: serializers.StaffProductSerializer, 409: ErrorSerializer},
     )
     def update(self, request: Request, pk: str) -> Response:
         data = _valid(serializers.ProductUpdateInputSerializer, request, partial=request.method == "PATCH")
@@ -97,7 +102,12 @@ class ProductViewSet(viewsets.GenericViewSet):
         product = services.product_deactivate(product=self.get_object())
         return Response(self._staff_view(product))
 
-    @extend_schema(methods=["post"], request=serializers.StockAdjustInputSerializer)
+    @extend_schema(methods=["get"], responses=serializers.StockSerializer)
+    @extend_schema(
+        methods=["post"],
+        request=serializers.StockAdjustInputSerializer,
+        responses={200: serializers.StockSerializer, 409: ErrorSerializer},
+    )
     @action(
         detail=True,
         methods=["get", "post"],
@@ -115,6 +125,7 @@ class ProductViewSet(viewsets.GenericViewSet):
         product.stock.refresh_from_db()
         return Response(serializers.StockSerializer(product.stock).data)
 
+    @extend_schema(responses=serializers.StockMovementSerializer(many=True))
     @action(detail=True, permission_classes=[IsStaff], serializer_class=serializers.StockMovementSerializer)
     def movements(self, request: Request, pk: str) -> Response:
         """The stock ledger of the product, newest first."""
@@ -138,6 +149,7 @@ class CategoryViewSet(viewsets.GenericViewSet):
         categories = Category.objects.all()
         return categories if self.request.user.is_staff else categories.filter(active=True)
 
+    @extend_schema(responses=serializers.CategoryNodeSerializer(many=True))
     def list(self, request: Request) -> Response:
         """The whole tree, nested: each category with its ``children``."""
         return _cached_response(
@@ -151,13 +163,19 @@ class CategoryViewSet(viewsets.GenericViewSet):
             lambda: self.get_serializer(get_object_or_404(self.get_queryset(), pk=pk)).data,
         )
 
-    @extend_schema(request=serializers.CategoryInputSerializer)
+    @extend_schema(
+        request=serializers.CategoryInputSerializer,
+        responses={201: serializers.CategorySerializer, 409: ErrorSerializer},
+    )
     def create(self, request: Request) -> Response:
         data = _valid(serializers.CategoryInputSerializer, request)
         category = services.category_create(**data)
         return Response(self.get_serializer(category).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=serializers.CategoryUpdateInputSerializer)
+    @extend_schema(
+        request=serializers.CategoryUpdateInputSerializer,
+        responses={200: serializers.CategorySerializer, 409: ErrorSerializer},
+    )
     def update(self, request: Request, pk: str) -> Response:
         data = _valid(serializers.CategoryUpdateInputSerializer, request, partial=request.method == "PATCH")
         category = services.category_update(category=self.get_object(), **data)

@@ -38,6 +38,16 @@ KEY_PARAMETER = OpenApiParameter(
     ),
 )
 
+REPLAYED_PARAMETER = OpenApiParameter(
+    REPLAYED_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    enum=["true"],
+    # On the success it replays: the first answer to this key, sent again.
+    response=[200, 201],
+    description="Present when this is the stored answer to an earlier request with the same key.",
+)
+
 ViewMethod = Callable[..., Response]
 
 
@@ -90,4 +100,4 @@ def idempotent(view_method: ViewMethod) -> ViewMethod:
             transaction.on_commit(idempotency_keys_prune_if_due, robust=True)
         return response
 
-    return extend_schema(parameters=[KEY_PARAMETER])(wrapper)
+    return extend_schema(parameters=[KEY_PARAMETER, REPLAYED_PARAMETER])(wrapper)

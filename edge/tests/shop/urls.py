@@ -1,11 +1,14 @@
 from django.urls import path
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from edge import json_fields
 from edge.idempotency.decorators import idempotent
+from edge.permissions import IsStaffOrReadOnly
 from tests.shop.models import Greeting
 
 REFUSED = "Greetings to refused@ addresses are written, then refused."
@@ -28,6 +31,7 @@ def hold(greeting: Greeting) -> None:
 class Greetings(APIView):
     """An idempotent POST, as a service would write one."""
 
+    @extend_schema(request=GreetingSerializer, responses={201: GreetingSerializer})
     @idempotent
     def post(self, request: Request) -> Response:
         serializer = GreetingSerializer(data=request.data)
@@ -39,9 +43,32 @@ class Greetings(APIView):
         return Response({"id": greeting.id, "email": greeting.email}, status=201)
 
 
+class NoticeSerializer(serializers.Serializer):
+    text = json_fields.CharField(max_length=200)
+    pinned = json_fields.BooleanField(required=False, default=False)
+    order = json_fields.IntegerField(required=False, default=0)
+
+
+class Notices(APIView):
+    """Anyone reads the notices; staff post one."""
+
+    permission_classes = [IsStaffOrReadOnly]
+
+    @extend_schema(responses=NoticeSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response([{"text": "Closed on Sunday", "pinned": True, "order": 0}])
+
+    @extend_schema(request=NoticeSerializer, responses={201: NoticeSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = NoticeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(serializer.validated_data, status=201)
+
+
 urlpatterns = [
     path("whoami/", whoami),
     path("greetings/", Greetings.as_view()),
     # The same view at another address: another endpoint, where keys are scoped apart.
     path("welcomes/", Greetings.as_view()),
+    path("notices/", Notices.as_view()),
 ]

@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
+from edge import json_fields
 from orders.models import Order, OrderItem, OrderTransition
 from orders.selectors import price_list_for
 
@@ -15,8 +16,8 @@ MIXED_CURRENCIES = "All products of one order must share a currency."
 
 
 class OrderItemInputSerializer(serializers.Serializer):
-    product_id = serializers.IntegerField(min_value=1)
-    quantity = serializers.IntegerField(min_value=1, max_value=settings.ORDERS_MAX_QUANTITY)
+    product_id = json_fields.IntegerField(min_value=1)
+    quantity = json_fields.IntegerField(min_value=1, max_value=settings.ORDERS_MAX_QUANTITY)
 
 
 class OrderCreateSerializer(serializers.Serializer):
@@ -83,7 +84,7 @@ class OrderSerializer(serializers.ModelSerializer):
 
 
 class CancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    reason = json_fields.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
 def order_representation(order: Order) -> dict[str, Any]:

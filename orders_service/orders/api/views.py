@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from edge.idempotency.decorators import idempotent
 from edge.permissions import IsStaff
+from edge.schema import ErrorSerializer
 from orders.api.filters import OrderFilter
 from orders.api.serializers import (
     CancelSerializer,
@@ -28,7 +29,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self) -> QuerySet[Order]:
         return order_list_for(user=self.request.user)
 
-    @extend_schema(request=OrderCreateSerializer, responses={201: OrderSerializer})
+    # 409: a request with this key is still running; 422: the key was used with another body.
+    @extend_schema(
+        request=OrderCreateSerializer,
+        responses={201: OrderSerializer, 409: ErrorSerializer, 422: ErrorSerializer},
+    )
     @idempotent
     def create(self, request: Request) -> Response:
         serializer = OrderCreateSerializer(data=request.data)
@@ -40,7 +45,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         )
         return Response(order_representation(order), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=CancelSerializer, responses=OrderSerializer)
+    # 409: the order's status does not allow the move.
+    @extend_schema(request=CancelSerializer, responses={200: OrderSerializer, 409: ErrorSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str) -> Response:
         serializer = CancelSerializer(data=request.data)
@@ -52,13 +58,13 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         )
         return Response(order_representation(order))
 
-    @extend_schema(request=None, responses=OrderSerializer)
+    @extend_schema(request=None, responses={200: OrderSerializer, 409: ErrorSerializer})
     @action(detail=True, methods=["post"], permission_classes=[IsStaff])
     def ship(self, request: Request, pk: str) -> Response:
         order = order_ship(order=self.get_object(), actor=Actor.for_user(request.user))
         return Response(order_representation(order))
 
-    @extend_schema(request=None, responses=OrderSerializer)
+    @extend_schema(request=None, responses={200: OrderSerializer, 409: ErrorSerializer})
     @action(detail=True, methods=["post"], permission_classes=[IsStaff])
     def deliver(self, request: Request, pk: str) -> Response:
         order = order_deliver(order=self.get_object(), actor=Actor.for_user(request.user))
