@@ -1,4 +1,5 @@
-"""simplejwt's tokens, signed with auth's current key under its ``kid``.
+"""simplejwt's tokens, signed with auth's current key under its ``kid``; and the one-time token
+of the link that confirms an email address.
 
 simplejwt (5.5) sets no ``kid`` and takes one fixed key; these token classes use a backend
 that signs with the current key from ``accounts.keys`` and verifies with the key the kid names,
@@ -8,6 +9,8 @@ as every other service does (``edge.tokens``).
 from typing import Any
 
 import jwt
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from rest_framework_simplejwt.backends import TokenBackend
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenBackendExpiredToken
 from rest_framework_simplejwt.tokens import AccessToken as SimpleAccessToken
@@ -50,3 +53,18 @@ class RefreshToken(SimpleRefreshToken):
 
     def get_token_backend(self) -> TokenBackend:
         return token_backend
+
+
+class EmailConfirmationTokenGenerator(PasswordResetTokenGenerator):
+    """The one-time token of the link that confirms an address: Django's password reset token,
+    with a salt of its own (a reset token does not confirm, nor the other way) and made of the
+    confirmation too, so it dies on use. It expires as a reset link does (``PASSWORD_RESET_TIMEOUT``).
+    """
+
+    key_salt = "accounts.tokens.EmailConfirmationTokenGenerator"
+
+    def _make_hash_value(self, user: AbstractBaseUser, timestamp: int) -> str:
+        return f"{super()._make_hash_value(user, timestamp)}{user.email_confirmed_at}"
+
+
+email_confirmation_token_generator = EmailConfirmationTokenGenerator()

@@ -38,7 +38,8 @@ EDGE = {
     "TOKEN_STATE_LOADER": "accounts.selectors.token_state_get",
     # auth verifies with its own keys, read from disk: no HTTP call to its own JWKS.
     "JWT_PUBLIC_KEY_LOADER": "accounts.keys.public_key",
-    # auth seals the reset link of user.password_reset_requested for notify (edge.sealing).
+    # auth seals the links of its account emails (a password reset, a confirmation) for notify
+    # (edge.sealing).
     "SEAL_KEYS": env.list("EDGE_SEAL_KEYS"),
 }
 
@@ -74,6 +75,11 @@ LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=300)
 # A password reset link works for an hour, and once: its token is made from the password hash
 # (Django's PasswordResetTokenGenerator), which the reset changes.
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=3600)
+
+# Registration and password reset email an address at most this many times in any hour, however
+# often they are asked (accounts.services.account_email_slot_take); past it they answer the same
+# and send nothing.
+ACCOUNT_EMAILS_PER_ADDRESS_PER_HOUR = env.int("ACCOUNT_EMAILS_PER_ADDRESS_PER_HOUR", default=3)
 
 # Links in emails: the gateway's address as configured, never the Host of a request.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default=f"http://localhost:{GATEWAY_PORT}").rstrip("/")

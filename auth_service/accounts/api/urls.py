@@ -9,6 +9,7 @@ router.register("users", views.UserViewSet, basename="user")
 
 urlpatterns = [
     path("register/", views.RegisterView.as_view(), name="register"),
+    path("register/confirm/", views.EmailConfirmView.as_view(), name="register_confirm"),
     path("token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
     path("token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
     path("logout/", views.LogoutView.as_view(), name="api_logout"),
