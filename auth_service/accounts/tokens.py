@@ -57,14 +57,16 @@ class RefreshToken(SimpleRefreshToken):
 
 class EmailConfirmationTokenGenerator(PasswordResetTokenGenerator):
     """The one-time token of the link that confirms an address: Django's password reset token,
-    with a salt of its own (a reset token does not confirm, nor the other way) and made of the
-    confirmation too, so it dies on use. It expires as a reset link does (``PASSWORD_RESET_TIMEOUT``).
+    with a salt of its own (a reset token does not confirm, nor the other way), made of the
+    confirmation, so it dies on use, and of the password hash and the address, which a change
+    of either also kills. Unlike a reset token, not of the last login: the new account's owner
+    may log in before confirming. It expires as a reset link does (``PASSWORD_RESET_TIMEOUT``).
     """
 
     key_salt = "accounts.tokens.EmailConfirmationTokenGenerator"
 
     def _make_hash_value(self, user: AbstractBaseUser, timestamp: int) -> str:
-        return f"{super()._make_hash_value(user, timestamp)}{user.email_confirmed_at}"
+        return f"{user.pk}{user.password}{user.email}{user.email_confirmed_at}{timestamp}"
 
 
 email_confirmation_token_generator = EmailConfirmationTokenGenerator()

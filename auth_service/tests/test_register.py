@@ -171,6 +171,20 @@ def test_a_confirmation_link_dies_after_an_hour(api_client, db):
     assert not user.email_confirmed
 
 
+def test_a_confirmation_link_still_works_after_the_new_account_logged_in(api_client, db):
+    _register(api_client, "ann@example.com")
+    user = User.objects.get()
+    link = _confirmation_link(user)
+    logged_in = api_client.post(
+        "/api/auth/token/", {"email": "ann@example.com", "password": PASSWORD}, format="json"
+    )
+    assert logged_in.status_code == 200
+
+    response = api_client.post(CONFIRM, link, format="json")
+
+    assert response.status_code == 204
+
+
 def test_a_password_reset_token_does_not_confirm_an_address(api_client, db):
     _register(api_client, "ann@example.com")
     user = User.objects.get()
