@@ -135,9 +135,8 @@ def account_email_slot_take(*, email: str) -> bool:
     address = hashlib.sha256(email.strip().lower().encode()).hexdigest()  # the cache holds no addresses
     for slot in range(settings.ACCOUNT_EMAILS_PER_ADDRESS_PER_HOUR):
         taken = cache.add(f"account-emails:{address}:{slot}", 1, timeout=ACCOUNT_EMAILS_WINDOW_SECONDS)
-        if taken is None:  # Redis is out of reach (django-redis answers None)
-            return True
-        if taken:
+        # None: Redis is out of reach (django-redis answers so), and the cap pauses.
+        if taken or taken is None:
             return True
     return False
 
