@@ -4,11 +4,13 @@ to the confirmation and to the confirmation email, with every order accounted fo
 import http.client
 import json
 import mailbox
+import re
 import statistics
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,6 +24,8 @@ RATE_PER_S = 50
 # The gateway lets one customer place an order a second (and 10 more at once): 100 customers take
 # turns, each ordering every 2 s, half of what they may.
 CUSTOMERS = 100
+# The link of a registration's confirmation email: /register/confirm/<uid>/<token>/.
+CONFIRMATION_LINK = re.compile(r"/register/confirm/(?P<uid>[\w-]+)/(?P<token>[\w-]+)/")
 SETTLE_TIMEOUT_S = 180
 # Enough that a slow answer never holds the next POST back.
 CLIENT_THREADS = 128
@@ -66,7 +70,7 @@ def order_pipeline(
     with httpx.Client(base_url=stack.gateway_url, timeout=30) as client:
         product_id = _stocked_product(client, staff, on_hand=orders * 10)
         _wait(lambda: _price_known(stack, product_id), "orders to learn the product's price")
-        tokens = [_customer_token(client) for _ in range(CUSTOMERS)]
+        tokens = [_customer_token(client, stack.mail_dir) for _ in range(CUSTOMERS)]
     posted_at: dict[int, float] = {}
     post_ms: list[float] = []
     failures: list[str] = []
@@ -146,9 +150,25 @@ def _stocked_product(client: httpx.Client, staff: dict[str, str], *, on_hand: in
     return product.json()["id"]
 
 
-def _customer_token(client: httpx.Client) -> str:
+def _customer_token(client: httpx.Client, mail_dir: Path) -> str:
+    """A customer who may order: registered, confirmed by the link its email brought to the
+    stack's mail sink, and logged in."""
     email, password = f"bench-{uuid.uuid4().hex[:10]}@example.com", "a-long-benchmark-passphrase"
     client.post("/api/auth/register/", json={"email": email, "password": password}).raise_for_status()
+    links: list[dict[str, str]] = []
+
+    def confirmation_link() -> bool:
+        for message in mailbox.Maildir(mail_dir, create=False):
+            if email in message["To"]:
+                plain = next(part for part in message.walk() if part.get_content_type() == "text/plain")
+                links.extend(
+                    link.groupdict()
+                    for link in CONFIRMATION_LINK.finditer(plain.get_payload(decode=True).decode())
+                )
+        return bool(links)
+
+    _wait(confirmation_link, f"the confirmation email to {email}")
+    client.post("/api/auth/register/confirm/", json=links[0]).raise_for_status()
     answer = client.post("/api/auth/token/", json={"email": email, "password": password})
     answer.raise_for_status()
     return answer.json()["access"]

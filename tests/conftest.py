@@ -91,8 +91,8 @@ def gateway(stack: Stack) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def customer(gateway: httpx.Client) -> Account:
-    return register(gateway)
+def customer(gateway: httpx.Client, mail: MailSink) -> Account:
+    return register(gateway, mail)
 
 
 @pytest.fixture

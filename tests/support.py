@@ -1,6 +1,8 @@
 """What the end-to-end tests share besides fixtures: a mail sink, accounts, waiting, shopping."""
 
+import mailbox
 import os
+import re
 import threading
 import time
 import uuid
@@ -8,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.message import Message
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import httpx
 import psycopg
@@ -43,25 +46,59 @@ class MailSink:
         # Called with each message once it is stored, before the server answers 250: a test can
         # kill the sender there, when the server has the message and the sender has no answer.
         self.on_stored: Callable[[Message], None] = lambda message: None
-        self._lock = threading.Lock()
+        self._arrived = threading.Condition()
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        with self._lock:
+        with self._arrived:
             if self.refusing:
                 self.refused += 1
                 return "451 4.3.0 Mail server busy, try again later"
             message = message_from_bytes(envelope.content)
             self.messages.append(message)
+            self._arrived.notify_all()
         self.on_stored(message)
         return "250 Message accepted for delivery"
 
     def to(self, address: str, subject: str = "") -> list[Message]:
-        with self._lock:
-            return [
-                message
-                for message in self.messages
-                if address in message["To"] and subject in str(message["Subject"])
-            ]
+        with self._arrived:
+            return _addressed(self.messages, address, subject)
+
+    def wait_for(self, address: str, subject: str = "", *, timeout: float = 30) -> Message:
+        """The latest message to ``address`` whose subject holds ``subject``, once one has come:
+        woken by its arrival, not by polling."""
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: _addressed(self.messages, address, subject), timeout):
+                raise AssertionError(f"no email to {address} about {subject!r} within {timeout}s")
+            return _addressed(self.messages, address, subject)[-1]
+
+
+class MaildirInbox:
+    """The mail a stack's own SMTP sink (``devstack.mail_sink``) stored, read as a MailSink reads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def to(self, address: str, subject: str = "") -> list[Message]:
+        return _addressed(list(mailbox.Maildir(self.path, create=False)), address, subject)
+
+    def wait_for(self, address: str, subject: str = "", *, timeout: float = 30) -> Message:
+        return eventually(lambda: self.to(address, subject), timeout=timeout, interval=0.05)[-1]
+
+
+class Inbox(Protocol):
+    def wait_for(self, address: str, subject: str = "", *, timeout: float = 30) -> Message: ...
+
+
+def _addressed(messages: list[Message], address: str, subject: str) -> list[Message]:
+    return [
+        message for message in messages if address in message["To"] and subject in str(message["Subject"])
+    ]
+
+
+def text_of(message: Message) -> str:
+    """The plain text part of an email, decoded."""
+    plain = next(part for part in message.walk() if part.get_content_type() == "text/plain")
+    return plain.get_payload(decode=True).decode()
 
 
 def eventually(check: Callable[[], object], *, timeout: float = 20, interval: float = 0.25) -> object:
@@ -88,16 +125,46 @@ class Account:
         return {"Authorization": f"Bearer {self.access}"}
 
 
-def register(gateway: httpx.Client, *, full_name: str = "Test Customer") -> Account:
+CUSTOMER_PASSWORD = "a-long-and-unusual-passphrase"
+CONFIRMATION_SUBJECT = "Confirm your email address"
+# The link of the confirmation email: /register/confirm/<uid>/<token>/ on the gateway.
+CONFIRMATION_LINK = re.compile(r"/register/confirm/(?P<uid>[\w-]+)/(?P<token>[\w-]+)/")
+
+
+def sign_up(gateway: httpx.Client, *, full_name: str = "Test Customer") -> str:
+    """A new address registered (its confirmation not followed yet): the address."""
     email = f"customer-{uuid.uuid4().hex[:10]}@example.com"
-    password = "a-long-and-unusual-passphrase"
-    created = gateway.post(
-        "/api/auth/register/", json={"email": email, "password": password, "full_name": full_name}
+    answer = gateway.post(
+        "/api/auth/register/", json={"email": email, "password": CUSTOMER_PASSWORD, "full_name": full_name}
     )
-    assert created.status_code == 201, created.text
+    assert answer.status_code == 202, answer.text
+    return email
+
+
+def confirm_email(gateway: httpx.Client, inbox: Inbox, email: str, *, timeout: float = 30) -> None:
+    """Follow the link of the confirmation email that reached ``inbox`` (through the API, as a
+    client app that opens the link itself would)."""
+    link = CONFIRMATION_LINK.search(text_of(inbox.wait_for(email, CONFIRMATION_SUBJECT, timeout=timeout)))
+    assert link, f"no confirmation link in the email to {email}"
+    confirmed = gateway.post("/api/auth/register/confirm/", json=link.groupdict())
+    assert confirmed.status_code == 204, confirmed.text
+
+
+def log_in_api(gateway: httpx.Client, email: str, password: str = CUSTOMER_PASSWORD) -> Account:
     tokens = gateway.post("/api/auth/token/", json={"email": email, "password": password})
     assert tokens.status_code == 200, tokens.text
-    return Account(created.json()["id"], email, password, tokens.json()["access"])
+    access = tokens.json()["access"]
+    me = gateway.get("/api/auth/me/", headers={"Authorization": f"Bearer {access}"})
+    assert me.status_code == 200, me.text
+    return Account(me.json()["id"], email, password, access)
+
+
+def register(gateway: httpx.Client, inbox: Inbox, *, full_name: str = "Test Customer") -> Account:
+    """A customer who may place orders: registered, confirmed through the email that reached
+    ``inbox``, and logged in."""
+    email = sign_up(gateway, full_name=full_name)
+    confirm_email(gateway, inbox, email)
+    return log_in_api(gateway, email)
 
 
 def log_in(client: httpx.Client, email: str, password: str, next_page: str = "") -> httpx.Response:

@@ -1,23 +1,29 @@
 """Registering, tokens and the welcome email: one event all the way through the real parts."""
 
-from tests.support import eventually, register
+from tests.support import CONFIRMATION_SUBJECT, confirm_email, eventually, log_in_api, sign_up, text_of
 
 
-def test_a_new_customer_gets_a_welcome_email_and_sees_it_in_notify(gateway, mail):
-    account = register(gateway, full_name="Grace Hopper")
+def test_a_new_customer_confirms_their_address_and_only_then_gets_the_welcome_with_their_name(gateway, mail):
+    email = sign_up(gateway, full_name="Grace Hopper")
 
-    emails = eventually(lambda: mail.to(account.email))
-    assert len(emails) == 1
-    assert emails[0]["Subject"] == "Welcome to Commerce"
-    plain = next(part for part in emails[0].walk() if part.get_content_type() == "text/plain")
-    assert "Grace Hopper" in plain.get_payload(decode=True).decode()
+    confirmation = mail.wait_for(email, CONFIRMATION_SUBJECT)
+    assert "Grace Hopper" not in text_of(confirmation) + str(confirmation["Subject"])
+    assert not mail.to(email, "Welcome")
+    confirm_email(gateway, mail, email)
 
-    def sent_notification():
+    welcome = mail.wait_for(email, "Welcome to Commerce")
+    assert "Grace Hopper" in text_of(welcome)
+    account = log_in_api(gateway, email)
+
+    def both_sent():
         rows = gateway.get("/api/notify/notifications/", headers=account.auth).json()["results"]
-        return rows if rows and rows[0]["status"] == "sent" else None
+        return rows if len(rows) == 2 and {row["status"] for row in rows} == {"sent"} else None
 
-    rows = eventually(sent_notification)
-    assert [(row["kind"], row["email"]) for row in rows] == [("welcome", account.email)]
+    rows = eventually(both_sent)
+    assert sorted((row["kind"], row["email"]) for row in rows) == [
+        ("email_confirmation", email),
+        ("welcome", email),
+    ]
 
 
 def test_me_through_the_gateway_shows_the_caller(gateway, customer):
@@ -25,15 +31,6 @@ def test_me_through_the_gateway_shows_the_caller(gateway, customer):
 
     assert response.status_code == 200
     assert response.json()["email"] == customer.email
-
-
-def test_registering_a_taken_email_is_400_with_the_field(gateway, customer):
-    response = gateway.post(
-        "/api/auth/register/", json={"email": customer.email, "password": "another-long-secret"}
-    )
-
-    assert response.status_code == 400
-    assert response.json()["email"] == ["A user with this email already exists."]
 
 
 def test_registering_with_a_malformed_email_or_weak_password_is_400_per_field(gateway):

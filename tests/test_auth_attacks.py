@@ -114,8 +114,8 @@ def target(request, stack) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("forge", ATTACKS, ids=lambda forge: forge.__name__)
-def test_a_forged_or_unfit_token_is_refused(stack, gateway, target, forge):
-    token = forge(stack, gateway, register(gateway))
+def test_a_forged_or_unfit_token_is_refused(stack, gateway, mail, target, forge):
+    token = forge(stack, gateway, register(gateway, mail))
     base_url, path = target
 
     with httpx.Client(base_url=base_url, timeout=10) as client:

@@ -121,8 +121,8 @@ def test_a_deactivated_customer_is_cut_off_at_the_gateway_and_at_each_service(
     )
 
 
-def test_removing_staff_closes_every_admin_site_on_the_next_request(gateway, browser, staff_token):
-    colleague = register(gateway, full_name="Temporary Colleague")
+def test_removing_staff_closes_every_admin_site_on_the_next_request(gateway, mail, browser, staff_token):
+    colleague = register(gateway, mail, full_name="Temporary Colleague")
     granted = gateway.patch(
         f"/api/auth/users/{colleague.id}/", json={"is_staff": True}, headers=_bearer(staff_token)
     )
@@ -143,8 +143,8 @@ def test_removing_staff_closes_every_admin_site_on_the_next_request(gateway, bro
     assert browser.get("/admin/catalog/", follow_redirects=True).status_code == 403
 
 
-def test_staff_find_users_by_search_and_filter(gateway, staff_token):
-    someone = register(gateway, full_name="Findable Person")
+def test_staff_find_users_by_search_and_filter(gateway, mail, staff_token):
+    someone = register(gateway, mail, full_name="Findable Person")
 
     found = gateway.get("/api/auth/users/", params={"search": someone.email}, headers=_bearer(staff_token))
     staff_only = gateway.get("/api/auth/users/", params={"is_staff": "true"}, headers=_bearer(staff_token))

@@ -45,8 +45,8 @@ def _shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"browser-admin-{name}.png"), full_page=True)
 
 
-def test_staff_log_in_once_edit_in_one_admin_and_log_out_of_all_four(stack, gateway, page):
-    someone = register(gateway, full_name="Before The Edit")
+def test_staff_log_in_once_edit_in_one_admin_and_log_out_of_all_four(stack, gateway, mail, page):
+    someone = register(gateway, mail, full_name="Before The Edit")
     base = stack.gateway_url
 
     page.goto(f"{base}/admin/catalog/")

@@ -23,6 +23,7 @@ from edge.service_table import SERVICES
 from tests.support import (
     DEMO_STAFF_PASSWORD,
     Account,
+    MaildirInbox,
     create_orderable_product,
     create_product,
     eventually,
@@ -76,6 +77,12 @@ def gateways(hosts: SpreadStack) -> Iterator[list[httpx.Client]]:
     yield clients
     for client in clients:
         client.close()
+
+
+@pytest.fixture(scope="module")
+def inbox(hosts: SpreadStack) -> MaildirInbox:
+    """The data host's SMTP sink, where every host's notify sends."""
+    return MaildirInbox(hosts.data.mail_dir)
 
 
 @pytest.fixture(scope="module")
@@ -171,8 +178,8 @@ def test_the_app_hosts_differ_only_in_their_own_addresses_and_folders(hosts):
         ] == [], service.name
 
 
-def test_register_log_in_and_get_the_welcome_email_through_either_gateway(hosts, gateway):
-    account = register(gateway)
+def test_register_log_in_and_get_the_welcome_email_through_either_gateway(hosts, gateway, inbox):
+    account = register(gateway, inbox)
 
     me = gateway.get("/api/auth/me/", headers=account.auth)
 
@@ -189,9 +196,9 @@ def test_staff_log_in_to_the_admin_sites_through_either_gateway(gateway):
         assert gateway.get(f"/admin/{service.name}/").status_code == 200, service.name
 
 
-def test_an_order_placed_through_either_gateway_is_confirmed(hosts, gateway, staff):
+def test_an_order_placed_through_either_gateway_is_confirmed(hosts, gateway, inbox, staff):
     product = create_orderable_product(gateway, staff, hosts.apps[APP_HOSTS[0]], on_hand=5, price="8.00")
-    customer = register(gateway)
+    customer = register(gateway, inbox)
 
     placed = place_order(gateway, customer, [(product["id"], 2)])
 
@@ -199,9 +206,9 @@ def test_an_order_placed_through_either_gateway_is_confirmed(hosts, gateway, sta
     wait_for_status(gateway, customer, placed.json()["id"], "confirmed")
 
 
-def test_a_token_revoked_through_one_gateway_is_refused_through_both(gateways):
+def test_a_token_revoked_through_one_gateway_is_refused_through_both(gateways, inbox):
     first, second = gateways
-    account = register(first)
+    account = register(first, inbox)
     tokens = first.post(
         "/api/auth/token/", json={"email": account.email, "password": account.password}
     ).json()
@@ -237,14 +244,14 @@ def test_catalog_reads_through_either_gateway_are_never_older_than_the_last_writ
     assert warm == ["HIT"] * len(warm)
 
 
-def test_with_one_app_host_stopped_the_other_serves_and_confirms_orders(hosts, gateways, staff):
+def test_with_one_app_host_stopped_the_other_serves_and_confirms_orders(hosts, gateways, inbox, staff):
     stopped, surviving = gateways
     hosts.stop_host(APP_HOSTS[0])
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{stopped.base_url}/healthz", timeout=2)
 
     product = create_orderable_product(surviving, staff, hosts.apps[APP_HOSTS[1]], on_hand=3, price="5.00")
-    customer: Account = register(surviving)
+    customer: Account = register(surviving, inbox)
     placed = place_order(surviving, customer, [(product["id"], 1)])
 
     assert placed.status_code == 201, placed.text

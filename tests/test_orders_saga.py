@@ -70,9 +70,9 @@ def test_staff_ship_and_deliver_and_the_customer_hears_of_each(gateway, staff, c
     assert [step["to_status"] for step in body["history"]] == ["pending", "confirmed", "shipped", "delivered"]
 
 
-def test_a_customer_cannot_see_another_customers_order(gateway, customer, teapot):
+def test_a_customer_cannot_see_another_customers_order(gateway, mail, customer, teapot):
     order_id = place_order(gateway, customer, [(teapot["id"], 1)]).json()["id"]
-    stranger = register(gateway)
+    stranger = register(gateway, mail)
 
     assert gateway.get(f"/api/orders/{order_id}/", headers=stranger.auth).status_code == 404
     assert gateway.post(f"/api/orders/{order_id}/cancel/", headers=stranger.auth).status_code == 404

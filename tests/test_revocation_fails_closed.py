@@ -21,12 +21,12 @@ def _bearer(token: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def protected(stack) -> dict[str, str]:
+def protected(stack, mail) -> dict[str, str]:
     """A path of each service that reads the caller's token and lets a customer in: the first
     GET of its OpenAPI schema, without parameters, that takes a token (a public read checks
     one that is sent) and answers 200."""
     with httpx.Client(base_url=stack.gateway_url, timeout=15) as gateway:
-        probe = register(gateway, full_name="Path Finder")
+        probe = register(gateway, mail, full_name="Path Finder")
     paths = {}
     for name in SERVICE_NAMES:
         with httpx.Client(base_url=stack.service_url(name), timeout=15) as client:
@@ -117,9 +117,9 @@ def test_a_logged_out_token_is_refused_while_redis_is_down_and_a_valid_one_still
 
 @pytest.mark.parametrize("service", [name for name in SERVICE_NAMES if name != "auth"])
 def test_with_redis_and_auth_both_down_a_service_answers_503_json_and_accepts_nothing(
-    stack, gateway, get, service
+    stack, gateway, mail, get, service
 ):
-    account = register(gateway)
+    account = register(gateway, mail)
 
     with _stopped(stack, "redis", "auth-web"):
         direct = get("directly", service, account.access)
@@ -147,8 +147,10 @@ def _auths_revoked_tokens_unreadable(stack) -> Iterator[None]:
             )
 
 
-def test_when_neither_redis_nor_auths_database_can_answer_everyone_refuses_with_503_json(stack, gateway, get):
-    account = register(gateway)
+def test_when_neither_redis_nor_auths_database_can_answer_everyone_refuses_with_503_json(
+    stack, gateway, mail, get
+):
+    account = register(gateway, mail)
 
     answers = {}
     with _auths_revoked_tokens_unreadable(stack):

@@ -47,9 +47,9 @@ def _form_post(browser: httpx.Client, page: str, site: str, data: dict) -> httpx
 
 
 @pytest.fixture
-def colleague(stack, gateway, staff) -> Account:
+def colleague(stack, gateway, mail, staff) -> Account:
     """Staff, no superuser, allowed to view, change and delete users and change groups in auth."""
-    account = register(gateway, full_name="User Administrator")
+    account = register(gateway, mail, full_name="User Administrator")
     granted = gateway.patch(f"/api/auth/users/{account.id}/", json={"is_staff": True}, headers=staff)
     assert granted.status_code == 200, granted.text
     _sql(
@@ -169,10 +169,10 @@ def _permission_ids_of_user(stack, user_id: int) -> list[int]:
 
 
 def test_in_the_users_admin_staff_cannot_delete_a_superuser_alone_or_in_bulk(
-    stack, gateway, colleague_browser
+    stack, gateway, mail, colleague_browser
 ):
     boss = _demo_staff_id(stack)
-    bystander = register(gateway)
+    bystander = register(gateway, mail)
     page = f"/admin/auth/accounts/user/{boss}/delete/"
     csrf = colleague_browser.cookies["auth_csrftoken"]
 

@@ -77,16 +77,22 @@ class UserAdmin(ServiceSavingAdmin, DjangoUserAdmin):
         "date_joined",
         "last_login",
     ]
-    list_filter = ["is_active", "is_staff", "is_superuser", "date_joined"]
+    list_filter = [
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        ("email_confirmed_at", admin.EmptyFieldListFilter),
+        "date_joined",
+    ]
     search_fields = ["email", "full_name"]
     ordering = ["-date_joined"]
     date_hierarchy = "date_joined"
-    readonly_fields = ["date_joined", "last_login"]
+    readonly_fields = ["date_joined", "last_login", "email_confirmed_at"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Profile", {"fields": ["full_name"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
-        ("Dates", {"fields": ["last_login", "date_joined"]}),
+        ("Dates", {"fields": ["last_login", "date_joined", "email_confirmed_at"]}),
     ]
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "usable_password", "password1", "password2"]}),

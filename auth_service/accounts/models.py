@@ -18,7 +18,8 @@ class UserManager(BaseUserManager["User"]):
         return user
 
     def create_superuser(self, email: str, password: str | None = None, **extra_fields: Any) -> "User":
-        extra_fields.update(is_staff=True, is_superuser=True)
+        # Whoever runs createsuperuser vouches for the address.
+        extra_fields.update(is_staff=True, is_superuser=True, email_confirmed_at=timezone.now())
         return self.create_user(email, password, **extra_fields)
 
 
@@ -32,6 +33,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=True, help_text="Inactive users cannot log in and their tokens are refused."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    # When the owner of the address followed the link emailed at registration (or a password
+    # reset link); empty until then, and such an account places no orders.
+    email_confirmed_at = models.DateTimeField(
+        "email confirmed", null=True, blank=True, help_text="Empty until the address is confirmed."
+    )
     # Every token carries the generation it was issued at; bumping it revokes them all at once
     # (password reset, deactivation, a change of staff or superuser status).
     token_generation = models.PositiveIntegerField(default=0, editable=False)
@@ -47,6 +53,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
 
     def clean(self) -> None:
         super().clean()

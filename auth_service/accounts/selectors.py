@@ -1,12 +1,13 @@
 """Reads of the accounts app."""
 
-from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
 from django.db.models import Exists, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 
 from accounts.models import RevokedAccessToken, User
+from accounts.tokens import email_confirmation_token_generator
 from edge.revocation import TokenState, UserState
 from edge.tokens import Claims
 
@@ -21,12 +22,21 @@ def user_list() -> QuerySet[User]:
 
 def user_for_password_reset(*, uid: str, token: str) -> User | None:
     """The active user a reset link was made for, while its token is valid; else None."""
+    return _user_for_link(uid=uid, token=token, generator=default_token_generator)
+
+
+def user_for_email_confirmation(*, uid: str, token: str) -> User | None:
+    """The active user a confirmation link was made for, while its token is valid; else None."""
+    return _user_for_link(uid=uid, token=token, generator=email_confirmation_token_generator)
+
+
+def _user_for_link(*, uid: str, token: str, generator: PasswordResetTokenGenerator) -> User | None:
     try:
         user_id = int(force_str(urlsafe_base64_decode(uid)))
     except (TypeError, ValueError, OverflowError):
         return None
     user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None or not default_token_generator.check_token(user, token):
+    if user is None or not generator.check_token(user, token):
         return None
     return user
 

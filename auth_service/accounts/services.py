@@ -8,6 +8,7 @@ admin sites read ``is_staff`` from the token, so a token whose claims no longer 
 user must stop working, and reactivating a user must not revive their old tokens.
 """
 
+import hashlib
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -15,9 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.tokens import default_token_generator
-from django.db import transaction
+from django.core.cache import caches
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -31,8 +34,13 @@ from accounts.errors import CannotChangeYourself, LoginDelayed, NotYourToken, St
 from accounts.models import RevokedAccessToken, User
 from accounts.selectors import user_state_of
 from accounts.throttling import login_attempt_count, login_attempt_forget
-from accounts.tokens import AccessToken, RefreshToken, token_backend
-from edge.events import PasswordResetRequested, UserRegistered
+from accounts.tokens import AccessToken, RefreshToken, email_confirmation_token_generator, token_backend
+from edge.events import (
+    EmailAlreadyRegistered,
+    EmailConfirmationRequested,
+    PasswordResetRequested,
+    UserRegistered,
+)
 from edge.grants import (
     StaffActor,
     SuperuserOnly,
@@ -50,17 +58,97 @@ SESSION_TOO_OLD = "The session has reached its time limit; log in again."
 REFRESH_REUSED = "Token was used before: every token of this account is revoked; log in again."
 
 ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser")
+# The per-address cap on registration and password reset emails counts this long.
+ACCOUNT_EMAILS_WINDOW_SECONDS = 3600
 
 
 # --- registration ---------------------------------------------------------------------------
 
 
 @transaction.atomic
-def user_register(*, email: str, password: str, full_name: str = "") -> User:
-    user = User.objects.create_user(email=email, password=password, full_name=full_name)
-    # The outbox row commits with the user: no welcome email for a registration that rolled back.
-    publish(UserRegistered(user_id=user.pk, email=user.email, full_name=user.full_name))
+def user_register(*, email: str, password: str, full_name: str = "") -> None:
+    """Register an account for a new address, or tell the owner of a taken one; the caller
+    answers the same either way, so registering tells nobody which addresses have accounts.
+
+    A new address gets an account with its email unconfirmed and an email with the link that
+    confirms it (``user_email_confirm``). A taken one (in any case) gets an email saying someone
+    tried to register with it, with a link that sets a new password. Neither email carries
+    anything the registrant typed but the address: the name waits for the confirmation. Both
+    paths hash the password, the costly part, so neither answers noticeably sooner.
+    """
+    email = User.objects.normalize_email(email)
+    user = None
+    if not User.objects.filter(email__iexact=email).exists():
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(email=email, password=password, full_name=full_name)
+        except IntegrityError:
+            pass  # a request racing this one registered the address first: it is taken
+    if user is not None:
+        if account_email_slot_take(email=user.email):
+            publish(
+                EmailConfirmationRequested(
+                    user_id=user.pk, email=user.email, confirm_url=_email_confirmation_url(user)
+                )
+            )
+        return
+    make_password(password)
+    owner = User.objects.filter(email__iexact=email, is_active=True).first()
+    # As for a password reset: none for an account without a password (staff made it so).
+    if owner is None or not owner.has_usable_password():
+        return
+    if account_email_slot_take(email=owner.email):
+        publish(
+            EmailAlreadyRegistered(user_id=owner.pk, email=owner.email, reset_url=_password_reset_url(owner))
+        )
+
+
+def _email_confirmation_url(user: User) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = email_confirmation_token_generator.make_token(user)
+    return f"{settings.PUBLIC_BASE_URL}/register/confirm/{uid}/{token}/"
+
+
+@transaction.atomic
+def user_email_confirm(*, user: User) -> User:
+    """The owner of the address followed the link: the account may place orders, and the welcome
+    email, with the name they gave, goes out (once).
+
+    Tokens issued before still say unconfirmed (``email_verified``) until they are refreshed.
+    """
+    if _email_confirmed_mark(user=user):
+        publish(UserRegistered(user_id=user.pk, email=user.email, full_name=user.full_name))
     return user
+
+
+def _email_confirmed_mark(*, user: User) -> bool:
+    """Mark the user's address confirmed; True when it was not before."""
+    # Conditional: of two confirmations racing, one marks it and sends the welcome.
+    marked = User.objects.filter(pk=user.pk, email_confirmed_at__isnull=True).update(
+        email_confirmed_at=timezone.now()
+    )
+    user.refresh_from_db(fields=["email_confirmed_at"])
+    return bool(marked)
+
+
+def account_email_slot_take(*, email: str) -> bool:
+    """May registration or a password reset email this address now? Takes one of its slots if so.
+
+    Each address has ``ACCOUNT_EMAILS_PER_ADDRESS_PER_HOUR`` slots, each a key that Redis adds
+    only when absent (atomic, so concurrent requests cannot share one) and drops an hour later:
+    at most that many such emails reach an address in any hour, however many requests ask. With
+    Redis out of reach the cap pauses (the gateway's rate limit still holds) rather than
+    registration and password resets stopping.
+    """
+    address = hashlib.sha256(email.strip().lower().encode()).hexdigest()  # the cache holds no addresses
+    for slot in range(settings.ACCOUNT_EMAILS_PER_ADDRESS_PER_HOUR):
+        taken = caches[settings.ABUSE_COUNTS_CACHE].add(
+            f"account-emails:{address}:{slot}", 1, timeout=ACCOUNT_EMAILS_WINDOW_SECONDS
+        )
+        # None: Redis is out of reach (django-redis answers so), and the cap pauses.
+        if taken or taken is None:
+            return True
+    return False
 
 
 # --- standing in Redis ----------------------------------------------------------------------
@@ -111,6 +199,8 @@ def token_pair_issue(*, user: User, auth_time: int | None = None) -> TokenPair:
     refresh["is_staff"] = user.is_staff
     refresh["is_superuser"] = user.is_superuser
     refresh["gen"] = user.token_generation
+    # Orders are placed only by an account whose owner confirmed its address (OpenID Connect's name).
+    refresh["email_verified"] = user.email_confirmed
     refresh["auth_time"] = auth_time or int(time.time())
     access = refresh.access_token
     # The session id: logging out with only the access token can still revoke its refresh token.
@@ -240,18 +330,36 @@ def user_password_set(*, user: User, password: str | None) -> User:
 
 @transaction.atomic
 def password_reset_request(*, email: str) -> None:
-    """Email a reset link to the account with this address, if there is an active one.
+    """Email a reset link to the account with this address, if there is an active one and the
+    address has an email to spare this hour (``account_email_slot_take``).
 
     The caller answers the same either way, so the API tells nobody which emails have accounts.
     """
     user = User.objects.filter(email__iexact=email, is_active=True).first()
     if user is None or not user.has_usable_password():
         return
+    if not account_email_slot_take(email=user.email):
+        return
+    publish(PasswordResetRequested(user_id=user.pk, email=user.email, reset_url=_password_reset_url(user)))
+
+
+def _password_reset_url(user: User) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     # Django's token covers the password hash and last login: it works once, then expires.
     token = default_token_generator.make_token(user)
-    reset_url = f"{settings.PUBLIC_BASE_URL}/password-reset/{uid}/{token}/"
-    publish(PasswordResetRequested(user_id=user.pk, email=user.email, reset_url=reset_url))
+    return f"{settings.PUBLIC_BASE_URL}/password-reset/{uid}/{token}/"
+
+
+@transaction.atomic
+def password_reset_complete(*, user: User, password: str) -> User:
+    """A new password set through a reset link, which came by email: the address is confirmed too.
+
+    No welcome email: the name on an account its owner takes back this way may be a stranger's
+    (someone who registered the address first), and the owner never asked to hear it.
+    """
+    user = user_password_set(user=user, password=password)
+    _email_confirmed_mark(user=user)
+    return user
 
 
 # --- staff changes --------------------------------------------------------------------------
@@ -259,8 +367,10 @@ def password_reset_request(*, email: str) -> None:
 
 @transaction.atomic
 def user_create(*, email: str, password: str | None) -> User:
-    """An account staff make in the admin (no welcome email); no password makes an unusable one."""
-    user = User.objects.create_user(email=email, password=password)
+    """An account staff make in the admin (no welcome email); no password makes an unusable one.
+
+    Its address counts as confirmed: staff vouch for it, and no stranger's text reaches it."""
+    user = User.objects.create_user(email=email, password=password, email_confirmed_at=timezone.now())
     user_state_sync(user_id=user.pk)
     return user
 

@@ -111,14 +111,14 @@ def login_attempt_forget(*, email: str, client: str) -> None:
 
 def _script(source: str) -> Script:
     # register_script runs it by its SHA, loading it once per server.
-    return get_redis_connection(settings.LOGIN_FAILURE_CACHE).register_script(source)
+    return get_redis_connection(settings.ABUSE_COUNTS_CACHE).register_script(source)
 
 
 def _keys(email: str, client: str) -> list[str]:
     # Hashed: Redis holds no email addresses. An IPv6 client is its /64, which one host owns whole.
     account = hashlib.sha256(email.strip().lower().encode()).hexdigest()
     address = _client_network(client)
-    counts = caches[settings.LOGIN_FAILURE_CACHE]
+    counts = caches[settings.ABUSE_COUNTS_CACHE]
     return [
         counts.make_key(f"login-failures:account:{account}:{address}"),
         counts.make_key(f"login-failures:client:{address}"),

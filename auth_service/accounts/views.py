@@ -25,16 +25,19 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.generic import TemplateView
 from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts.errors import LoginDelayed
+from accounts.selectors import user_for_email_confirmation
 from accounts.services import (
     TokenPair,
     login_attempt,
+    password_reset_complete,
     token_pair_issue,
     token_refresh,
     token_revoke,
-    user_password_set,
+    user_email_confirm,
 )
 from edge.admin_site import csrf_cookie_name
 from edge.client_address import client_address
@@ -53,6 +56,8 @@ STAFF_ONLY = "This action needs a staff account."
 DEFAULT_NEXT = "/admin/auth/"
 SESSION_END = "/login/end"
 STAFF_CONTEXT = {"site_header": "Commerce staff", "site_title": "Commerce staff"}
+CUSTOMER_CONTEXT = {"site_header": "Commerce", "site_title": "Commerce", "title": "Confirm your email"}
+EMAIL_CONFIRMED_PAGE = "/register/confirmed/"
 UNKNOWN_SITE = "No admin site of that name."
 
 
@@ -295,10 +300,38 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     extra_context = STAFF_CONTEXT
 
     def form_valid(self, form: forms.Form) -> HttpResponse:
-        user_password_set(user=form.user, password=form.cleaned_data["new_password1"])
+        password_reset_complete(user=form.user, password=form.cleaned_data["new_password1"])
         del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
         return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     extra_context = STAFF_CONTEXT
+
+
+class EmailConfirmPageView(TemplateView):
+    """The page the registration email links to: a button that confirms the address.
+
+    A GET only shows the button: mail scanners open the links in emails, and must not confirm an
+    address for someone its owner never heard of. The POST (with auth's CSRF token) confirms.
+    """
+
+    template_name = "accounts/email_confirm.html"
+    extra_context = CUSTOMER_CONTEXT
+
+    def get(self, request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+        user = user_for_email_confirmation(uid=uidb64, token=token)
+        return self.render_to_response(self.get_context_data(validlink=user is not None))
+
+    def post(self, request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+        user = user_for_email_confirmation(uid=uidb64, token=token)
+        if user is None:
+            return self.render_to_response(self.get_context_data(validlink=False), status=400)
+        user_email_confirm(user=user)
+        # Away from the link's address: reloading the page sends nothing again.
+        return HttpResponseRedirect(EMAIL_CONFIRMED_PAGE, status=303)
+
+
+class EmailConfirmedPageView(TemplateView):
+    template_name = "accounts/email_confirm.html"
+    extra_context = {**CUSTOMER_CONTEXT, "confirmed": True}

@@ -38,7 +38,8 @@ EDGE = {
     "TOKEN_STATE_LOADER": "accounts.selectors.token_state_get",
     # auth verifies with its own keys, read from disk: no HTTP call to its own JWKS.
     "JWT_PUBLIC_KEY_LOADER": "accounts.keys.public_key",
-    # auth seals the reset link of user.password_reset_requested for notify (edge.sealing).
+    # auth seals the links of its account emails (a password reset, a confirmation) for notify
+    # (edge.sealing).
     "SEAL_KEYS": env.list("EDGE_SEAL_KEYS"),
     # auth signs the events it sends with its own key (edge.messaging.signing).
     "EVENT_SIGNING_KEY": env.str("EVENT_SIGNING_KEY"),
@@ -78,14 +79,20 @@ LOGIN_FREE_FAILURES_PER_CLIENT = env.int("LOGIN_FREE_FAILURES_PER_CLIENT", defau
 LOGIN_FIRST_DELAY_SECONDS = env.int("LOGIN_FIRST_DELAY_SECONDS", default=1)
 LOGIN_LONGEST_DELAY_SECONDS = env.int("LOGIN_LONGEST_DELAY_SECONDS", default=900)
 LOGIN_FAILURES_KEPT_SECONDS = env.int("LOGIN_FAILURES_KEPT_SECONDS", default=24 * 3600)
-# The failure counts live on the Redis that evicts nothing, with the token state: on the caches'
-# Redis, a flood of cached answers could evict the failures that make a guesser wait.
-LOGIN_FAILURE_CACHE = "login_failures"
-CACHES[LOGIN_FAILURE_CACHE] = {**CACHES["default"], "LOCATION": REDIS_URL}
+# Failed logins and emails sent per address (accounts.throttling, account_email_slot_take) are
+# counted on the Redis that evicts nothing, with the token state: on the caches' Redis, a flood
+# of cached answers could evict the counts that make a guesser wait or an inbox rest.
+ABUSE_COUNTS_CACHE = "abuse_counts"
+CACHES[ABUSE_COUNTS_CACHE] = {**CACHES["default"], "LOCATION": REDIS_URL}
 
 # A password reset link works for an hour, and once: its token is made from the password hash
 # (Django's PasswordResetTokenGenerator), which the reset changes.
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=3600)
+
+# Registration and password reset email an address at most this many times in any hour, however
+# often they are asked (accounts.services.account_email_slot_take); past it they answer the same
+# and send nothing.
+ACCOUNT_EMAILS_PER_ADDRESS_PER_HOUR = env.int("ACCOUNT_EMAILS_PER_ADDRESS_PER_HOUR", default=3)
 
 # Links in emails: the gateway's address as configured, never the Host of a request.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default=f"http://localhost:{GATEWAY_PORT}").rstrip("/")

@@ -17,6 +17,12 @@ urlpatterns = [
         name="password_reset_confirm_page",
     ),
     path("password-reset/done/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path(
+        "register/confirm/<uidb64>/<token>/",
+        views.EmailConfirmPageView.as_view(),
+        name="register_confirm_page",
+    ),
+    path("register/confirmed/", views.EmailConfirmedPageView.as_view(), name="register_confirmed"),
     path("internal/verify", views.verify, name="verify"),
     path("internal/login-redirect", views.login_redirect, name="login_redirect"),
 ]

@@ -17,8 +17,8 @@ def _private_cache(settings) -> None:
     # its own, each test starts with none.
     settings.CACHES = {
         **settings.CACHES,
-        settings.LOGIN_FAILURE_CACHE: {
-            **settings.CACHES[settings.LOGIN_FAILURE_CACHE],
+        settings.ABUSE_COUNTS_CACHE: {
+            **settings.CACHES[settings.ABUSE_COUNTS_CACHE],
             "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         },
     }

@@ -54,6 +54,10 @@ class TokenUser:
     def is_superuser(self) -> bool:
         return self.claims.is_superuser
 
+    @property
+    def email_verified(self) -> bool:
+        return self.claims.email_verified
+
     def __str__(self) -> str:
         return self.claims.email
 

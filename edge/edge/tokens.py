@@ -44,6 +44,9 @@ class Claims:
     generation: int = 0
     # The refresh token this access token was issued with (a browser session's id).
     session_id: str = ""
+    # Whether the user has confirmed their email address (OpenID Connect's claim); a token without
+    # the claim says no.
+    email_verified: bool = False
 
 
 @lru_cache(maxsize=4)
@@ -104,6 +107,7 @@ def verify_access_token(raw_token: str) -> Claims:
             exp=int(payload["exp"]),
             generation=int(payload.get("gen", 0)),
             session_id=str(payload.get("sid", "")),
+            email_verified=payload.get("email_verified") is True,
         )
     except (TypeError, ValueError) as error:
         raise InvalidToken(INVALID_TOKEN) from error

@@ -1,6 +1,8 @@
 """Handlers of the events notify consumes."""
 
 from edge.events import (
+    EmailAlreadyRegistered,
+    EmailConfirmationRequested,
     Event,
     OrderCancelled,
     OrderConfirmed,
@@ -63,6 +65,32 @@ def send_password_reset_link(event: PasswordResetRequested) -> None:
         user_id=event.user_id,
         email=event.email,
         kind=Notification.Kind.PASSWORD_RESET,
+        context={"email": event.email},
+        secrets={"reset_url": event.reset_url},
+        event_id=event.event_id,
+    )
+
+
+# The two emails of a registration go to an address whose owner may never have heard of the
+# registrant: they hold the address and the link, and nothing else the registrant typed.
+@handles(EmailConfirmationRequested, on_repeat=send_what_an_earlier_delivery_left_unsent)
+def send_email_confirmation_link(event: EmailConfirmationRequested) -> None:
+    notification_create(
+        user_id=event.user_id,
+        email=event.email,
+        kind=Notification.Kind.EMAIL_CONFIRMATION,
+        context={"email": event.email},
+        secrets={"confirm_url": event.confirm_url},
+        event_id=event.event_id,
+    )
+
+
+@handles(EmailAlreadyRegistered, on_repeat=send_what_an_earlier_delivery_left_unsent)
+def tell_owner_of_registration_attempt(event: EmailAlreadyRegistered) -> None:
+    notification_create(
+        user_id=event.user_id,
+        email=event.email,
+        kind=Notification.Kind.ALREADY_REGISTERED,
         context={"email": event.email},
         secrets={"reset_url": event.reset_url},
         event_id=event.event_id,

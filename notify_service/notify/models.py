@@ -20,6 +20,8 @@ class Notification(models.Model):
 
     class Kind(models.TextChoices):
         WELCOME = "welcome", "Welcome"
+        EMAIL_CONFIRMATION = "email_confirmation", "Email confirmation"
+        ALREADY_REGISTERED = "already_registered", "Already registered"
         PASSWORD_RESET = "password_reset", "Password reset"
         ORDER_CONFIRMED = "order_confirmed", "Order confirmed"
         ORDER_REJECTED = "order_rejected", "Order rejected"

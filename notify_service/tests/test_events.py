@@ -7,6 +7,8 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 
 from edge.events import (
+    EmailAlreadyRegistered,
+    EmailConfirmationRequested,
     OrderCancelled,
     OrderConfirmed,
     OrderDelivered,
@@ -119,6 +121,44 @@ def test_a_reset_link_is_kept_sealed_until_its_email_has_gone_and_then_not_at_al
     assert f'href="{link}"' in mail.outbox[0].alternatives[0].content
     sent = Notification.objects.get()
     assert (sent.status, sent.sealed_values) == (Notification.Status.SENT, {})
+
+
+@pytest.mark.parametrize(
+    ("event", "link", "subject", "kind"),
+    [
+        (
+            EmailConfirmationRequested(
+                user_id=5,
+                email="cy@example.com",
+                confirm_url="http://gateway.example/register/confirm/NQ/c-1/",
+            ),
+            "http://gateway.example/register/confirm/NQ/c-1/",
+            "Confirm your email address for Commerce",
+            Notification.Kind.EMAIL_CONFIRMATION,
+        ),
+        (
+            EmailAlreadyRegistered(
+                user_id=5, email="cy@example.com", reset_url="http://gateway.example/password-reset/NQ/r-1/"
+            ),
+            "http://gateway.example/password-reset/NQ/r-1/",
+            "Someone tried to register with your Commerce address",
+            Notification.Kind.ALREADY_REGISTERED,
+        ),
+    ],
+    ids=["confirmation", "already-registered"],
+)
+def test_a_registration_emails_its_link_sealed_until_it_goes(db, event, link, subject, kind):
+    event_handle(message=event.to_message())
+
+    waiting = Notification.objects.get()
+    assert (waiting.kind, waiting.email, waiting.subject) == (kind, "cy@example.com", subject)
+    assert link not in waiting.body_text + waiting.body_html + json.dumps(waiting.sealed_values)
+
+    notifications_send_unsent(event_id=event.event_id)
+
+    assert [email.to for email in mail.outbox] == [["cy@example.com"]]
+    assert link in mail.outbox[0].body
+    assert f'href="{link}"' in mail.outbox[0].alternatives[0].content
 
 
 class WorkerLost(Exception):

@@ -23,3 +23,14 @@ class InvalidTransition(DomainError):
     def payload(self) -> dict[str, Any]:
         # The status as it is now, so a client can show it without reading the order again.
         return {**super().payload(), "status": self.current}
+
+
+class EmailNotConfirmed(DomainError):
+    """Orders email the customer: only an account whose owner confirmed the address places one."""
+
+    status_code = 403
+    code = "email_not_confirmed"
+    message = (
+        "Confirm your email address before you place an order: follow the link in the email we sent "
+        "when you registered. Confirmed already? Log in again or refresh your token."
+    )

@@ -20,7 +20,7 @@ from edge.events import (
     ProductChanged,
 )
 from edge.messaging.services import publish
-from orders.errors import InvalidTransition
+from orders.errors import EmailNotConfirmed, InvalidTransition
 from orders.models import Order, OrderItem, OrderTransition, PriceListEntry
 
 # The reason an expired order's history and cancellation email give.
@@ -52,8 +52,12 @@ def order_place(*, customer: Any, items: list[dict[str, int]], prices: dict[int,
     """A pending order priced from the price list; ``order.placed`` asks the catalog for stock.
 
     The items are validated already (known, active products; sane quantities), and ``prices``
-    holds the price list entry of each, by product id.
+    holds the price list entry of each, by product id. The customer's token must say their email
+    address is confirmed (``email_verified``): an account anyone registered with a stranger's
+    address places no orders, so the stranger gets no order emails.
     """
+    if not customer.email_verified:
+        raise EmailNotConfirmed
     lines = [
         OrderItem(
             product_id=item["product_id"],

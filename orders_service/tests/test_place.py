@@ -156,3 +156,18 @@ def test_placing_an_order_costs_twelve_queries_whatever_its_size(
         response = _place(customer_client, key, items)
 
     assert response.status_code == 201
+
+
+@pytest.mark.parametrize("email_verified", [False, None], ids=["unconfirmed", "no-claim"])
+def test_an_account_whose_email_is_not_confirmed_cannot_place_an_order(
+    api_client, make_token, tea, key, email_verified
+):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(6, email_verified=email_verified)}")
+
+    response = _place(api_client, key, [{"product_id": 1, "quantity": 1}])
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "email_not_confirmed"
+    assert not Order.objects.exists()
+    assert not OutboxMessage.objects.filter(event_type=OrderPlaced.type).exists()
+    assert not IdempotencyKey.objects.exists()

@@ -13,14 +13,14 @@ from rest_framework_simplejwt.serializers import TokenObtainSerializer as Simple
 from rest_framework_simplejwt.settings import api_settings
 
 from accounts.models import User
-from accounts.selectors import user_for_password_reset
+from accounts.selectors import user_for_email_confirmation, user_for_password_reset
 from accounts.services import login_attempt, token_pair_issue, token_refresh
 from edge import json_fields
 from edge.client_address import client_address
 
-EMAIL_TAKEN = "A user with this email already exists."
 WRONG_PASSWORD = "The current password is not correct."
 INVALID_RESET_LINK = "The reset link is invalid or has expired."
+INVALID_CONFIRMATION_LINK = "The confirmation link is invalid, has expired or was used already."
 NOT_CHANGEABLE = "This field cannot be changed here."
 
 
@@ -33,15 +33,15 @@ def _validated_password(password: str, user: User, field: str) -> str:
 
 
 class RegisterSerializer(serializers.Serializer):
+    """What a registration must hold; whether the address is taken is not checked here, nor
+    said anywhere (``accounts.services.user_register``)."""
+
     email = json_fields.EmailField(max_length=254)
     password = json_fields.CharField(write_only=True, max_length=128, style={"input_type": "password"})
     full_name = json_fields.CharField(max_length=150, required=False, allow_blank=True, default="")
 
     def validate_email(self, value: str) -> str:
-        email = BaseUserManager.normalize_email(value)
-        if User.objects.filter(email__iexact=email).exists():
-            raise serializers.ValidationError(EMAIL_TAKEN)
-        return email
+        return BaseUserManager.normalize_email(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         candidate = User(email=attrs["email"], full_name=attrs.get("full_name", ""))
@@ -102,6 +102,18 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
         if user is None:
             raise serializers.ValidationError({"token": [INVALID_RESET_LINK]})
         _validated_password(attrs["new_password"], user, "new_password")
+        attrs["user"] = user
+        return attrs
+
+
+class EmailConfirmSerializer(serializers.Serializer):
+    uid = json_fields.CharField(max_length=64)
+    token = json_fields.CharField(max_length=128)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        user = user_for_email_confirmation(uid=attrs["uid"], token=attrs["token"])
+        if user is None:
+            raise serializers.ValidationError({"token": [INVALID_CONFIRMATION_LINK]})
         attrs["user"] = user
         return attrs
 

@@ -8,6 +8,7 @@ router.register("users", views.UserViewSet, basename="user")
 
 urlpatterns = [
     path("register/", views.RegisterView.as_view(), name="register"),
+    path("register/confirm/", views.EmailConfirmView.as_view(), name="register_confirm"),
     path("token/", views.TokenObtainView.as_view(), name="token_obtain_pair"),
     path("token/refresh/", views.TokenRotateView.as_view(), name="token_refresh"),
     path("logout/", views.LogoutView.as_view(), name="api_logout"),

@@ -1,4 +1,5 @@
-"""The accounts API: register, the caller's own account, logout, password reset, keys, staff user management."""
+"""The accounts API: register and confirm the address, the caller's own account, logout, password
+reset, keys, staff user management."""
 
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
@@ -12,6 +13,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from accounts.api.filters import UserFilter
 from accounts.api.serializers import (
+    EmailConfirmSerializer,
     LogoutSerializer,
     MessageSerializer,
     PasswordChangeSerializer,
@@ -28,10 +30,12 @@ from accounts.keys import jwks
 from accounts.models import User
 from accounts.selectors import user_get, user_list
 from accounts.services import (
+    password_reset_complete,
     password_reset_request,
     token_pair_issue,
     token_revoke,
     user_access_set,
+    user_email_confirm,
     user_password_set,
     user_profile_update,
     user_register,
@@ -42,18 +46,37 @@ from edge.permissions import IsStaff
 from edge.schema import ErrorSerializer
 
 PASSWORD_RESET_SENT = "If an account with this email exists, a reset link is on its way."
+REGISTRATION_RECEIVED = (
+    "Check your inbox: we sent an email to this address. Follow its link to confirm the address "
+    "before you place an order."
+)
 
 
 class RegisterView(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=RegisterSerializer, responses={201: UserSerializer})
+    @extend_schema(request=RegisterSerializer, responses={202: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = user_register(**serializer.validated_data)
-        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+        user_register(**serializer.validated_data)
+        # The same answer for a new address and a taken one (the email says which it was).
+        return Response({"detail": REGISTRATION_RECEIVED}, status=status.HTTP_202_ACCEPTED)
+
+
+class EmailConfirmView(APIView):
+    """The link of the registration email, for a client that opens it itself: uid and token."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=EmailConfirmSerializer, responses={204: None})
+    def post(self, request: Request) -> Response:
+        serializer = EmailConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user_email_confirm(user=serializer.validated_data["user"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(APIView):
@@ -105,7 +128,7 @@ class PasswordResetConfirmView(APIView):
     def post(self, request: Request) -> Response:
         serializer = PasswordResetConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user_password_set(
+        password_reset_complete(
             user=serializer.validated_data["user"], password=serializer.validated_data["new_password"]
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -76,7 +76,34 @@ class Event:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SealedEvent(Event):
+    """An event whose ``sealed_fields`` open an account (a link with a one-time token): they travel
+    sealed (``edge.sealing``). The message waits in the outbox, the queue and perhaps the dead
+    letters, where anyone who reads the database could take it."""
+
+    sealed_fields: ClassVar[tuple[str, ...]]
+    # The first version that seals them; older messages carried them in clear.
+    sealed_since: ClassVar[int] = 1
+
+    def to_message(self) -> dict[str, Any]:
+        message = super().to_message()
+        return {**message, **{name: seal(message[name]) for name in self.sealed_fields}}
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> Self:
+        event = super().from_message(message)
+        if message.get("version", cls.version) < cls.sealed_since:
+            return event
+        try:
+            return replace(event, **{name: unseal(getattr(event, name)) for name in cls.sealed_fields})
+        except SealBroken as error:
+            raise InvalidEvent(MALFORMED_EVENT.format(type=cls.type, error=error)) from error
+
+
+@dataclass(frozen=True, kw_only=True)
 class UserRegistered(Event):
+    """A user confirmed their email address: only now may an email to it carry what they typed."""
+
     type = "user.registered"
     producers = ("auth",)
     subscribers = ("notify",)
@@ -87,30 +114,50 @@ class UserRegistered(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PasswordResetRequested(Event):
-    type = "user.password_reset_requested"
+class EmailConfirmationRequested(SealedEvent):
+    """Someone registered a new account with this address: notify emails the link that confirms it.
+
+    Nothing the registrant typed travels but the address: whoever owns it has not agreed to hear
+    from them yet."""
+
+    type = "user.email_confirmation_requested"
     producers = ("auth",)
-    # 2: the link travels sealed. It opens the account, and a message waits in the outbox, the
-    # queue and perhaps the dead letters, where anyone who reads the database could take it.
-    version = 2
     subscribers = ("notify",)
+    sealed_fields = ("confirm_url",)
+
+    user_id: int
+    email: str
+    confirm_url: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmailAlreadyRegistered(SealedEvent):
+    """Someone tried to register with the address of an existing account: notify tells its owner,
+    with a link that sets a new password, and nothing else the registrant typed."""
+
+    type = "user.email_already_registered"
+    producers = ("auth",)
+    subscribers = ("notify",)
+    sealed_fields = ("reset_url",)
 
     user_id: int
     email: str
     reset_url: str
 
-    def to_message(self) -> dict[str, Any]:
-        return {**super().to_message(), "reset_url": seal(self.reset_url)}
 
-    @classmethod
-    def from_message(cls, message: dict[str, Any]) -> Self:
-        event = super().from_message(message)
-        if message.get("version") == 1:
-            return event
-        try:
-            return replace(event, reset_url=unseal(event.reset_url))
-        except SealBroken as error:
-            raise InvalidEvent(MALFORMED_EVENT.format(type=cls.type, error=error)) from error
+@dataclass(frozen=True, kw_only=True)
+class PasswordResetRequested(SealedEvent):
+    type = "user.password_reset_requested"
+    # 2: the link travels sealed.
+    version = 2
+    producers = ("auth",)
+    subscribers = ("notify",)
+    sealed_fields = ("reset_url",)
+    sealed_since = 2
+
+    user_id: int
+    email: str
+    reset_url: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -216,6 +263,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
     event.type: event
     for event in (
         UserRegistered,
+        EmailConfirmationRequested,
+        EmailAlreadyRegistered,
         PasswordResetRequested,
         ProductChanged,
         OrderPlaced,
