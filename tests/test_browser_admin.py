@@ -40,12 +40,23 @@ def page(chromium: Browser) -> Iterator[Page]:
     context.close()
 
 
+@pytest.fixture
+def csp_violations(page: Page) -> list[str]:
+    """What the browser refused to load or run under the pages' Content-Security-Policy."""
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    return refused
+
+
 def _shot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"browser-admin-{name}.png"), full_page=True)
 
 
-def test_staff_log_in_once_edit_in_one_admin_and_log_out_of_all_four(stack, gateway, page):
+def test_staff_log_in_once_edit_in_one_admin_and_log_out_of_all_four(stack, gateway, page, csp_violations):
     someone = register(gateway, full_name="Before The Edit")
     base = stack.gateway_url
 
@@ -82,3 +93,13 @@ def test_staff_log_in_once_edit_in_one_admin_and_log_out_of_all_four(stack, gate
         assert page.url.startswith(f"{base}/login/?next=/admin/{site}/"), site
         assert page.locator("#id_username").is_visible()
     _shot(page, "5-closed")
+    assert csp_violations == []
+
+
+def test_the_api_docs_work_under_the_content_security_policy(stack, page, csp_violations):
+    page.goto(f"{stack.gateway_url}/api/orders/docs/")
+
+    page.wait_for_selector(".opblock-summary-path")
+    _shot(page, "6-docs")
+    assert "/api/orders/" in page.locator(".opblock-summary-path").first.inner_text()
+    assert csp_violations == []
