@@ -18,6 +18,8 @@ CSP = "Content-Security-Policy"
 # framing by another site.
 CSP_MUST_SAY = ("script-src 'self'", "frame-ancestors 'none'", "object-src 'none'")
 SESSION_COOKIES = ("access_token", "refresh_token")
+# A loopback address that no gateway of the end-to-end stack trusts as a proxy.
+UNTRUSTED_CLIENT = "127.0.0.2"
 
 
 def _set_cookie(response: httpx.Response, name: str) -> str:
@@ -63,24 +65,30 @@ def test_every_admin_site_sends_a_content_security_policy(browser):
         assert all(directive in page.headers[CSP] for directive in CSP_MUST_SAY), (site, page.headers[CSP])
 
 
-def test_a_clients_own_x_forwarded_proto_does_not_make_its_request_https(browser):
-    # A client on plain http claims https: the gateway says what it saw itself.
-    browser.headers["X-Forwarded-Proto"] = "https"
+def test_a_clients_own_x_forwarded_proto_does_not_make_its_request_https(stack):
+    # From 127.0.0.2, a client no gateway trusts as a proxy, on plain http, claiming https.
+    with httpx.Client(
+        base_url=stack.gateway_url,
+        transport=httpx.HTTPTransport(local_address=UNTRUSTED_CLIENT),
+        headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"},
+        timeout=15,
+    ) as client:
+        # Its http Origin passes Django's CSRF check: Django too saw plain http.
+        answer = log_in(client, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD)
 
-    answer = log_in(browser, DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD)
-
-    assert answer.status_code == 302
+    assert answer.status_code == 302, answer.text
     assert HSTS not in answer.headers
     for name in SESSION_COOKIES:
         assert "secure" not in _set_cookie(answer, name).lower()
 
 
-def test_a_request_the_gateway_forwards_as_https_gets_secure_cookies_and_hsts(stack):
-    # What the gateway sends on for a request that came over https (X-Forwarded-Proto: https,
-    # which it sets itself): Django's own answer, at auth's own port.
+def test_behind_a_trusted_proxy_that_says_https_cookies_are_secure_and_hsts_is_sent(stack):
+    # The tests' own connections (from 127.0.0.1) are the end-to-end stack's trusted proxy
+    # (conftest.py): it names the client and says the client came over https, as an ingress
+    # controller that ended TLS does.
     with httpx.Client(
-        base_url=stack.service_url("auth"),
-        headers={"X-Forwarded-Proto": "https", "Host": "localhost", "Origin": "https://localhost"},
+        base_url=stack.gateway_url,
+        headers={"X-Forwarded-For": "203.0.113.8", "X-Forwarded-Proto": "https"},
         timeout=15,
     ) as client:
         form = client.get("/login/")
@@ -91,10 +99,12 @@ def test_a_request_the_gateway_forwards_as_https_gets_secure_cookies_and_hsts(st
                 "username": DEMO_STAFF_EMAIL,
                 "password": DEMO_STAFF_PASSWORD,
             },
+            # The browser's page was https: Django's CSRF check holds the Origin to that.
+            headers={"Origin": f"https://{form.url.netloc.decode()}"},
         )
 
-    assert form.headers[HSTS].startswith("max-age=31536000")
+    assert form.headers[HSTS] == "max-age=31536000; includeSubDomains"
     assert answer.status_code == 302, answer.text
-    assert "includeSubDomains" in answer.headers[HSTS]
+    assert HSTS in answer.headers
     for name in SESSION_COOKIES:
         assert "secure" in _set_cookie(answer, name).lower()
