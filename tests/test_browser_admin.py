@@ -103,3 +103,36 @@ def test_the_api_docs_work_under_the_content_security_policy(stack, page, csp_vi
     _shot(page, "6-docs")
     assert "/api/orders/" in page.locator(".opblock-summary-path").first.inner_text()
     assert csp_violations == []
+
+
+def _hrefs(page: Page, selector: str) -> list[str]:
+    return page.eval_on_selector_all(selector, "links => links.map(link => link.getAttribute('href'))")
+
+
+def test_every_list_add_and_tool_page_of_every_admin_site_keeps_to_the_content_security_policy(
+    stack, page, csp_violations
+):
+    base = stack.gateway_url
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", DEMO_STAFF_EMAIL)
+    page.fill("#id_password", DEMO_STAFF_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/admin/auth/")
+    refused_on: dict[str, list[str]] = {}
+
+    for site in SERVICE_NAMES:
+        page.goto(f"{base}/admin/{site}/")
+        # Each model's list and add page, and the tools of each list (import, export, add).
+        pages = set(_hrefs(page, "#content-main a"))
+        for changelist in [path for path in pages if path.endswith("/") and not path.endswith("/add/")]:
+            page.goto(f"{base}{changelist}")
+            pages.update(_hrefs(page, ".object-tools a"))
+        for path in sorted(pages):
+            csp_violations.clear()
+            response = page.goto(f"{base}{path}")
+            assert response is not None, path
+            assert response.status == 200, path
+            if csp_violations:
+                refused_on[path] = list(csp_violations)
+
+    assert refused_on == {}
