@@ -400,6 +400,8 @@ class Stack:
                 self.state / "secret-keys" / name, lambda: secrets.token_urlsafe(40)
             ),
             "DJANGO_DEBUG": os.environ.get("DJANGO_DEBUG", "false"),
+            # Plain http on this machine: cookies Secure only on a request that came over https.
+            "DJANGO_HTTPS": "false",
             "DJANGO_STATIC_ROOT": str(self.state / "static" / name),
             "DATABASE_URL": self.postgres.ensure_database(database, password),
             "REDIS_URL": self.redis.url_for(name),

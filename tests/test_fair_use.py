@@ -27,7 +27,9 @@ def _last_step(gateway: httpx.Client, customer, order_id: int) -> dict:
 
 
 @pytest.mark.parametrize("route", ["gateway", "orders directly"])
-def test_a_customer_cannot_hold_more_than_their_share_of_a_product(gateway, staff, stack, customer, route):
+def test_a_customer_cannot_hold_more_than_their_share_of_a_product(
+    gateway, staff, stack, mail, customer, route
+):
     # 20 units on hand: a customer's open orders may hold a fifth of them, 4.
     teapot = create_orderable_product(gateway, staff, stack, on_hand=20)
     first = place_order(gateway, customer, [(teapot["id"], 3)]).json()["id"]
@@ -47,7 +49,7 @@ def test_a_customer_cannot_hold_more_than_their_share_of_a_product(gateway, staf
     assert f"product {teapot['id']}: 1 of 2 available" in reason
     assert stock(gateway, staff, teapot["id"])["reserved"] == 3
     # Another customer is not held back by the first one's orders.
-    neighbour = register(gateway)
+    neighbour = register(gateway, mail)
     theirs = place_order(gateway, neighbour, [(teapot["id"], 4)]).json()["id"]
     wait_for_status(gateway, neighbour, theirs, "confirmed")
     assert stock(gateway, staff, teapot["id"])["reserved"] == 7
@@ -84,7 +86,7 @@ def test_an_order_left_pending_expires_and_gives_its_stock_back_even_when_the_re
 
 
 def test_a_customer_placing_orders_too_fast_is_refused_with_429_and_another_is_not(
-    gateway, staff, stack, customer
+    gateway, staff, stack, mail, customer
 ):
     kettle = create_orderable_product(gateway, staff, stack, on_hand=1000)
 
@@ -104,7 +106,7 @@ def test_a_customer_placing_orders_too_fast_is_refused_with_429_and_another_is_n
     assert listed.status_code == 200
     assert listed.json()["count"] == statuses.count(201)
     # Another customer, at the same moment, from the same address, orders as usual.
-    neighbour = register(gateway)
+    neighbour = register(gateway, mail)
     assert place_order(gateway, neighbour, [(kettle["id"], 1)]).status_code == 201
 
 

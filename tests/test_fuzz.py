@@ -21,7 +21,7 @@ import pytest
 
 from devstack.stack import DEMO_STAFF_EMAIL, Stack
 from edge.service_table import SERVICE_NAMES
-from tests.support import DEMO_STAFF_PASSWORD, register
+from tests.support import DEMO_STAFF_PASSWORD, MailSink, register
 
 CHECKS = [
     "not_a_server_error",
@@ -42,8 +42,10 @@ PHASES = "examples,coverage,fuzzing"
 @pytest.mark.runs_last
 @pytest.mark.parametrize("service", SERVICE_NAMES)
 @pytest.mark.parametrize("role", ["customer", "staff"])
-def test_every_answer_is_what_the_schema_says(stack: Stack, role: str, service: str, tmp_path: Path) -> None:
-    email, password = _credentials(stack, role)
+def test_every_answer_is_what_the_schema_says(
+    stack: Stack, mail: MailSink, role: str, service: str, tmp_path: Path
+) -> None:
+    email, password = _credentials(stack, mail, role)
     config = tmp_path / "schemathesis.toml"
     # The token comes from the token endpoint, and again whenever an answer is 401: fuzzing
     # POST /api/auth/logout/ revokes the token in hand, and the run goes on with a new one.
@@ -104,9 +106,9 @@ def _operations_without_a_token(stack: Stack, service: str) -> list[str]:
     ]
 
 
-def _credentials(stack: Stack, role: str) -> tuple[str, str]:
+def _credentials(stack: Stack, mail: MailSink, role: str) -> tuple[str, str]:
     if role == "staff":
         return DEMO_STAFF_EMAIL, DEMO_STAFF_PASSWORD
     with httpx.Client(base_url=stack.gateway_url, timeout=15) as client:
-        customer = register(client)
+        customer = register(client, mail)
     return customer.email, customer.password

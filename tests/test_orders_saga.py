@@ -2,6 +2,7 @@
 
 import pytest
 
+from devstack.stack import DEMO_STAFF_EMAIL
 from tests.support import (
     create_orderable_product,
     eventually,
@@ -68,6 +69,30 @@ def test_staff_ship_and_deliver_and_the_customer_hears_of_each(gateway, staff, c
     assert eventually(lambda: mail.to(customer.email, f"#{order_id} was delivered"))
     body = gateway.get(f"/api/orders/{order_id}/", headers=customer.auth).json()
     assert [step["to_status"] for step in body["history"]] == ["pending", "confirmed", "shipped", "delivered"]
+
+
+def test_a_customer_sees_that_staff_moved_their_order_and_staff_see_who(
+    gateway, staff, customer, mail, teapot
+):
+    order_id = place_order(gateway, customer, [(teapot["id"], 1)]).json()["id"]
+    wait_for_status(gateway, customer, order_id, "confirmed")
+    gateway.post(f"/api/orders/{order_id}/cancel/", headers=staff)
+
+    as_customer = gateway.get(f"/api/orders/{order_id}/", headers=customer.auth)
+    as_staff = gateway.get(f"/api/orders/{order_id}/", headers=staff).json()
+
+    cancel_step = as_customer.json()["history"][-1]
+    assert (cancel_step["actor_kind"], cancel_step["actor_id"], cancel_step["actor_label"]) == (
+        "staff",
+        None,
+        "staff",
+    )
+    assert DEMO_STAFF_EMAIL not in as_customer.text
+    assert as_staff["history"][-1]["actor_label"] == DEMO_STAFF_EMAIL
+    email = eventually(lambda: mail.to(customer.email, f"#{order_id} is cancelled"))[0]
+    texts = [part.get_payload(decode=True).decode() for part in email.walk() if not part.is_multipart()]
+    assert "cancelled by staff" in texts[0]
+    assert not [text for text in texts if DEMO_STAFF_EMAIL in text]
 
 
 def test_a_customer_cannot_see_another_customers_order(gateway, mail, customer, teapot):

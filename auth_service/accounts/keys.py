@@ -6,13 +6,17 @@ services learn the public keys from the JWKS (``jwks``, served at
 ``/api/auth/.well-known/jwks.json``); auth verifies with them directly (``public_key``, its
 ``JWT_PUBLIC_KEY_LOADER``). A rotation publishes the new key before anything is signed with it,
 and keeps the retired public halves, so tokens signed earlier stay valid until they expire.
+A retired key is published until every token it signed has expired (``retired_key_lifetime``
+after its retirement), then no more, and the next rotation deletes its file: nobody has to.
 Files are read keyed by their mtime: no process needs a restart.
 """
 
 import os
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,6 +30,13 @@ CURRENT = "current"
 PRIVATE_SUFFIX = ".pem"
 # What a rotation keeps of a retired key: its public half, to verify the tokens it signed.
 RETIRED_SUFFIX = ".pub"
+# The first line of a retired key's file: when it was retired (RFC 7468 lets text stand before
+# the PEM block). The time travels with the file, into a Kubernetes Secret too, where the files'
+# own times are when the Secret was mounted.
+RETIRED_AT = "Retired-At: "
+# How long after a rotation auth's processes may still sign with the retired key: a Secret
+# replaced in Kubernetes reaches every pod within a minute or two of the `kubectl apply`.
+ROTATION_PROPAGATION = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,38 @@ def _load_public(path: str, mtime: float) -> PublicKeyTypes:
     return serialization.load_pem_public_key(pem)
 
 
+def retired_key_lifetime() -> timedelta:
+    """How long a retired key stays published: the longest a token it signed may live (a
+    refresh token, or a staff session if that may be longer), plus the rotation's propagation."""
+    longest_token = max(
+        settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"],
+        settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"],
+        settings.STAFF_SESSION_MAX_AGE,
+    )
+    return longest_token + ROTATION_PROPAGATION
+
+
+def _retired_at(path: Path) -> datetime:
+    first_line = _read_fresh(path).partition("\n")[0]
+    if first_line.startswith(RETIRED_AT):
+        return datetime.fromisoformat(first_line.removeprefix(RETIRED_AT))
+    # Retired before the files said when: its time of change is when the rotation wrote it.
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+
+
+def _expired(path: Path) -> bool:
+    """Whether ``path``, a retired key, has outlived every token it signed."""
+    return datetime.now(UTC) - _retired_at(path) > retired_key_lifetime()
+
+
+def _published() -> Iterator[Path]:
+    """The files of every published key: each private key, and each retired one still young
+    enough to have signed a token that lives. Mid-rotation a key has both files for a moment."""
+    for path in sorted(_key_dir().iterdir()):
+        if path.suffix == PRIVATE_SUFFIX or (path.suffix == RETIRED_SUFFIX and not _expired(path)):
+            yield path
+
+
 def signing_key() -> SigningKey:
     """The key new tokens are signed with, and its kid."""
     kid = _read_fresh(_key_dir() / CURRENT).strip()
@@ -68,6 +111,8 @@ def public_key(kid: str) -> PublicKeyTypes | None:
     for suffix in (PRIVATE_SUFFIX, RETIRED_SUFFIX):
         path = _key_dir() / f"{kid}{suffix}"
         try:
+            if suffix == RETIRED_SUFFIX and _expired(path):
+                return None
             return _load_public(str(path), path.stat().st_mtime)
         except FileNotFoundError:
             continue
@@ -77,9 +122,9 @@ def public_key(kid: str) -> PublicKeyTypes | None:
 def jwks() -> dict:
     """Every published public key as a JSON Web Key Set (RFC 7517)."""
     published = {}
-    for path in sorted(_key_dir().iterdir()):
+    for path in _published():
         # Mid-rotation a key has both files for a moment: it is published once.
-        if path.suffix in (PRIVATE_SUFFIX, RETIRED_SUFFIX) and path.stem not in published:
+        if path.stem not in published:
             jwk = RSAAlgorithm.to_jwk(_load_public(str(path), path.stat().st_mtime), as_dict=True)
             jwk.update(kid=path.stem, use="sig", alg="RS256")
             published[path.stem] = jwk
@@ -98,16 +143,22 @@ def signing_key_rotate() -> str:
     """Make a new signing key current; the kid of the new key.
 
     The retired private keys are deleted: verifying needs only their public half, which stays
-    published (``<kid>.pub``) until someone removes it after the longest token lifetime.
+    published (``<kid>.pub``, stamped with the time) for ``retired_key_lifetime``. The retired
+    keys older than that are deleted.
     """
     key_dir = _key_dir()
     key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for path in key_dir.glob(f"*{RETIRED_SUFFIX}"):
+        if _expired(path):
+            path.unlink()
     retired = list(key_dir.glob(f"*{PRIVATE_SUFFIX}"))
+    retired_at = f"{RETIRED_AT}{datetime.now(UTC).isoformat(timespec='seconds')}\n".encode()
     for path in retired:
         public_half = _load_public(str(path), path.stat().st_mtime)
         _write(
             path.with_suffix(RETIRED_SUFFIX),
-            public_half.public_bytes(
+            retired_at
+            + public_half.public_bytes(
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
             ),
             0o644,

@@ -128,7 +128,8 @@ def login_redirect(request: HttpRequest) -> HttpResponse:
 
 
 def _set_session_cookies(request: HttpRequest, response: HttpResponse, pair: TokenPair) -> None:
-    secure = request.is_secure()
+    # Secure as Django's session cookie is, and whenever the browser came over https.
+    secure = settings.SESSION_COOKIE_SECURE or request.is_secure()
     response.set_cookie(
         edge_settings.ACCESS_COOKIE_NAME,
         str(pair.access),

@@ -1,3 +1,5 @@
+import os
+import time
 from io import StringIO
 from unittest.mock import patch
 
@@ -294,3 +296,57 @@ def test_the_rotation_command_only_creates_a_missing_key_when_asked_to(key_dir):
     call_command("rotate_signing_key", "--if-missing", stdout=StringIO())
 
     assert (key_dir / "current").read_text() == current
+
+
+def _published_kids(api_client) -> set[str]:
+    return {key["kid"] for key in api_client.get(JWKS).json()["keys"]}
+
+
+def test_a_retired_key_stays_published_while_a_token_it_signed_lives_and_leaves_after(
+    api_client, customer, key_dir
+):
+    with time_machine.travel("2026-01-01 08:00", tick=False) as traveller:
+        old = _tokens(api_client, customer)
+        old_kid = jwt.get_unverified_header(old["access"])["kid"]
+        traveller.shift(60)
+        call_command("rotate_signing_key", stdout=StringIO())
+        # The refresh token signed with the retired key, a minute before its day is over.
+        traveller.shift(24 * 3600 - 120)
+        assert old_kid in _published_kids(api_client)
+        assert api_client.post(REFRESH, {"refresh": old["refresh"]}, format="json").status_code == 200
+        # A day (the longest token lifetime) and an hour (a rotation's way to every pod) after it.
+        traveller.shift(120 + 3600 + 1)
+
+        published = _published_kids(api_client)
+
+    assert old_kid not in published
+    assert published == {(key_dir / "current").read_text()}
+
+
+def test_a_rotation_deletes_the_retired_keys_that_no_token_needs_any_more(key_dir):
+    first_kid = (key_dir / "current").read_text()
+    with time_machine.travel("2026-01-01 08:00", tick=False) as traveller:
+        call_command("rotate_signing_key", stdout=StringIO())
+        second_kid = (key_dir / "current").read_text()
+        traveller.shift(25 * 3600 + 1)
+        call_command("rotate_signing_key", stdout=StringIO())
+        third_kid = (key_dir / "current").read_text()
+
+    assert sorted(path.name for path in key_dir.iterdir()) == sorted(
+        ["current", f"{third_kid}.pem", f"{second_kid}.pub"]
+    )
+    assert not (key_dir / f"{first_kid}.pub").exists()
+
+
+def test_a_retired_key_without_its_retirement_time_counts_from_when_its_file_was_written(api_client, key_dir):
+    old_kid = (key_dir / "current").read_text()
+    call_command("rotate_signing_key", stdout=StringIO())
+    retired = key_dir / f"{old_kid}.pub"
+    # As rotations wrote it before they stamped the time.
+    retired.write_text(retired.read_text().partition("\n")[2])
+    assert old_kid in _published_kids(api_client)
+
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(retired, (two_days_ago, two_days_ago))
+
+    assert old_kid not in _published_kids(api_client)

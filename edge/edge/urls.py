@@ -8,7 +8,7 @@ from drf_spectacular.renderers import (
     OpenApiYamlRenderer,
     OpenApiYamlRenderer2,
 )
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from edge.health import HealthView
 
@@ -25,7 +25,12 @@ def service_urlpatterns(service: str, api_urlconf: str) -> list[URLPattern | URL
     return [
         path(f"admin/{service}/", admin.site.urls),
         path(f"api/{service}/schema/", SchemaView.as_view(), name="schema"),
-        path(f"api/{service}/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+        # Swagger UI with its set-up script served apart, not inline: the pages' CSP allows none.
+        path(
+            f"api/{service}/docs/",
+            SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="edge/swagger_ui.html"),
+            name="docs",
+        ),
         path(f"api/{service}/health/", HealthView.as_view(), name="health"),
         path(f"api/{service}/", include(api_urlconf)),
     ]

@@ -24,6 +24,8 @@ STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles
 CACHES["default"]["KEY_PREFIX"] = "orders"
 CELERY_TASK_DEFAULT_QUEUE = "orders"
 SPECTACULAR_SETTINGS["TITLE"] = "orders service API"
+# An order's status and its history's from and to statuses are one set of choices: one name.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"OrderStatusEnum": "orders.models.Order.Status"}
 LOGGING = logging_config(service="orders", level=LOG_LEVEL)
 EDGE = {
     **EDGE,

@@ -56,6 +56,46 @@ def test_staff_ship_then_deliver(staff_client):
     assert len(_events(OrderShipped.type)) == len(_events(OrderDelivered.type)) == 1
 
 
+def test_a_customer_sees_that_staff_moved_their_order_but_not_who(customer_client, staff_client):
+    order = OrderFactory(status=Order.Status.CONFIRMED)
+    staff_client.post(f"/api/orders/{order.id}/ship/")
+    staff_client.post(f"/api/orders/{order.id}/deliver/")
+
+    as_customer = customer_client.get(f"/api/orders/{order.id}/")
+    listed = customer_client.get("/api/orders/").json()["results"][0]
+
+    for shown in (as_customer.json(), listed):
+        assert [(step["actor_kind"], step["actor_id"], step["actor_label"]) for step in shown["history"]] == [
+            ("staff", None, "staff"),
+            ("staff", None, "staff"),
+        ]
+    assert "user1@example.com" not in as_customer.content.decode()
+
+
+def test_staff_see_which_staff_member_moved_an_order(staff_client):
+    order = OrderFactory(status=Order.Status.CONFIRMED)
+
+    shipped = staff_client.post(f"/api/orders/{order.id}/ship/").json()
+    read = staff_client.get(f"/api/orders/{order.id}/").json()
+
+    for shown in (shipped, read):
+        assert (shown["history"][-1]["actor_id"], shown["history"][-1]["actor_label"]) == (
+            1,
+            "user1@example.com",
+        )
+
+
+def test_a_customer_still_sees_their_own_steps_as_theirs(customer_client):
+    order = OrderFactory(status=Order.Status.CONFIRMED)
+
+    cancelled = customer_client.post(f"/api/orders/{order.id}/cancel/").json()
+
+    assert (cancelled["history"][-1]["actor_id"], cancelled["history"][-1]["actor_label"]) == (
+        5,
+        "user5@example.com",
+    )
+
+
 def test_a_pending_order_cannot_ship(staff_client):
     order = OrderFactory(status=Order.Status.PENDING)
 

@@ -7,7 +7,10 @@ missing or wrong). Production secrets (``DJANGO_SECRET_KEY``, ``DATABASE_URL``, 
 ``JWT_PRIVATE_KEY_DIR``) have no default.
 """
 
+from pathlib import Path
+
 import environ
+from django.utils.csp import CSP
 
 from edge.service_table import service_named
 
@@ -49,6 +52,7 @@ MIDDLEWARE = [
     # First, so that every response and log line below it carries the request id.
     "edge.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -63,13 +67,16 @@ MIDDLEWARE = [
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # edge's own templates (edge/swagger_ui.html): edge's app config is the admin's.
+        "DIRS": [Path(__file__).resolve().parent.parent / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # csp_nonce: what lets a page's one inline style through the CSP (SECURE_CSP).
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -138,6 +145,43 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 LOGIN_URL = "/login/"
 LOGOUT_URL = "/logout/"
+# The public address is https, with TLS ending in front of the gateway (the Ingress), as in
+# production: every cookie is Secure. The local stack and compose serve plain http on this
+# machine and say false.
+HTTPS = env.bool("DJANGO_HTTPS", default=True)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+# request.is_secure() takes the gateway's word: nginx sets X-Forwarded-Proto itself, from its own
+# connection or from a trusted proxy's header, and never passes on a client's (proxy_headers.conf).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Sent only on https requests (Django's SecurityMiddleware), so the local stack's plain http is
+# never pinned. Preloading is the domain owner's commitment for every subdomain, so it is theirs
+# to turn on.
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+# Every page (the admin, the login page, the browsable API, the docs) loads its scripts, styles
+# and images from this origin only, runs no inline script, and is framed by no one. An inline
+# style needs the response's nonce (``csp_nonce`` in a template: the docs' page).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+SILENCED_SYSTEM_CHECKS = [
+    # SECURE_SSL_REDIRECT: http is redirected to https in front of the gateway (the Ingress,
+    # whose TLS makes ingress-nginx redirect). Here it would break what is asked over plain http
+    # inside the cluster, through the gateway too: probes, auth's JWKS and token check, the
+    # catalog's API for orders.
+    "security.W008",
+    # SECURE_HSTS_PRELOAD: see above.
+    "security.W021",
+]
 
 # CORS: browsers on other origins (a storefront, an SPA) call the API.
 # ------------------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ UNKNOWN_PRODUCT = "Unknown product."
 INACTIVE_PRODUCT = "This product is no longer sold."
 DUPLICATE_PRODUCT = "Each product may appear once; add up the quantities."
 MIXED_CURRENCIES = "All products of one order must share a currency."
+# Who moved an order, in its customer's eyes when it was a staff member.
+STAFF_ACTOR_LABEL = "staff"
 
 
 class OrderItemInputSerializer(serializers.Serializer):
@@ -57,12 +59,26 @@ class OrderItemSerializer(serializers.ModelSerializer):
 
 
 class OrderTransitionSerializer(serializers.ModelSerializer):
+    """A step of the history as staff see it: who moved the order, by id and email."""
+
     class Meta:
         model = OrderTransition
         fields = ["from_status", "to_status", "at", "actor_kind", "actor_id", "actor_label", "reason"]
 
 
+class CustomerOrderTransitionSerializer(OrderTransitionSerializer):
+    """A step of the history as its customer sees it: that staff moved the order, not who."""
+
+    def to_representation(self, instance: OrderTransition) -> dict[str, Any]:
+        step = super().to_representation(instance)
+        if instance.actor_kind == OrderTransition.ActorKind.STAFF:
+            step.update(actor_id=None, actor_label=STAFF_ACTOR_LABEL)
+        return step
+
+
 class OrderSerializer(serializers.ModelSerializer):
+    """An order as staff see it."""
+
     items = OrderItemSerializer(many=True, read_only=True)
     history = OrderTransitionSerializer(many=True, read_only=True)
 
@@ -87,7 +103,17 @@ class CancelSerializer(serializers.Serializer):
     reason = json_fields.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-def order_representation(order: Order) -> dict[str, Any]:
-    """The order as the API shows it: the order in hand, its items and history (read fresh
-    unless they were prefetched)."""
-    return OrderSerializer(order).data
+class CustomerOrderSerializer(OrderSerializer):
+    """An order as its customer sees it: the same fields, no staff member named in the history."""
+
+    history = CustomerOrderTransitionSerializer(many=True, read_only=True)
+
+
+def order_serializer_class_for(*, user: Any) -> type[OrderSerializer]:
+    return OrderSerializer if user.is_staff else CustomerOrderSerializer
+
+
+def order_representation(order: Order, *, user: Any) -> dict[str, Any]:
+    """The order as the API shows it to ``user``: the order in hand, its items and history
+    (read fresh unless they were prefetched)."""
+    return order_serializer_class_for(user=user)(order).data

@@ -16,6 +16,7 @@ from orders.api.serializers import (
     OrderCreateSerializer,
     OrderSerializer,
     order_representation,
+    order_serializer_class_for,
 )
 from orders.models import Order
 from orders.selectors import order_list_for
@@ -28,6 +29,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def get_queryset(self) -> QuerySet[Order]:
         return order_list_for(user=self.request.user)
+
+    def get_serializer_class(self) -> type[OrderSerializer]:
+        return order_serializer_class_for(user=self.request.user)
 
     # 409: a request with this key is still running; 422: the key was used with another body.
     @extend_schema(
@@ -43,7 +47,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             items=serializer.validated_data["items"],
             prices=serializer.validated_data["prices"],
         )
-        return Response(order_representation(order), status=status.HTTP_201_CREATED)
+        return Response(order_representation(order, user=request.user), status=status.HTTP_201_CREATED)
 
     # 409: the order's status does not allow the move.
     @extend_schema(request=CancelSerializer, responses={200: OrderSerializer, 409: ErrorSerializer})
@@ -56,16 +60,16 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             actor=Actor.for_user(request.user),
             reason=serializer.validated_data["reason"],
         )
-        return Response(order_representation(order))
+        return Response(order_representation(order, user=request.user))
 
     @extend_schema(request=None, responses={200: OrderSerializer, 409: ErrorSerializer})
     @action(detail=True, methods=["post"], permission_classes=[IsStaff])
     def ship(self, request: Request, pk: str) -> Response:
         order = order_ship(order=self.get_object(), actor=Actor.for_user(request.user))
-        return Response(order_representation(order))
+        return Response(order_representation(order, user=request.user))
 
     @extend_schema(request=None, responses={200: OrderSerializer, 409: ErrorSerializer})
     @action(detail=True, methods=["post"], permission_classes=[IsStaff])
     def deliver(self, request: Request, pk: str) -> Response:
         order = order_deliver(order=self.get_object(), actor=Actor.for_user(request.user))
-        return Response(order_representation(order))
+        return Response(order_representation(order, user=request.user))
