@@ -21,26 +21,30 @@ ROUTES = {
         "/api/auth/docs/",
         *[f"/api/{service}/health/" for service in SERVICE_NAMES],
     ],
-    r"~ ^/api/auth/(register/|token/refresh/|password/reset/confirm/|\.well-known/jwks\.json)$": [
-        "/api/auth/register/",
+    r"~ ^/api/auth/(register/confirm/|token/refresh/|password/reset/confirm/|\.well-known/jwks\.json)$": [
+        "/api/auth/register/confirm/",
         "/api/auth/token/refresh/",
         "/api/auth/password/reset/confirm/",
         "/api/auth/.well-known/jwks.json",
     ],
+    "= /api/auth/register/": ["/api/auth/register/"],
     "~ ^/(api/auth/token/|api/auth/password/reset/|login/)$": [
         "/api/auth/token/",
         "/api/auth/password/reset/",
         "/login/",
     ],
-    "~ ^/(login/refresh|login/end|logout/|password-reset/.*)$": [
+    "~ ^/(login/refresh|login/end|logout/|password-reset/.*|register/.*)$": [
         "/login/refresh",
         "/login/end",
         "/logout/",
         "/password-reset/bm8/no-such-token/",
+        "/register/confirm/bm8/no-such-token/",
     ],
     # No object 999999: a staff write is refused (404) and changes nothing.
     "/api/catalog/": ["/api/catalog/products/", "/api/catalog/categories/999999/"],
-    "~ ^/api/(auth|orders|notify)/": ["/api/auth/me/", "/api/orders/", "/api/notify/notifications/"],
+    # An empty POST places nothing: it is a 400.
+    "= /api/orders/": ["/api/orders/"],
+    "~ ^/api/(auth|orders|notify)/": ["/api/auth/me/", "/api/orders/999999/", "/api/notify/notifications/"],
     "~ ^/admin/(${SERVICE_NAMES})/": [f"/admin/{service}/" for service in SERVICE_NAMES],
     "= /_gateway_error/400": ["/_gateway_error/400"],
     "= /_gateway_error/414": ["/_gateway_error/414"],
@@ -50,7 +54,7 @@ ROUTES = {
 }
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 # Pages for a browser, where a service's own refusal (Django's CSRF or 405 page) is HTML.
-PAGES = re.compile(r"^/(admin/|login/|logout/|password-reset/|api/[a-z]+/docs/)")
+PAGES = re.compile(r"^/(admin/|login/|logout/|password-reset/|register/|api/[a-z]+/docs/)")
 
 
 def test_the_gateway_answers_its_own_health_check(gateway):

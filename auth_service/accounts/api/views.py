@@ -56,7 +56,8 @@ class RegisterView(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=RegisterSerializer, responses={202: OpenApiTypes.OBJECT})
+    # 429: the gateway limits how often one client registers.
+    @extend_schema(request=RegisterSerializer, responses={202: MessageSerializer, 429: ErrorSerializer})
     def post(self, request: Request) -> Response:
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -93,7 +94,10 @@ class MeView(APIView):
 
 
 class PasswordChangeView(APIView):
-    @extend_schema(request=PasswordChangeSerializer, responses=TokenPairSerializer)
+    # 429: too many wrong old passwords, counted as failed logins are (accounts.throttling).
+    @extend_schema(
+        request=PasswordChangeSerializer, responses={200: TokenPairSerializer, 429: ErrorSerializer}
+    )
     def post(self, request: Request) -> Response:
         user = user_get(user_id=request.user.id)
         serializer = PasswordChangeSerializer(

@@ -33,10 +33,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_serializer_class(self) -> type[OrderSerializer]:
         return order_serializer_class_for(user=self.request.user)
 
-    # 409: a request with this key is still running; 422: the key was used with another body.
+    # 409: a request with this key is still running; 422: the key was used with another body;
+    # 429: the gateway limits how often one customer places orders.
     @extend_schema(
         request=OrderCreateSerializer,
-        responses={201: OrderSerializer, 409: ErrorSerializer, 422: ErrorSerializer},
+        responses={201: OrderSerializer, 409: ErrorSerializer, 422: ErrorSerializer, 429: ErrorSerializer},
     )
     @idempotent
     def create(self, request: Request) -> Response:
