@@ -61,37 +61,31 @@ def tell_customer_about_order(event: OrderEvent) -> None:
 
 @handles(PasswordResetRequested, on_repeat=send_what_an_earlier_delivery_left_unsent)
 def send_password_reset_link(event: PasswordResetRequested) -> None:
-    notification_create(
-        user_id=event.user_id,
-        email=event.email,
-        kind=Notification.Kind.PASSWORD_RESET,
-        context={"email": event.email},
-        secrets={"reset_url": event.reset_url},
-        event_id=event.event_id,
-    )
+    _email_link(event, Notification.Kind.PASSWORD_RESET)
 
 
 # The two emails of a registration go to an address whose owner may never have heard of the
 # registrant: they hold the address and the link, and nothing else the registrant typed.
 @handles(EmailConfirmationRequested, on_repeat=send_what_an_earlier_delivery_left_unsent)
 def send_email_confirmation_link(event: EmailConfirmationRequested) -> None:
-    notification_create(
-        user_id=event.user_id,
-        email=event.email,
-        kind=Notification.Kind.EMAIL_CONFIRMATION,
-        context={"email": event.email},
-        secrets={"confirm_url": event.confirm_url},
-        event_id=event.event_id,
-    )
+    _email_link(event, Notification.Kind.EMAIL_CONFIRMATION)
 
 
 @handles(EmailAlreadyRegistered, on_repeat=send_what_an_earlier_delivery_left_unsent)
 def tell_owner_of_registration_attempt(event: EmailAlreadyRegistered) -> None:
+    _email_link(event, Notification.Kind.ALREADY_REGISTERED)
+
+
+def _email_link(
+    event: PasswordResetRequested | EmailConfirmationRequested | EmailAlreadyRegistered, kind: str
+) -> None:
+    """An email whose link opens the account: the link stays sealed beside the email's text
+    (``secrets``) until it is sent."""
     notification_create(
         user_id=event.user_id,
         email=event.email,
-        kind=Notification.Kind.ALREADY_REGISTERED,
+        kind=kind,
         context={"email": event.email},
-        secrets={"reset_url": event.reset_url},
+        secrets={name: getattr(event, name) for name in event.sealed_fields},
         event_id=event.event_id,
     )
