@@ -73,9 +73,12 @@ def message_sign(message: Any, *, producer: str | None = None, key: str | None =
     key = key if key is not None else edge_settings.EVENT_SIGNING_KEY
     if not key:
         raise ImproperlyConfigured(NO_SIGNING_KEY)
-    carried = json.loads(_canonical(message))
-    signature = _private_key(key).sign(_signed_bytes(carried, producer))
-    return SignedMessage(carried, producer, base64.urlsafe_b64encode(signature).decode().rstrip("="))
+    canonical = _canonical(message)
+    # Signed as it will be carried: the consumer's JSON gives back exactly these bytes' values.
+    signature = _private_key(key).sign(_signed_bytes(canonical, producer))
+    return SignedMessage(
+        json.loads(canonical), producer, base64.urlsafe_b64encode(signature).decode().rstrip("=")
+    )
 
 
 def signature_check(*, message: Any, producer: object, signature: object) -> None:
@@ -94,7 +97,7 @@ def signature_check(*, message: Any, producer: object, signature: object) -> Non
         raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
     except (binascii.Error, ValueError):
         raise ForgedEvent(BAD_SIGNATURE.format(producer=producer)) from None
-    signed = _signed_bytes(message, producer)
+    signed = _signed_bytes(_canonical(message), producer)
     if not any(_verifies(key, raw, signed) for key in keys):
         raise ForgedEvent(BAD_SIGNATURE.format(producer=producer))
     event_type = message.get("type") if isinstance(message, dict) else None
@@ -128,9 +131,9 @@ def _canonical(message: Any) -> bytes:
     return json.dumps(message, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
-def _signed_bytes(message: Any, producer: str) -> bytes:
+def _signed_bytes(canonical: bytes, producer: str) -> bytes:
     # The producer's name is signed too: a signature holds for the name it was made under.
-    return producer.encode() + b"\n" + _canonical(message)
+    return producer.encode() + b"\n" + canonical
 
 
 def _verifies(key: Ed25519PublicKey, signature: bytes, signed: bytes) -> bool:
