@@ -178,8 +178,8 @@ def orders_expire_pending(*, now: datetime | None = None, batch_size: int = 100)
     """Cancel the pending orders placed more than ``ORDERS_PENDING_EXPIRY_SECONDS`` ago; how many.
 
     The catalog hears ``order.cancelled`` as for any cancellation and releases what it holds for
-    the order, once, whether its reservation came before or comes after (``order_confirm`` then
-    asks for it back). Each batch claims its orders with SKIP LOCKED: relays running this side by
+    the order, once, whether it handles the order before or after the cancellation (one that
+    comes first leaves a released reservation, so nothing is reserved). Each batch claims its orders with SKIP LOCKED: relays running this side by
     side never expire one twice, and an order a handler is confirming right now is left to the
     next sweep, which finds it confirmed.
     """

@@ -1,4 +1,4 @@
-"""Pending orders expire: cancelled after ORDERS_PENDING_EXPIRY_SECONDS, their stock asked back."""
+"""Pending orders expire: cancelled after ORDERS_PENDING_EXPIRY_SECONDS, and the catalog told to release their stock."""
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
