@@ -50,6 +50,19 @@ def take_redis_down(settings) -> Callable[[], None]:
 
 
 @pytest.fixture
+def abuse_counts_out_of_reach(settings) -> None:
+    """auth's counts of failed logins and of emails per address on a Redis nobody answers at."""
+    settings.CACHES = {
+        **settings.CACHES,
+        settings.ABUSE_COUNTS_CACHE: {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        },
+    }
+
+
+@pytest.fixture
 def committing(django_capture_on_commit_callbacks):
     """``with committing(): ...`` runs what waits for the commit (the test's transaction never commits)."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
