@@ -8,14 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from import_export.admin import ImportExportModelAdmin
 
-from catalog import services
+from catalog import selectors, services
 from catalog.cache import deferred_invalidation
 from catalog.models import Category, Product, StockMovement
 from catalog.resources import ProductResource
@@ -54,18 +53,15 @@ class LowStockFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [
-            ("low", f"Low ({settings.CATALOG_LOW_STOCK_THRESHOLD} or fewer available)"),
+            ("low", "Low (at or below its threshold)"),
             ("out", "Out of stock"),
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Product]) -> QuerySet[Product]:
-        available = F("stock__on_hand") - F("stock__reserved")
         if self.value() == "low":
-            return queryset.alias(available=available).filter(
-                available__lte=settings.CATALOG_LOW_STOCK_THRESHOLD
-            )
+            return selectors.products_running_low(queryset)
         if self.value() == "out":
-            return queryset.alias(available=available).filter(available__lte=0)
+            return selectors.products_out_of_stock(queryset)
         return queryset
 
 
@@ -92,6 +88,11 @@ class ProductAdminForm(forms.ModelForm):
         required=False,
         help_text="Why the units on hand change (a delivery, a count, damage).",
     )
+    low_stock_threshold = forms.IntegerField(
+        min_value=0,
+        required=False,
+        help_text="Warn staff when this many units or fewer are available (empty: the shop's default).",
+    )
 
     class Meta:
         model = Product
@@ -101,6 +102,7 @@ class ProductAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["on_hand"].initial = self.instance.stock.on_hand
+            self.fields["low_stock_threshold"].initial = self.instance.stock.low_stock_threshold
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -145,7 +147,7 @@ class ProductAdmin(ServiceSavingAdmin, ImportExportModelAdmin):
     fieldsets = [
         (None, {"fields": ["sku", "name", "slug", "category", "description"]}),
         ("Price", {"fields": ["price", "currency", "active"]}),
-        ("Stock", {"fields": ["on_hand", "stock_reason", "reserved", "available"]}),
+        ("Stock", {"fields": ["on_hand", "stock_reason", "reserved", "available", "low_stock_threshold"]}),
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]
     inlines = [StockMovementInline]
@@ -170,11 +172,13 @@ class ProductAdmin(ServiceSavingAdmin, ImportExportModelAdmin):
         # One transaction (the admin's): both writes bump the cache version once, last.
         with deferred_invalidation():
             if not change:
-                return services.product_create(
+                product = services.product_create(
                     **{field: data[field] for field in ProductAdminForm.Meta.fields},
                     on_hand=data.get("on_hand") or 0,
                     actor_id=request.user.pk,
                 )
+                services.stock_set_low_threshold(product=product, threshold=data.get("low_stock_threshold"))
+                return product
             fields = [field for field in ProductAdminForm.Meta.fields if field in form.changed_data]
             product = services.product_update(
                 product=Product.objects.get(pk=obj.pk), **{field: data[field] for field in fields}
@@ -186,6 +190,8 @@ class ProductAdmin(ServiceSavingAdmin, ImportExportModelAdmin):
                     note=data["stock_reason"],
                     actor_id=request.user.pk,
                 )
+            if "low_stock_threshold" in form.changed_data:
+                services.stock_set_low_threshold(product=product, threshold=data["low_stock_threshold"])
             return product
 
     def has_delete_permission(self, request: HttpRequest, obj: Product | None = None) -> bool:

@@ -86,6 +86,12 @@ class Stock(models.Model):
     product = models.OneToOneField(Product, primary_key=True, related_name="stock", on_delete=models.CASCADE)
     on_hand = models.PositiveIntegerField(default=0)
     reserved = models.PositiveIntegerField(default=0)
+    # Staff are warned when the units available fall to this; empty takes CATALOG_LOW_STOCK_THRESHOLD.
+    low_stock_threshold = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Warn staff when this many units or fewer are available (empty: the shop's default).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -4,8 +4,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import Case, F, FloatField, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce
 
 from catalog.models import SEARCH_CONFIG, Category, Product, Reservation, ReservationLine, StockMovement
 
@@ -18,6 +20,20 @@ def product_list(*, include_inactive: bool = False) -> QuerySet[Product]:
     """Products with their category and stock; the public sees only active ones."""
     products = Product.objects.select_related("category", "stock")
     return products if include_inactive else products.filter(active=True)
+
+
+def products_running_low(products: QuerySet[Product] | None = None) -> QuerySet[Product]:
+    """Products with no more units available than their low-stock threshold (out of stock included)."""
+    products = Product.objects.all() if products is None else products
+    return products.alias(
+        available=F("stock__on_hand") - F("stock__reserved"),
+        threshold=Coalesce("stock__low_stock_threshold", Value(settings.CATALOG_LOW_STOCK_THRESHOLD)),
+    ).filter(available__lte=F("threshold"))
+
+
+def products_out_of_stock(products: QuerySet[Product] | None = None) -> QuerySet[Product]:
+    products = Product.objects.all() if products is None else products
+    return products.alias(available=F("stock__on_hand") - F("stock__reserved")).filter(available__lte=0)
 
 
 def product_search(products: QuerySet[Product], *, term: str) -> QuerySet[Product]:

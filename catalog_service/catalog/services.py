@@ -231,6 +231,14 @@ def stock_adjust(*, product: Product, on_hand: int, note: str, actor_id: int | N
     return stock
 
 
+def stock_set_low_threshold(*, product: Product, threshold: int | None) -> Stock:
+    """How few available units make the product "running low"; None takes the shop's default."""
+    stock = Stock.objects.get(product=product)
+    stock.low_stock_threshold = threshold
+    stock.save(update_fields=["low_stock_threshold", "updated_at"])
+    return stock
+
+
 @dataclass(frozen=True)
 class Shortage:
     product_id: int
