@@ -85,6 +85,16 @@ LOGIN_FAILURES_KEPT_SECONDS = env.int("LOGIN_FAILURES_KEPT_SECONDS", default=24 
 ABUSE_COUNTS_CACHE = "abuse_counts"
 CACHES[ABUSE_COUNTS_CACHE] = {**CACHES["default"], "LOCATION": REDIS_URL}
 
+# Argon2id, the hasher Django recommends: memory-hard, so that guessing on GPUs costs memory as
+# well as time, and at Django's parameters a third of the CPU of its PBKDF2 (a login is the
+# costliest thing auth does). Hashes made with PBKDF2 before still check, and become Argon2 at the
+# user's next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+
 # A password reset link works for an hour, and once: its token is made from the password hash
 # (Django's PasswordResetTokenGenerator), which the reset changes.
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=3600)
