@@ -22,6 +22,10 @@ AUTH_CACHE_SECONDS = 5
 # How long a gateway trusts the catalog cache version it last polled, and so how long catalog
 # holds a write's answer when a gateway did not take its push (nginx/catalog_version.lua).
 CATALOG_VERSION_LEASE_SECONDS = 3
+# Orders a gateway takes in a second over all customers, and how many more at once: the capacity
+# `make bench` measures on the slowest machine the shop runs on (docs/capacity.md).
+ORDER_INTAKE_PER_S = 50
+ORDER_INTAKE_BURST = 10
 
 
 def template_values(
@@ -31,6 +35,7 @@ def template_values(
     internal_listen: str,
     auth_cache_seconds: int,
     catalog_cache: bool,
+    order_intake: tuple[int, int] = (ORDER_INTAKE_PER_S, ORDER_INTAKE_BURST),
     trusted_proxies: Sequence[str] = (),
 ) -> dict[str, str]:
     """The template's variables that depend on the services: one upstream per service of the
@@ -48,6 +53,8 @@ def template_values(
         "CATALOG_CACHE_ZONE": "catalog_pages" if catalog_cache else "off",
         "CATALOG_VERSION_LEASE_SECONDS": str(CATALOG_VERSION_LEASE_SECONDS),
         "GATEWAY_REAL_IP_FROM": "".join(f"set_real_ip_from {proxy}; " for proxy in trusted_proxies),
+        "GATEWAY_ORDER_INTAKE_PER_S": str(order_intake[0]),
+        "GATEWAY_ORDER_INTAKE_BURST": str(order_intake[1]),
     }
 
 
@@ -61,6 +68,7 @@ def render_gateway(
     internal_listen: str,
     auth_cache_seconds: int = AUTH_CACHE_SECONDS,
     catalog_cache: bool = True,
+    order_intake: tuple[int, int] = (ORDER_INTAKE_PER_S, ORDER_INTAKE_BURST),
     trusted_proxies: Sequence[str] = (),
     static_site: tuple[str, Path] | None = None,
     netns: str | None = None,
@@ -69,7 +77,8 @@ def render_gateway(
     ``name`` that runs it.
 
     The gateway caches the token check's answers for ``auth_cache_seconds`` (0: not at all),
-    and with ``catalog_cache`` public catalog answers. It believes the ``X-Forwarded-For`` of
+    and with ``catalog_cache`` public catalog answers. It takes in ``order_intake`` orders (a
+    rate per second and a burst) over all customers, and refuses the rest. It believes the ``X-Forwarded-For`` of
     ``trusted_proxies`` alone (addresses or networks). ``static_site`` (a listen and a folder)
     adds a server of that folder's files to the same nginx, logged as the gateway logs: what
     this machine's nginx can serve at best (the bench's ceiling)."""
@@ -90,9 +99,11 @@ def render_gateway(
                 internal_listen=internal_listen,
                 auth_cache_seconds=auth_cache_seconds,
                 catalog_cache=catalog_cache,
+                order_intake=order_intake,
                 trusted_proxies=trusted_proxies,
             ),
             NGINX_INCLUDE_DIR=str(nginx_dir),
+            GATEWAY_ORDER_INTAKE_SOCKET=str(nginx_dir / "order-intake.sock"),
             NGINX_ACCESS_LOG=str(logs / f"{name}-access.log"),
             NGINX_CACHE_DIR=str(nginx_dir / "temp" / "cache"),
         )

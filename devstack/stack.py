@@ -20,7 +20,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from devstack import mail_sink
 from devstack.errors import StackError
-from devstack.gateway import AUTH_CACHE_SECONDS, CATALOG_VERSION_LEASE_SECONDS, render_gateway
+from devstack.gateway import (
+    AUTH_CACHE_SECONDS,
+    CATALOG_VERSION_LEASE_SECONDS,
+    ORDER_INTAKE_BURST,
+    ORDER_INTAKE_PER_S,
+    render_gateway,
+)
 from devstack.infra import (
     CACHE,
     Postgres,
@@ -107,6 +113,9 @@ class StackConfig:
     # Proxies in front of the gateways whose X-Forwarded-For names the client (addresses or
     # networks; GATEWAY_TRUSTED_PROXIES, as in compose and Kubernetes): none by default.
     trusted_proxies: list[str] = field(default_factory=list)
+    # Orders each gateway takes in a second over all customers, and how many more at once
+    # (GATEWAY_ORDER_INTAKE_PER_S and _BURST in compose and Kubernetes).
+    order_intake: tuple[int, int] = (ORDER_INTAKE_PER_S, ORDER_INTAKE_BURST)
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -550,6 +559,7 @@ class Stack:
         *,
         auth_cache_seconds: int = AUTH_CACHE_SECONDS,
         catalog_cache: bool = True,
+        order_intake: tuple[int, int] | None = None,
         static_site: tuple[str, Path] | None = None,
     ) -> dict[str, Program]:
         """Each gateway's program, by name: its own configuration folder, cache, logs and ports.
@@ -566,6 +576,7 @@ class Stack:
                 internal_listen=f"{config.listen_address}:{internal_port}",
                 auth_cache_seconds=auth_cache_seconds,
                 catalog_cache=catalog_cache,
+                order_intake=order_intake or config.order_intake,
                 trusted_proxies=config.trusted_proxies,
                 static_site=static_site if name == config.gateway_names[0] else None,
                 netns=config.netns,
@@ -604,11 +615,15 @@ class Stack:
         *,
         auth_cache_seconds: int = AUTH_CACHE_SECONDS,
         catalog_cache: bool = True,
+        order_intake: tuple[int, int] | None = None,
         static_site: tuple[str, Path] | None = None,
     ) -> None:
         self.programs.update(
             self.gateway_programs(
-                auth_cache_seconds=auth_cache_seconds, catalog_cache=catalog_cache, static_site=static_site
+                auth_cache_seconds=auth_cache_seconds,
+                catalog_cache=catalog_cache,
+                order_intake=order_intake,
+                static_site=static_site,
             )
         )
         for name in self.config.gateway_names:

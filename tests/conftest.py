@@ -17,6 +17,8 @@ from tests.support import (
     DEMO_STAFF_PASSWORD,
     LOGIN_FIRST_DELAY_SECONDS,
     LOGIN_FREE_FAILURES_PER_CLIENT,
+    ORDER_INTAKE_BURST,
+    ORDER_INTAKE_PER_S,
     PORT_OFFSET,
     Account,
     MailSink,
@@ -63,6 +65,7 @@ def stack(mail: MailSink) -> Iterator[Stack]:
         # The tests' own connections come through a trusted proxy: the X-Forwarded-For they send
         # is each test's client address. From 127.0.0.2, a client nobody trusts.
         trusted_proxies=["127.0.0.1"],
+        order_intake=(ORDER_INTAKE_PER_S, ORDER_INTAKE_BURST),
         extra_env={
             "CORS_ALLOWED_ORIGINS": ALLOWED_ORIGIN,
             # A refused email is retried after 1, 2, 2... seconds here, not minutes.

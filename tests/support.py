@@ -32,6 +32,10 @@ DEMO_STAFF_PASSWORD = "test-staff-password"
 # and the first wait: long enough that a test's next request comes within it on a busy machine.
 LOGIN_FREE_FAILURES_PER_CLIENT = 20
 LOGIN_FIRST_DELAY_SECONDS = 5
+# The orders each gateway of the end-to-end stack takes in a second over all customers, and how
+# many more at once: lower than deployed, so that a test reaches it with a few customers.
+ORDER_INTAKE_PER_S = 10
+ORDER_INTAKE_BURST = 20
 
 
 class MailSink:

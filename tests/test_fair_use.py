@@ -1,6 +1,9 @@
 """Fair use of stock, tried through the gateway and past it: one customer's share of a product,
-pending orders that expire and give their stock back, and how fast one customer may place orders."""
+pending orders that expire and give their stock back, how fast one customer may place orders,
+and how many orders the gateway takes in over all customers."""
 
+import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -11,6 +14,8 @@ import pytest
 
 from devstack.stack import Stack
 from tests.support import (
+    ORDER_INTAKE_BURST,
+    ORDER_INTAKE_PER_S,
     create_orderable_product,
     eventually,
     order_status,
@@ -135,3 +140,40 @@ def _handled(stack: Stack, service: str, event_id: str) -> bool:
 def _cancellations(stack: Stack, order_id: int) -> int:
     """How often orders told the catalog (and the customer) that this order is cancelled."""
     return len([p for p in outbox_payloads(stack, "orders", "order.cancelled") if p["order_id"] == order_id])
+
+
+def test_orders_past_the_gateways_intake_are_refused_at_once_with_503_and_every_accepted_one_is_confirmed(
+    gateway, staff, stack, mail
+):
+    kettle = create_orderable_product(gateway, staff, stack, on_hand=1000)
+    customers = [register(gateway, mail) for _ in range(4)]
+    # Each customer sends what their own limit lets through at once (1 and a burst of 10), so
+    # only the intake over all customers refuses.
+    sends = [customers[number % len(customers)] for number in range(11 * len(customers))]
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=len(sends)) as pool:
+        answers = list(pool.map(lambda customer: place_order(gateway, customer, [(kettle["id"], 1)]), sends))
+    elapsed = time.monotonic() - started
+
+    statuses = Counter(answer.status_code for answer in answers)
+    assert set(statuses) == {201, 503}
+    assert statuses[201] <= 1 + ORDER_INTAKE_BURST + ORDER_INTAKE_PER_S * elapsed
+    refused = next(answer for answer in answers if answer.status_code == 503)
+    assert refused.headers["content-type"] == "application/json"
+    assert refused.headers["retry-after"] == "1"
+    assert refused.json()["code"] == "overloaded"
+    # Nothing refused was placed, and everything accepted goes through.
+    placed = {
+        answer.json()["id"]: customers.index(sends[number])
+        for number, answer in enumerate(answers)
+        if answer.status_code == 201
+    }
+    assert sum(
+        gateway.get("/api/orders/", headers=customer.auth).json()["count"] for customer in customers
+    ) == len(placed)
+    for order_id, number in placed.items():
+        wait_for_status(gateway, customers[number], order_id, "confirmed")
+    # Once the burst has passed, orders are taken again.
+    time.sleep(1)
+    assert place_order(gateway, customers[0], [(kettle["id"], 1)]).status_code == 201
