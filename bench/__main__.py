@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
-from bench.cpu import cpu_per_unit, cpu_seconds_by_part
-from bench.pipeline import order_pipeline
+from bench.cpu import cpu_per_unit, cpu_seconds_by_part, cpu_seconds_of
+from bench.pipeline import OrderLoad, capacity, overload, steady_load
 from bench.wrk import wrk
 from devstack.infra import free_port
 from devstack.stack import DEMO_STAFF_EMAIL, ROOT, Stack, StackConfig
@@ -31,6 +31,8 @@ GATEWAY_ROUNDS = 5
 # The cached product list against the same body as a plain file: rounds that alternate the two.
 CEILING_ROUNDS = 3
 CEILING_FILE = "product-list.json"
+# Far above any rate of orders the bench sends.
+UNLIMITED_ORDER_INTAKE = (10_000, 10_000)
 
 
 def bench_config() -> StackConfig:
@@ -44,6 +46,12 @@ def bench_config() -> StackConfig:
         # Each task waits on Postgres round trips: four threads keep the cores busy meanwhile.
         worker_concurrency=4,
         database_prefix="bench_",
+        # The bench's customers each come from an address of their own (X-Forwarded-For): the
+        # gateway limits registrations and logins per address.
+        trusted_proxies=["127.0.0.1"],
+        # The intake over all customers is out of the way while the capacity is measured; the
+        # overload sets it to the capacity found.
+        order_intake=UNLIMITED_ORDER_INTAKE,
         extra_env={"DJANGO_DEBUG": "false", "LOG_LEVEL": "WARNING"},
     )
 
@@ -104,7 +112,9 @@ def _wait_for_cache_hit(url: str, timeout: float = 15) -> None:
 
 
 def express_peer(stack: Stack, results: dict[str, Any]) -> None:
-    """The same product list JSON, served by an Express service behind an Express gateway."""
+    """The same product list JSON, served by an Express service behind an Express gateway, and
+    the CPU its two processes spend per request: the unit the pipeline's CPU is told in too,
+    which another machine's speed changes as much as ours."""
     peer = BENCH_DIR / "peer"
     if not (peer / "node_modules" / "express").exists():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=peer, check=True)
@@ -117,7 +127,14 @@ def express_peer(stack: Stack, results: dict[str, Any]) -> None:
         url = f"http://127.0.0.1:{gateway_port}{PRODUCT_LIST}"
         _wait_for(url)
         assert httpx.get(url).content == body.read_bytes()
-        results["peer_express_product_list"] = _warm_then_wrk(None, url)
+        wrk(url, seconds=1, connections=1, threads=1)
+        processes = {"express-gateway": gateway.pid, "express-service": service.pid}
+        before = cpu_seconds_of(processes)
+        report: dict[str, Any] = wrk(url)
+        report["cpu_us_per_request"] = cpu_per_unit(
+            before, cpu_seconds_of(processes), report["requests"], scale=1_000_000
+        )
+        results["peer_express_product_list"] = report
     finally:
         for process in (gateway, service):
             process.terminate()
@@ -180,13 +197,13 @@ def _revocation_delay(stack: Stack) -> float:
         return round(time.monotonic() - revoked_at, 3)
 
 
-def _warm_then_wrk(stack: Stack | None, url: str) -> dict[str, Any]:
+def _warm_then_wrk(stack: Stack, url: str) -> dict[str, Any]:
     """wrk's figures for ``url`` after a second of the same load: the caches then hold wrk's
     own variant of the page (the answer varies on Accept, which wrk does not send), and the
-    first requests do not wait on the gateway's cache lock. With the stack, what each of its
-    processes spent per request too."""
+    first requests do not wait on the gateway's cache lock. What each of the stack's processes
+    spent per request too."""
     wrk(url, seconds=1, connections=1, threads=1)
-    return _wrk_with_cpu(stack, url) if stack else wrk(url)
+    return _wrk_with_cpu(stack, url)
 
 
 def _wrk_with_cpu(stack: Stack, url: str, **options: Any) -> dict[str, Any]:
@@ -215,8 +232,20 @@ def _ratio(numerator: float, denominator: float) -> float:
     return round(numerator / denominator, 3) if denominator else float("nan")
 
 
+def pipeline_cpu_per_order_peer_units(results: dict[str, Any]) -> float:
+    """The stack's CPU per order (the load generator's left out) over the Express peer's CPU per
+    request of the same run: how many of the peer's requests one order costs."""
+    per_order_ms = sum(
+        ms for part, ms in results["order_pipeline"]["cpu_ms_per_order"].items() if part != "load-generator"
+    )
+    peer_per_request_ms = sum(results["peer_express_product_list"]["cpu_us_per_request"].values()) / 1000
+    return _ratio(per_order_ms, peer_per_request_ms)
+
+
 def summary(results: dict[str, Any]) -> dict[str, Any]:
     return {
+        "pipeline_cpu_per_order_peer_units": pipeline_cpu_per_order_peer_units(results),
+        "pipeline_capacity_orders_per_s": results["pipeline_capacity"]["orders_per_s"],
         "cached_list_vs_express_rps": _ratio(
             results["product_list_cached"]["requests_per_s"],
             results["peer_express_product_list"]["requests_per_s"],
@@ -280,6 +309,25 @@ def print_table(results: dict[str, Any]) -> None:
         f"  CPU per order {sum(cpu.values()):.1f} ms: "
         + ", ".join(f"{part} {ms}" for part, ms in cpu.items())
     )
+    steps = results["pipeline_capacity"]["steps"]
+    print(
+        f"\ncapacity: {results['pipeline_capacity']['orders_per_s']} orders/s ("
+        + ", ".join(
+            f"{step['rate_per_s']}/s p99 {step['post_to_confirmed_ms']['p99']:.0f} ms"
+            f" {'ok' if step['sustained'] else 'not sustained'}"
+            for step in steps
+        )
+        + ")"
+    )
+    shed = results["overload"]
+    print(
+        f"overload: {shed['rate_per_s']}/s for {shed['seconds']} s through an intake of"
+        f" {shed['gateway_intake_per_s']}/s: {shed['accepted']} accepted (p99 to confirmed"
+        f" {shed['accepted_post_to_confirmed_ms']['p99']:.0f} ms), {shed['refused_503']} refused"
+        f" (p99 {shed['refusal_ms']['p99']:.1f} ms, {shed['refused_with_retry_after']} with Retry-After),"
+        f" lost {shed['lost']}, duplicated {shed['duplicated']}, oversold {shed['oversold']},"
+        f" back to normal after {shed['recovered_after_s']} s"
+    )
     print("\nratios")
     for name, value in results["ratios"].items():
         print(f"  {name:<36}{value:>8}")
@@ -304,7 +352,10 @@ def main() -> int:
         express_peer(stack, results)
         gateway_overhead(stack, results, token)
         auth_cache(stack, results, token)
-        results["order_pipeline"] = order_pipeline(stack, token)
+        load = OrderLoad(stack, token)
+        results["order_pipeline"] = steady_load(load)
+        results["pipeline_capacity"] = capacity(load)
+        results["overload"] = overload(load, results["pipeline_capacity"]["orders_per_s"])
         results["ratios"] = summary(results)
     finally:
         stack.stop()

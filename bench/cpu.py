@@ -10,10 +10,15 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds_by_part(stack: Stack) -> dict[str, float]:
-    """Seconds of CPU used so far by each started process and all its descendants, the ones
-    that exited included (a Postgres backend ends with its connection, a gunicorn worker is
+    """Seconds of CPU used so far by each of the stack's programs (cpu_seconds_of)."""
+    return cpu_seconds_of(stack.supervisor.pids())
+
+
+def cpu_seconds_of(processes: dict[str, int]) -> dict[str, float]:
+    """Seconds of CPU used so far by each named process (name: pid) and all its descendants, the
+    ones that exited included (a Postgres backend ends with its connection, a gunicorn worker is
     replaced): each living process adds the time of the children it reaped."""
-    roots = {pid: name for name, pid in stack.supervisor.pids().items()}
+    roots = {pid: name for name, pid in processes.items()}
     parents: dict[int, int] = {}
     seconds: dict[int, float] = {}
     for entry in Path("/proc").iterdir():
