@@ -115,7 +115,7 @@ def render_gateway(
         static_server = f"""
     server {{
         listen {static_listen};
-        access_log {logs}/{name}-access.log gateway_json;
+        access_log {logs}/{name}-access.log gateway_json buffer=64k flush=1s;
         set $gateway_user_id "";
         root {static_root};
     }}"""
