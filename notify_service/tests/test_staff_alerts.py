@@ -15,7 +15,10 @@ from pythonjsonlogger.json import JsonFormatter
 
 from edge.events import OrderRejected, StaffAlertRaised, StaffAlertsSubscriptionChanged
 from edge.logging import RequestIdFilter, logging_config
+from edge.messaging.models import DeadLetter
 from edge.messaging.services import event_handle
+from edge.messaging.tasks import handle_event
+from edge.testing import signed_by_producer
 from notify.models import Notification, StaffAlertSubscriber
 from notify.tasks import send_notification
 from tests.factories import NotificationFactory, StaffAlertSubscriberFactory
@@ -218,4 +221,37 @@ def test_an_unknown_alert_kind_is_refused_as_invalid():
     with pytest.raises(Exception, match="sky_falling"):
         event_handle(message=message)
 
+    assert _logged_alerts() == []
+
+
+@pytest.fixture
+def delivered(_celery_eager):
+    """``delivered(message, producer)``: the message as notify's worker takes it from its queue."""
+    current_app.conf.task_eager_propagates = False
+    return lambda message, producer: handle_event.delay(
+        message, **signed_by_producer(message, producer)
+    ).get()
+
+
+def test_a_dead_letter_in_notify_is_logged_as_an_alert(delivered, django_capture_on_commit_callbacks):
+    StaffAlertSubscriberFactory(email="keeper@example.com")
+    message = {**OUT_OF_STOCK.to_message(), "type": "user.teleported"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        delivered(message, "auth")
+
+    dead = DeadLetter.objects.get()
+    [alert] = _logged_alerts()
+    assert alert.kind == Notification.Kind.ALERT_DEAD_LETTER
+    assert alert.subject == "Dead letter in notify: user.teleported (Unknown type)"
+    assert alert.link == f"/admin/notify/messaging/deadletter/{dead.pk}/change/"
+    assert [email.subject for email in mail.outbox] == [f"[Staff alert] {alert.subject}"]
+
+
+def test_a_dead_alert_raises_no_alert_of_itself(delivered):
+    message = {**OUT_OF_STOCK.to_message(), "kind": "sky_falling"}
+
+    delivered(message, "catalog")
+
+    assert DeadLetter.objects.get().reason == DeadLetter.Reason.INVALID_PAYLOAD
     assert _logged_alerts() == []
