@@ -1,6 +1,8 @@
-"""Staff alerts on the live stack: a product that orders take out of stock, and an order the
-catalog rejects, are each logged in notify and emailed to the staff member who opted in."""
+"""Staff alerts on the live stack: a product that orders take out of stock, an order the catalog
+rejects and a message the catalog dead-letters are each logged in notify and emailed to the staff
+member who opted in."""
 
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -8,6 +10,7 @@ import psycopg
 import pytest
 
 from devstack.stack import Stack
+from edge.events.contracts import examples_of
 from tests.support import (
     Account,
     MailSink,
@@ -16,6 +19,7 @@ from tests.support import (
     log_in_api,
     place_order,
     register,
+    send_as_outsider,
     text_of,
     wait_for_status,
 )
@@ -94,3 +98,25 @@ def test_a_rejected_order_alerts_staff_in_notify_and_by_email(
     ]
     email = mail.wait_for(alert_subscriber.email, f"[Staff alert] Order {order_id} rejected")
     assert customer.email in text_of(email)
+
+
+def _dead_letter_id(stack: Stack, event_id: str) -> int | None:
+    with psycopg.connect(stack.service_env["catalog"]["DATABASE_URL"]) as connection:
+        row = connection.execute(
+            "SELECT id FROM messaging_deadletter WHERE event_id = %s", [event_id]
+        ).fetchone()
+    return row and row[0]
+
+
+def test_a_dead_letter_in_the_catalog_alerts_staff_in_notify_and_by_email(stack, mail, alert_subscriber):
+    unsigned = {**examples_of("order.placed")["v1-one-item.json"], "event_id": str(uuid.uuid4())}
+
+    send_as_outsider(stack, unsigned, queue="catalog")
+
+    dead_letter_id = eventually(lambda: _dead_letter_id(stack, unsigned["event_id"]), timeout=30)
+    subject = "Dead letter in catalog: order.placed (Unsigned)"
+    link = f"/admin/catalog/messaging/deadletter/{dead_letter_id}/change/"
+    assert eventually(lambda: _logged_alerts(stack, "alert_dead_letter", link), timeout=30) == [
+        (subject, "sent")
+    ]
+    assert link in text_of(mail.wait_for(alert_subscriber.email, f"[Staff alert] {subject}"))
