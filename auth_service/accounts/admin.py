@@ -30,7 +30,16 @@ from edge.exceptions import DomainError
 from edge.grants import StaffActor, superuser_change_check
 
 # What the change form may change; the services say who may change each.
-CHANGE_FIELDS = ("email", "full_name", "is_active", "is_staff", "is_superuser", "groups", "user_permissions")
+CHANGE_FIELDS = (
+    "email",
+    "full_name",
+    "email_staff_alerts",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "groups",
+    "user_permissions",
+)
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -81,6 +90,7 @@ class UserAdmin(ServiceSavingAdmin, DjangoUserAdmin):
         "is_active",
         "is_staff",
         "is_superuser",
+        "email_staff_alerts",
         ("email_confirmed_at", admin.EmptyFieldListFilter),
         "date_joined",
     ]
@@ -90,7 +100,7 @@ class UserAdmin(ServiceSavingAdmin, DjangoUserAdmin):
     readonly_fields = ["date_joined", "last_login", "email_confirmed_at"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Profile", {"fields": ["full_name"]}),
+        ("Profile", {"fields": ["full_name", "email_staff_alerts"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined", "email_confirmed_at"]}),
     ]

@@ -38,6 +38,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     email_confirmed_at = models.DateTimeField(
         "email confirmed", null=True, blank=True, help_text="Empty until the address is confirmed."
     )
+    # Staff who tick it get every staff alert (stock running out, dead letters...) by email too;
+    # notify learns who from ``user.staff_alerts_changed``.
+    email_staff_alerts = models.BooleanField(
+        "email me staff alerts",
+        default=False,
+        help_text="Staff alerts (stock running out, rejected orders, failed emails, dead letters) "
+        "go to this address too, while the account is active staff.",
+    )
     # Every token carries the generation it was issued at; bumping it revokes them all at once
     # (password reset, deactivation, a change of staff or superuser status).
     token_generation = models.PositiveIntegerField(default=0, editable=False)

@@ -39,6 +39,7 @@ from edge.events import (
     EmailAlreadyRegistered,
     EmailConfirmationRequested,
     PasswordResetRequested,
+    StaffAlertsSubscriptionChanged,
     UserRegistered,
 )
 from edge.grants import (
@@ -305,14 +306,55 @@ def access_token_denylist_add(*, jti: str, exp: int) -> None:
     access_token_revoke(jti=jti, exp=exp)
 
 
+# --- staff alerts by email ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffAlertsSubscription:
+    email: str
+    subscribed: bool
+
+    @classmethod
+    def of(cls, user: User | None) -> "StaffAlertsSubscription | None":
+        if user is None:
+            return None
+        return cls(user.email, user.is_active and user.is_staff and user.email_staff_alerts)
+
+
+def staff_alerts_subscription_announce(
+    *, user_id: int, before: StaffAlertsSubscription | None, after: StaffAlertsSubscription | None
+) -> None:
+    """Tell notify where a user's staff alerts go, when a change made a difference to it: they
+    opted in or out, became or stopped being active staff, changed address while subscribed, or
+    their account went (``after`` None)."""
+    subscribed_before = before is not None and before.subscribed
+    subscribed_after = after is not None and after.subscribed
+    if not (subscribed_before or subscribed_after) or before == after:
+        return
+    email = (after or before).email
+    publish(StaffAlertsSubscriptionChanged(user_id=user_id, email=email, subscribed=subscribed_after))
+
+
 # --- the user's own account -----------------------------------------------------------------
 
 
-def user_profile_update(*, user: User, full_name: str | None = None, email: str | None = None) -> User:
-    """The user's name (theirs to change) or email (staff change it in the admin)."""
-    changes = {
-        field: value for field, value in (("full_name", full_name), ("email", email)) if value is not None
-    }
+@transaction.atomic
+def user_profile_update(
+    *,
+    user: User,
+    full_name: str | None = None,
+    email: str | None = None,
+    email_staff_alerts: bool | None = None,
+) -> User:
+    """The user's name and staff alert emails (theirs to change) or email (staff change it in the admin)."""
+    before = StaffAlertsSubscription.of(user)
+    user = _profile_apply(user=user, full_name=full_name, email=email, email_staff_alerts=email_staff_alerts)
+    staff_alerts_subscription_announce(user_id=user.pk, before=before, after=StaffAlertsSubscription.of(user))
+    return user
+
+
+def _profile_apply(*, user: User, **profile: str | bool | None) -> User:
+    changes = {field: value for field, value in profile.items() if value is not None}
     for field, value in changes.items():
         setattr(user, field, value)
     if changes:
@@ -439,7 +481,10 @@ def user_access_set(
     )
     if _staff_access_begins(user=user, changes=changes):
         staff_access_grant_check(actor=actor, user=user)
-    return _access_apply(user=user, changes=changes)
+    before = StaffAlertsSubscription.of(user)
+    user = _access_apply(user=user, changes=changes)
+    staff_alerts_subscription_announce(user_id=user.pk, before=before, after=StaffAlertsSubscription.of(user))
+    return user
 
 
 @transaction.atomic
@@ -449,6 +494,7 @@ def user_change(
     user: User,
     email: str | None = None,
     full_name: str | None = None,
+    email_staff_alerts: bool | None = None,
     is_active: bool | None = None,
     is_staff: bool | None = None,
     is_superuser: bool | None = None,
@@ -463,7 +509,11 @@ def user_change(
     """
     profile = {
         field: value
-        for field, value in (("email", email), ("full_name", full_name))
+        for field, value in (
+            ("email", email),
+            ("full_name", full_name),
+            ("email_staff_alerts", email_staff_alerts),
+        )
         if value is not None and getattr(user, field) != value
     }
     if profile:
@@ -478,17 +528,22 @@ def user_change(
     grants_check(actor=actor, user=user, groups=groups, permissions=permissions)
     if _staff_access_begins(user=user, changes=changes):
         staff_access_grant_check(actor=actor, user=user, groups=groups, permissions=permissions)
+    before = StaffAlertsSubscription.of(user)
     user = user_grants_set(actor=actor, user=user, groups=groups, permissions=permissions)
-    user = user_profile_update(user=user, **profile)
-    return _access_apply(user=user, changes=changes)
+    user = _profile_apply(user=user, **profile)
+    user = _access_apply(user=user, changes=changes)
+    staff_alerts_subscription_announce(user_id=user.pk, before=before, after=StaffAlertsSubscription.of(user))
+    return user
 
 
 @transaction.atomic
 def user_delete(*, user: User, actor: StaffActor) -> None:
     superuser_change_check(actor=actor, user=user)
     user_id = user.pk
+    before = StaffAlertsSubscription.of(user)
     user.delete()
     user_state_sync(user_id=user_id)
+    staff_alerts_subscription_announce(user_id=user_id, before=before, after=None)
 
 
 # --- login attempts -------------------------------------------------------------------------

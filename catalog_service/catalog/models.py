@@ -5,6 +5,8 @@ to orders not yet shipped); what can be sold is the difference. Every change of 
 through a ``StockMovement`` row, so the ledger's sums are always the current numbers.
 """
 
+from enum import IntEnum
+
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
@@ -82,6 +84,14 @@ class Product(models.Model):
         return f"{self.name} ({self.sku})"
 
 
+class StockLevel(IntEnum):
+    """How a product's stock stands for staff, worse as it rises: an alert goes out as it rises."""
+
+    IN_STOCK = 0
+    RUNNING_LOW = 1
+    OUT_OF_STOCK = 2
+
+
 class Stock(models.Model):
     product = models.OneToOneField(Product, primary_key=True, related_name="stock", on_delete=models.CASCADE)
     on_hand = models.PositiveIntegerField(default=0)
@@ -108,6 +118,22 @@ class Stock(models.Model):
     @property
     def available(self) -> int:
         return self.on_hand - self.reserved
+
+    @property
+    def threshold(self) -> int:
+        """The low-stock threshold that applies: its own, else the shop's default."""
+        if self.low_stock_threshold is None:
+            return settings.CATALOG_LOW_STOCK_THRESHOLD
+        return self.low_stock_threshold
+
+    @property
+    def level(self) -> StockLevel:
+        """As ``catalog.selectors.products_running_low`` and ``products_out_of_stock`` count it."""
+        if self.available <= 0:
+            return StockLevel.OUT_OF_STOCK
+        if self.available <= self.threshold:
+            return StockLevel.RUNNING_LOW
+        return StockLevel.IN_STOCK
 
 
 class StockMovement(models.Model):

@@ -6,6 +6,9 @@ so neither consumers nor API readers ever see a change that rolled back, or miss
 committed. Rows are locked in id order and the cache version last (one bump per write, at
 its end), so concurrent writers never deadlock.
 
+A stock move that takes a product out of stock, or to its low-stock threshold or below, raises a
+staff alert (``edge.alerts``) as it crosses, and none while it stays there.
+
 Cached answers show a product's stock only as ``in_stock``, so a stock move bumps the version
 only when it takes a product in or out of stock: orders for a product with units to spare
 neither empty everyone's cache nor queue up behind the version row.
@@ -31,9 +34,10 @@ from catalog.errors import (
     PriceDropTooLarge,
     StockBelowReserved,
 )
-from catalog.models import Category, Product, Reservation, ReservationLine, Stock, StockMovement
+from catalog.models import Category, Product, Reservation, ReservationLine, Stock, StockLevel, StockMovement
 from catalog.selectors import category_descendant_ids, units_held_by_customer
-from edge.events import ProductChanged, StockRejected, StockReserved
+from edge.alerts import admin_link, staff_alert_raise
+from edge.events import ProductChanged, StaffAlertKind, StockRejected, StockReserved
 from edge.messaging.services import publish
 
 CENT = Decimal("0.01")
@@ -421,10 +425,14 @@ def _move(
     note: str = "",
     actor_id: int | None = None,
 ) -> StockMovement:
-    """Change a (locked) stock row and write the ledger row that says why."""
+    """Change a (locked) stock row and write the ledger row that says why; alert staff when it
+    takes the product to a worse level."""
+    level_before = stock.level
     stock.on_hand += on_hand
     stock.reserved += reserved
     stock.save(update_fields=["on_hand", "reserved", "updated_at"])
+    if stock.level > level_before:
+        _stock_alert(stock)
     return StockMovement.objects.create(
         product_id=stock.product_id,
         reason=reason,
@@ -433,6 +441,22 @@ def _move(
         order_id=order_id,
         note=note,
         actor_id=actor_id,
+    )
+
+
+def _stock_alert(stock: Stock) -> None:
+    product = stock.product
+    out = stock.level == StockLevel.OUT_OF_STOCK
+    staff_alert_raise(
+        kind=StaffAlertKind.OUT_OF_STOCK if out else StaffAlertKind.LOW_STOCK,
+        subject=f"{'Out of stock' if out else 'Running low'}: {product.name} ({product.sku})",
+        detail=(
+            f"{stock.available} unit(s) available ({stock.on_hand} on hand, {stock.reserved} reserved); "
+            f"running low at {stock.threshold} or fewer."
+        ),
+        object_type="product",
+        object_id=product.pk,
+        link=admin_link("admin:catalog_product_change", product.pk),
     )
 
 

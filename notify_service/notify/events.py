@@ -1,5 +1,6 @@
 """Handlers of the events notify consumes."""
 
+from edge.alerts import staff_alert_raise
 from edge.events import (
     EmailAlreadyRegistered,
     EmailConfirmationRequested,
@@ -11,11 +12,20 @@ from edge.events import (
     OrderRejected,
     OrderShipped,
     PasswordResetRequested,
+    StaffAlertKind,
+    StaffAlertRaised,
+    StaffAlertsSubscriptionChanged,
     UserRegistered,
 )
 from edge.messaging.handlers import handles
+from edge.service_table import service_named
 from notify.models import Notification
-from notify.services import notification_create, notifications_send_unsent
+from notify.services import (
+    notification_create,
+    notifications_send_unsent,
+    staff_alert_record,
+    staff_alert_subscription_set,
+)
 
 
 def send_what_an_earlier_delivery_left_unsent(event: Event) -> None:
@@ -48,7 +58,13 @@ ORDER_KINDS = {
 }
 
 
-@handles(*ORDER_KINDS, on_repeat=send_what_an_earlier_delivery_left_unsent)
+@handles(
+    OrderConfirmed,
+    OrderShipped,
+    OrderDelivered,
+    OrderCancelled,
+    on_repeat=send_what_an_earlier_delivery_left_unsent,
+)
 def tell_customer_about_order(event: OrderEvent) -> None:
     notification_create(
         user_id=event.customer_id,
@@ -56,6 +72,35 @@ def tell_customer_about_order(event: OrderEvent) -> None:
         kind=ORDER_KINDS[type(event)],
         context={**event.to_message(), "reason": getattr(event, "reason", "")},
         event_id=event.event_id,
+    )
+
+
+@handles(OrderRejected, on_repeat=send_what_an_earlier_delivery_left_unsent)
+def tell_customer_and_staff_about_rejected_order(event: OrderRejected) -> None:
+    tell_customer_about_order(event)
+    orders = service_named("orders")
+    staff_alert_raise(
+        kind=StaffAlertKind.ORDER_REJECTED,
+        subject=f"Order {event.order_id} rejected",
+        detail=f"{event.reason} ({event.total} {event.currency}, customer {event.customer_email})",
+        object_type="order",
+        object_id=event.order_id,
+        # Another service's admin page: its path is the service table's (edge.urls).
+        link=f"/admin/{orders.name}/{orders.app}/order/{event.order_id}/change/",
+        # The order's event: a delivery that comes back sends what this one left unsent.
+        event_id=event.event_id,
+    )
+
+
+@handles(StaffAlertRaised, on_repeat=send_what_an_earlier_delivery_left_unsent)
+def log_and_email_staff_alert(event: StaffAlertRaised) -> None:
+    staff_alert_record(alert=event)
+
+
+@handles(StaffAlertsSubscriptionChanged)
+def keep_staff_alert_subscription(event: StaffAlertsSubscriptionChanged) -> None:
+    staff_alert_subscription_set(
+        user_id=event.user_id, email=event.email, subscribed=event.subscribed, changed_at=event.occurred_at
     )
 
 

@@ -1,4 +1,5 @@
-"""Writes of notify: recording notifications from events and sending them.
+"""Writes of notify: recording notifications from events and sending them, logging staff alerts
+and emailing them to the staff who subscribed.
 
 A notification's row commits with the event that caused it (and the event's inbox row) before
 its email leaves; it is marked sent once the mail server has accepted the email. Per email that
@@ -7,6 +8,7 @@ is the INSERT in the event's transaction, then a transaction of one UPDATE aroun
 
 import logging
 import threading
+from datetime import datetime
 from smtplib import SMTPException, SMTPServerDisconnected
 from typing import Any
 
@@ -19,9 +21,14 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
 
+from edge.alerts import admin_link, staff_alert_raise
+from edge.events import StaffAlertKind, StaffAlertRaised
 from edge.messaging.services import failure_text
 from edge.sealing import seal, unseal
-from notify.models import SECRET_PLACEHOLDER, Notification
+from notify.models import SECRET_PLACEHOLDER, Notification, StaffAlertSubscriber
+from notify.selectors import staff_alert_subscribers
+
+STAFF_ALERT_TEMPLATE = "notify/email/staff_alert"
 
 logger = logging.getLogger(__name__)
 
@@ -42,16 +49,18 @@ def notification_create(
     context: dict,
     event_id: object,
     secrets: dict[str, str] | None = None,
+    template: str | None = None,
 ) -> Notification:
     """Record the email for ``kind`` in the transaction of the event that caused it, and send it
     from the same task once that has committed: no email leaves for a row that rolled back, and
     none leaves unrecorded.
 
     ``secrets`` (a reset link) reach the templates as placeholders and wait sealed in the row;
-    only the email that leaves holds them (``_email``)."""
+    only the email that leaves holds them (``_email``). The templates are the kind's own unless
+    ``template`` names others."""
     secrets = secrets or {}
     context = {**context, **{name: SECRET_PLACEHOLDER.format(name=name) for name in secrets}}
-    template = f"notify/email/{kind}"
+    template = template or f"notify/email/{kind}"
     notification = Notification.objects.create(
         user_id=user_id,
         email=email,
@@ -184,8 +193,12 @@ def _log_sent(notification: Notification) -> None:
     )
 
 
+@transaction.atomic
 def notification_fail(*, notification: Notification, error: Exception) -> Notification:
-    """Give up after the last retry: staff see the error and can resend from the admin."""
+    """Give up after the last retry: staff are alerted, see the error and can resend from the admin.
+
+    No alert for a staff alert's own email: its alert would be emailed the same way, and fail
+    the same way; the error line and the failed row say it."""
     notification.error = failure_text(error)
     # Only while pending: another delivery of its event may have sent it meanwhile.
     failed = Notification.objects.filter(pk=notification.pk, status=Notification.Status.PENDING).update(
@@ -204,6 +217,15 @@ def notification_fail(*, notification: Notification, error: Exception) -> Notifi
             "error": notification.error,
         },
     )
+    if not notification.is_staff_alert:
+        staff_alert_raise(
+            kind=StaffAlertKind.EMAIL_FAILED,
+            subject=f"Email failed: {notification.get_kind_display()} to {notification.email}",
+            detail=f"Given up after its last retry. {notification.error}",
+            object_type="notification",
+            object_id=notification.pk,
+            link=admin_link("admin:notify_notification_change", notification.pk),
+        )
     return notification
 
 
@@ -222,3 +244,69 @@ def notification_resend(*, notification: Notification) -> Notification:
     notification.status, notification.error = Notification.Status.PENDING, ""
     transaction.on_commit(lambda: send_notification.delay(notification.pk))
     return notification
+
+
+# --- staff alerts ---------------------------------------------------------------------------
+
+
+def staff_alert_record(*, alert: StaffAlertRaised) -> Notification:
+    """Log a staff alert (a notification on the log channel, and a JSON log line once it has
+    committed) and email it to every subscribed staff member."""
+    kind = Notification.Kind.of_alert(alert.kind)
+    logged = Notification.objects.create(
+        channel=Notification.Channel.LOG,
+        kind=kind,
+        subject=alert.subject,
+        body_text=alert.detail,
+        link=alert.link,
+        # The log is its delivery: the row is the alert staff see, the line what log search finds.
+        status=Notification.Status.SENT,
+        sent_at=timezone.now(),
+        event_id=alert.event_id,
+    )
+    transaction.on_commit(lambda: _log_alert(alert, logged))
+    context = {field: getattr(alert, field) for field in ("service", "subject", "detail", "link")}
+    for subscriber in staff_alert_subscribers():
+        notification_create(
+            user_id=subscriber.user_id,
+            email=subscriber.email,
+            kind=kind,
+            context=context,
+            event_id=alert.event_id,
+            template=STAFF_ALERT_TEMPLATE,
+        )
+    return logged
+
+
+def _log_alert(alert: StaffAlertRaised, logged: Notification) -> None:
+    logger.warning(
+        "staff alert",
+        extra={
+            "notification_id": logged.pk,
+            "event_id": str(alert.event_id),
+            "kind": alert.kind,
+            # Not "service": that is the service writing the line (edge.logging).
+            "raised_by": alert.service,
+            "subject": alert.subject,
+            "detail": alert.detail,
+            "object_type": alert.object_type,
+            "object_id": alert.object_id,
+            "link": alert.link,
+        },
+    )
+
+
+@transaction.atomic
+def staff_alert_subscription_set(
+    *, user_id: int, email: str, subscribed: bool, changed_at: datetime
+) -> StaffAlertSubscriber:
+    """Keep what auth says of a user's staff alert emails, unless it says something newer already:
+    events may arrive out of order (a retry, a replayed dead letter)."""
+    subscriber, created = StaffAlertSubscriber.objects.select_for_update().get_or_create(
+        user_id=user_id, defaults={"email": email, "subscribed": subscribed, "changed_at": changed_at}
+    )
+    if created or subscriber.changed_at > changed_at:
+        return subscriber
+    subscriber.email, subscriber.subscribed, subscriber.changed_at = email, subscribed, changed_at
+    subscriber.save(update_fields=["email", "subscribed", "changed_at"])
+    return subscriber

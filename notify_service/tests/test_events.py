@@ -77,7 +77,10 @@ def test_each_order_event_emails_the_customer(db, django_capture_on_commit_callb
 
     assert [(email.to, email.subject) for email in mail.outbox] == [(["ann@example.com"], subject)]
     assert "#10" in mail.outbox[0].body
-    assert Notification.objects.get().kind == f"order_{event.type.split('.')[1]}"
+    assert (
+        Notification.objects.get(channel=Notification.Channel.EMAIL).kind
+        == f"order_{event.type.split('.')[1]}"
+    )
 
 
 def test_a_rejection_tells_the_reason(db, django_capture_on_commit_callbacks):

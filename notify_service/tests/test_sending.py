@@ -50,7 +50,7 @@ def test_an_email_refused_as_its_event_arrives_is_kept_and_retried_by_the_send_t
     with django_capture_on_commit_callbacks(execute=True):
         event_handle(message=UserRegistered(user_id=3, email="ann@example.com").to_message())
 
-    notification = Notification.objects.get()
+    notification = Notification.objects.get(channel=Notification.Channel.EMAIL)
     # The try on arrival, then the send task's first attempt and its two retries.
     assert len(refusing_mail_server) == 4
     assert notification.status == Notification.Status.FAILED

@@ -52,12 +52,16 @@ class RegisterSerializer(serializers.Serializer):
 class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
-        fields = ["id", "email", "full_name", "is_staff", "is_active", "date_joined"]
+        fields = ["id", "email", "full_name", "is_staff", "is_active", "email_staff_alerts", "date_joined"]
         read_only_fields = fields
 
 
 class ProfileSerializer(serializers.Serializer):
-    full_name = json_fields.CharField(max_length=150, allow_blank=True)
+    full_name = json_fields.CharField(max_length=150, allow_blank=True, required=False)
+    # Anyone may tick it; the alerts go to them only while they are active staff.
+    email_staff_alerts = json_fields.BooleanField(
+        required=False, help_text="Email me staff alerts (while I am active staff)."
+    )
 
 
 class TokenPairSerializer(serializers.Serializer):

@@ -9,6 +9,7 @@ Each event type and version also has a JSON Schema and examples, kept as data
 import uuid
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, ClassVar, Self
 
 from edge.events.contracts import payload_error, validator_for
@@ -259,6 +260,54 @@ class OrderCancelled(OrderEvent):
     reason: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class StaffAlertsSubscriptionChanged(Event):
+    """Whether a user gets staff alerts by email: staff who opted in, while active and staff.
+
+    Sent whenever that or their address changes (and once more, unsubscribed, when the account
+    goes); notify keeps the list of addresses it emails each alert to."""
+
+    type = "user.staff_alerts_changed"
+    producers = ("auth",)
+    subscribers = ("notify",)
+
+    user_id: int
+    email: str
+    subscribed: bool
+
+
+class StaffAlertKind(StrEnum):
+    LOW_STOCK = "low_stock"
+    OUT_OF_STOCK = "out_of_stock"
+    ORDER_REJECTED = "order_rejected"
+    EMAIL_FAILED = "email_failed"
+    DEAD_LETTER = "dead_letter"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StaffAlertRaised(Event):
+    """Something staff should act on (a product out of stock, a dead letter): notify logs it
+    (a notification on the log channel and a JSON log line) and emails the subscribed staff.
+
+    Raised through ``edge.alerts.staff_alert_raise``, which notify, its one subscriber, handles
+    in place rather than sending to itself."""
+
+    type = "staff.alert_raised"
+    producers = ("catalog", "orders")
+    subscribers = ("notify",)
+
+    kind: str  # a StaffAlertKind
+    # The service where it happened.
+    service: str
+    subject: str
+    detail: str = ""
+    # What it is about, in that service: ("product", "12"), ("deadletter", "3").
+    object_type: str = ""
+    object_id: str = ""
+    # Where staff act on it: a path on the gateway (that service's admin page of the object).
+    link: str = ""
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     event.type: event
     for event in (
@@ -275,6 +324,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OrderShipped,
         OrderDelivered,
         OrderCancelled,
+        StaffAlertsSubscriptionChanged,
+        StaffAlertRaised,
     )
 }
 

@@ -2,14 +2,16 @@
 
 A message that no producer of its type signed (edge.messaging.signing), or that no retry could handle (unknown type, newer version, invalid payload) goes to the dead
 letters at once; one whose handler fails is retried with backoff, ``EVENT_MAX_RETRIES`` times,
-then goes there too. Nothing is retried for ever, and nothing is dropped without a trace.
+then goes there too, and staff are alerted (edge.alerts). Nothing is retried for ever, and
+nothing is dropped without a trace.
 """
 
 from typing import Any
 
 from celery import Task, shared_task
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 
+from edge.alerts import dead_letter_alert_raise
 from edge.conf import edge_settings
 from edge.events import EventRejected
 from edge.messaging.models import DeadLetter
@@ -36,15 +38,18 @@ def handle_event(self: Task, message: Any, producer: object = None, signature: o
         reason, error = DeadLetter.Reason.RETRIES_EXHAUSTED, failure_text(failure)
     queue = (self.request.delivery_info or {}).get("routing_key") or edge_settings.SERVICE_NAME
     try:
-        dead_letter_record(
-            message=message,
-            reason=reason,
-            error=error,
-            queue=queue,
-            attempts=retries + 1,
-            producer=producer,
-            signature=signature,
-        )
+        # Staff hear of it (edge.alerts) in the transaction that keeps it.
+        with transaction.atomic():
+            dead_letter = dead_letter_record(
+                message=message,
+                reason=reason,
+                error=error,
+                queue=queue,
+                attempts=retries + 1,
+                producer=producer,
+                signature=signature,
+            )
+            dead_letter_alert_raise(dead_letter=dead_letter)
     except DatabaseError as failure:
         # With no database to keep the dead letter in, the message is kept on the queue instead:
         # it comes back until the database does, then fails or succeeds as it would have.
