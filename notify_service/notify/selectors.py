@@ -1,6 +1,10 @@
 """Reads of notify."""
 
-from django.db.models import QuerySet
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncDate
 
 from notify.models import Notification
 
@@ -9,3 +13,30 @@ def notification_list_for(*, user_id: int, is_staff: bool) -> QuerySet[Notificat
     """Staff see every notification; anyone else only their own."""
     notifications = Notification.objects.all()
     return notifications if is_staff else notifications.filter(user_id=user_id)
+
+
+def emails_per_day(*, since: datetime) -> QuerySet[Notification, dict[str, Any]]:
+    """How many emails made each day since ``since`` were sent, and how many failed."""
+    return (
+        Notification.objects.filter(
+            channel=Notification.Channel.EMAIL,
+            status__in=[Notification.Status.SENT, Notification.Status.FAILED],
+            created_at__gte=since,
+        )
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "status")
+        .annotate(emails=Count("pk"))
+        .order_by("day", "status")
+    )
+
+
+def emails_failed() -> QuerySet[Notification]:
+    """Emails that failed and wait for staff to resend them, the latest first."""
+    return Notification.objects.filter(
+        channel=Notification.Channel.EMAIL, status=Notification.Status.FAILED
+    ).order_by("-created_at", "-id")
+
+
+def staff_alerts_latest() -> QuerySet[Notification]:
+    """What the system told staff (the log channel), the latest first."""
+    return Notification.objects.filter(channel=Notification.Channel.LOG).order_by("-created_at", "-id")
