@@ -19,44 +19,53 @@ from edge.dashboard import (
     panel,
     per_day,
     since,
+    when,
 )
 
-LOW_SHOWN = 12
+LOW_SHOWN = 10
 MOVEMENTS_SHOWN = 10
 
 
 @panel(permission="catalog.view_product")
 def stock(request: HttpRequest) -> Panel:
     active = selectors.product_list()
-    lowest = list(selectors.products_lowest_stock_first(active)[:LOW_SHOWN])
+    counts = selectors.stock_levels(active)
     return Panel(
         key="stock",
-        title="Stock running low (active products)",
+        title="Stock of the active products",
         figures=[
             Figure(
                 key="out-of-stock",
                 label="Out of stock",
-                value=selectors.products_out_of_stock(active).count(),
+                value=counts.out_of_stock,
                 url=changelist_url(Product, active__exact=1, stock="out"),
                 alarming=True,
             ),
             Figure(
                 key="running-low",
                 label="At or below their threshold",
-                value=selectors.products_running_low(active).count(),
+                value=counts.running_low,
                 url=changelist_url(Product, active__exact=1, stock="low"),
             ),
+            Figure(key="active-products", label="Active products", value=counts.products),
         ],
         charts=[
             bar_chart(
-                key="lowest-stock",
-                title="Units available of the products lowest in stock",
-                labels=[product.sku for product in lowest],
-                series=[Series("available", [product.stock.available for product in lowest])],
+                key="stock-levels",
+                title="Active products by stock",
+                labels=["Out of stock", "Low, not out", "Above their threshold"],
+                series=[
+                    Series(
+                        "products",
+                        [
+                            counts.out_of_stock,
+                            counts.running_low - counts.out_of_stock,
+                            counts.products - counts.running_low,
+                        ],
+                    )
+                ],
             )
-        ]
-        if lowest
-        else [],
+        ],
         tables=[
             Table(
                 key="running-low",
@@ -73,7 +82,7 @@ def stock(request: HttpRequest) -> Panel:
                         url=change_url(product),
                         pk=product.pk,
                     )
-                    for product in lowest
+                    for product in selectors.products_lowest_stock_first(active)[:LOW_SHOWN]
                 ],
                 empty="None: every active product has more units than its threshold.",
                 more_url=changelist_url(Product, active__exact=1, stock="low"),
@@ -116,7 +125,7 @@ def movements(request: HttpRequest) -> Panel:
                             f"{movement.on_hand_delta:+}",
                             f"{movement.reserved_delta:+}",
                             movement.order_id or "",
-                            movement.created_at,
+                            when(movement.created_at),
                         ],
                         url=change_url(movement.product),
                         pk=movement.pk,

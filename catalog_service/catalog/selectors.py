@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -31,13 +32,42 @@ def product_list(*, include_inactive: bool = False) -> QuerySet[Product]:
     return products if include_inactive else products.filter(active=True)
 
 
+def _stock_levels() -> dict[str, Any]:
+    """A product's units ``available`` and its low-stock ``threshold``, as query expressions."""
+    return {
+        "available": F("stock__on_hand") - F("stock__reserved"),
+        "threshold": Coalesce("stock__low_stock_threshold", Value(settings.CATALOG_LOW_STOCK_THRESHOLD)),
+    }
+
+
+def _with_stock_levels(products: QuerySet[Product] | None) -> QuerySet[Product]:
+    products = Product.objects.all() if products is None else products
+    return products.alias(**_stock_levels())
+
+
 def products_running_low(products: QuerySet[Product] | None = None) -> QuerySet[Product]:
     """Products with no more units available than their low-stock threshold (out of stock included)."""
+    return _with_stock_levels(products).filter(available__lte=F("threshold"))
+
+
+@dataclass(frozen=True)
+class StockLevels:
+    products: int
+    # At or below their low-stock threshold, those out of stock included.
+    running_low: int
+    out_of_stock: int
+
+
+def stock_levels(products: QuerySet[Product] | None = None) -> StockLevels:
+    """How many products there are, how many run low and how many are out of stock: one query."""
     products = Product.objects.all() if products is None else products
-    return products.alias(
-        available=F("stock__on_hand") - F("stock__reserved"),
-        threshold=Coalesce("stock__low_stock_threshold", Value(settings.CATALOG_LOW_STOCK_THRESHOLD)),
-    ).filter(available__lte=F("threshold"))
+    # Annotated, not aliased: an aggregate may only count over annotations.
+    counts = products.annotate(**_stock_levels()).aggregate(
+        products=Count("pk"),
+        running_low=Count("pk", filter=Q(available__lte=F("threshold"))),
+        out_of_stock=Count("pk", filter=Q(available__lte=0)),
+    )
+    return StockLevels(**counts)
 
 
 def products_lowest_stock_first(products: QuerySet[Product] | None = None) -> QuerySet[Product]:

@@ -33,7 +33,7 @@ def test_the_dashboard_counts_active_products_out_of_stock_and_below_their_own_t
 
     stock = dashboard_panel(admin_client.get(INDEX), "stock")
 
-    assert dashboard_figures(stock) == {"out-of-stock": 1, "running-low": 3}
+    assert dashboard_figures(stock) == {"out-of-stock": 1, "running-low": 3, "active-products": 4}
     (table,) = stock.tables
     # SKU, available, threshold: the fewest units first.
     assert [(row.cells[0], row.cells[2], row.cells[3]) for row in table.rows] == [
@@ -41,7 +41,11 @@ def test_the_dashboard_counts_active_products_out_of_stock_and_below_their_own_t
         ("FEW", 3, 5),
         ("WATCHED", 20, 25),
     ]
-    assert chart_values(stock.charts[0], "available") == {"NONE": "0", "FEW": "3", "WATCHED": "20"}
+    assert chart_values(stock.charts[0], "products") == {
+        "Out of stock": "1",
+        "Low, not out": "2",
+        "Above their threshold": "1",
+    }
     assert admin_client.get(stock.figures[0].url).status_code == 200
 
 

@@ -14,15 +14,18 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 WIDTH = 640
-HEIGHT = 180
+HEIGHT = 200
 LEFT = 44
 RIGHT = 8
-TOP = 22
+# Above the plot: the caption, and under it the legend of a chart of several series.
+TOP = 38
 BOTTOM = 24
 PLOT_WIDTH = WIDTH - LEFT - RIGHT
 PLOT_HEIGHT = HEIGHT - TOP - BOTTOM
 # Up to this many labels each get one under the axis; beyond, the first, middle and last do.
 ALL_LABELS_UP_TO = 12
+# The room of one series in the legend: its colour and its name.
+LEGEND_ITEM = 90
 
 Number = int | float | Decimal
 
@@ -103,7 +106,8 @@ def _svg(
 ) -> SafeString:
     return format_html(
         '<svg class="chart" data-chart="{key}" viewBox="0 0 {width} {height}" role="img" aria-label="{title}"'
-        ' xmlns="http://www.w3.org/2000/svg"><title>{title}</title>{legend}'
+        ' xmlns="http://www.w3.org/2000/svg"><title>{title}</title>'
+        '<text class="caption" x="{left}" y="13">{title}</text>{legend}'
         '<line class="axis" x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}"></line>'
         '<line class="grid" x1="{left}" y1="{top_y}" x2="{right}" y2="{top_y}"></line>'
         '<text class="tick" x="{tick_x}" y="{top_y}" text-anchor="end" dominant-baseline="middle">{top}</text>'
@@ -130,10 +134,10 @@ def _legend(series: Sequence[Series]) -> SafeString:
         return mark_safe("")
     return format_html_join(
         "",
-        '<rect class="series-{}" x="{}" y="4" width="10" height="10"></rect>'
-        '<text class="legend" x="{}" y="13">{}</text>',
+        '<rect class="series-{}" x="{}" y="19" width="10" height="10"></rect>'
+        '<text class="legend" x="{}" y="28">{}</text>',
         (
-            (number, _n(LEFT + number * 110), _n(LEFT + number * 110 + 14), one.name)
+            (number, _n(LEFT + number * LEGEND_ITEM), _n(LEFT + number * LEGEND_ITEM + 14), one.name)
             for number, one in enumerate(series)
         ),
     )

@@ -8,7 +8,7 @@ chart and table carries a ``data-`` key by which a test finds it.
 """
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import wraps
 from typing import Any
@@ -76,7 +76,7 @@ class Panel:
     charts: Sequence[SafeString] = ()
     tables: Sequence[Table] = ()
     # A panel as wide as the page, for charts over many days.
-    wide: bool = field(default=False)
+    wide: bool = False
 
 
 PanelFunction = Callable[[HttpRequest], Panel]
@@ -139,6 +139,11 @@ def per_day(days: Sequence[date], counts: Iterable[tuple[date, Any]], *, zero: A
 
 def day_labels(days: Sequence[date]) -> list[str]:
     return [day.strftime("%d %b") for day in days]
+
+
+def when(moment: datetime) -> str:
+    """A moment of the last weeks, short enough for a table's cell: "29 Nov 20:09"."""
+    return timezone.localtime(moment).strftime("%d %b %H:%M")
 
 
 def age(since_moment: datetime) -> str:

@@ -29,8 +29,8 @@ def test_a_bar_chart_stacks_its_series_and_carries_each_value():
     assert chart_values(chart, "sent") == {"Mon": "3", "Tue": "0"}
     assert chart_values(chart, "failed") == {"Mon": "1", "Tue": "2"}
     # The tallest stack (Mon: 4) reaches the top of the plot; Tue's 2 half of it.
-    assert '<rect class="series-1" x="73.4" y="22" width="235.2" height="33.5"' in chart
-    assert '<rect class="series-1" x="367.4" y="89" width="235.2" height="67"' in chart
+    assert '<rect class="series-1" x="73.4" y="38" width="235.2" height="34.5"' in chart
+    assert '<rect class="series-1" x="367.4" y="107" width="235.2" height="69"' in chart
 
 
 def test_a_line_chart_has_a_point_for_each_value():

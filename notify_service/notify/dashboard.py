@@ -18,6 +18,7 @@ from edge.dashboard import (
     panel,
     per_day,
     since,
+    when,
 )
 from notify import selectors
 from notify.models import Notification
@@ -73,7 +74,7 @@ def emails(request: HttpRequest) -> Panel:
                             notification.email,
                             notification.get_kind_display(),
                             notification.error.splitlines()[0] if notification.error else "",
-                            notification.created_at,
+                            when(notification.created_at),
                         ],
                         url=change_url(notification),
                         pk=notification.pk,
@@ -101,7 +102,7 @@ def staff_alerts(request: HttpRequest) -> Panel:
                 columns=["Subject", "Status", "When"],
                 rows=[
                     Row(
-                        cells=[alert.subject, alert.get_status_display(), alert.created_at],
+                        cells=[alert.subject, alert.get_status_display(), when(alert.created_at)],
                         url=change_url(alert),
                         pk=alert.pk,
                     )

@@ -13,6 +13,7 @@ from edge.dashboard import (
     changelist_url,
     panel,
     seconds_as_age,
+    when,
 )
 from edge.messaging import selectors
 from edge.messaging.models import DeadLetter, InboxMessage, OutboxMessage
@@ -69,7 +70,7 @@ def event_health(request: HttpRequest) -> Panel:
                         cells=[
                             dead_letter.event_type or "(not an event)",
                             dead_letter.get_reason_display(),
-                            dead_letter.failed_at,
+                            when(dead_letter.failed_at),
                         ],
                         url=change_url(dead_letter),
                         pk=dead_letter.pk,
