@@ -105,7 +105,8 @@ def _svg(
     *, key: str, title: str, labels: Sequence[str], series: Sequence[Series], top: Decimal, body: SafeString
 ) -> SafeString:
     return format_html(
-        '<svg class="chart" data-chart="{key}" viewBox="0 0 {width} {height}" role="img" aria-label="{title}"'
+        '<svg class="chart" data-chart="{key}" viewBox="0 0 {width} {height}"'
+        ' preserveAspectRatio="xMinYMid meet" role="img" aria-label="{title}"'
         ' xmlns="http://www.w3.org/2000/svg"><title>{title}</title>'
         '<text class="caption" x="{left}" y="13">{title}</text>{legend}'
         '<line class="axis" x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}"></line>'
