@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from devstack.infra import free_port
 from devstack.stack import DEMO_STAFF_EMAIL, ROOT, Stack, StackConfig
@@ -24,6 +25,16 @@ from tests.support import (
     MailSink,
     register,
 )
+
+# The browser tests' Chromium: Debian's, headless, driven by Playwright.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -119,3 +130,29 @@ def staff_token(stack: Stack) -> str:
 def staff(staff_token: str) -> dict[str, str]:
     """The headers of the demo staff account's API calls."""
     return {"Authorization": f"Bearer {staff_token}"}
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Browser) -> Iterator[Page]:
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def csp_violations(page: Page) -> list[str]:
+    """What the browser refused to load or run under the pages' Content-Security-Policy."""
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    return refused

@@ -4,51 +4,15 @@ for every admin site, an edit in one of them, and one logout that closes them al
 Screenshots of each step land in ``tests/artifacts/``.
 """
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Page
 
 from devstack.stack import DEMO_STAFF_EMAIL
 from edge.service_table import SERVICE_NAMES
 from tests.support import DEMO_STAFF_PASSWORD, register
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(chromium: Browser) -> Iterator[Page]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    yield context.new_page()
-    context.close()
-
-
-@pytest.fixture
-def csp_violations(page: Page) -> list[str]:
-    """What the browser refused to load or run under the pages' Content-Security-Policy."""
-    refused: list[str] = []
-    page.on(
-        "console",
-        lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None,
-    )
-    return refused
 
 
 def _shot(page: Page, name: str) -> None:

@@ -1,7 +1,11 @@
 """Reads of the accounts app."""
 
+from datetime import datetime
+from typing import Any
+
 from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
-from django.db.models import Exists, QuerySet
+from django.db.models import Count, Exists, QuerySet
+from django.db.models.functions import TruncDate
 from django.shortcuts import get_object_or_404
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
@@ -18,6 +22,36 @@ def user_get(*, user_id: int) -> User:
 
 def user_list() -> QuerySet[User]:
     return User.objects.order_by("-date_joined", "-id")
+
+
+def sign_ups_per_day(*, since: datetime) -> QuerySet[User, dict[str, Any]]:
+    """How many accounts were registered each day since ``since``."""
+    return (
+        User.objects.filter(date_joined__gte=since)
+        .annotate(day=TruncDate("date_joined"))
+        .values("day")
+        .annotate(sign_ups=Count("pk"))
+        .order_by("day")
+    )
+
+
+def accounts_waiting_for_confirmation() -> QuerySet[User]:
+    """Active accounts whose owner has not followed the emailed confirmation link yet."""
+    return User.objects.filter(is_active=True, email_confirmed_at__isnull=True)
+
+
+def accounts_inactive() -> QuerySet[User]:
+    return User.objects.filter(is_active=False)
+
+
+def staff_with_access() -> QuerySet[User]:
+    """Active staff with what they may do: superuser status, groups and their own permissions."""
+    return (
+        User.objects.filter(is_staff=True, is_active=True)
+        .prefetch_related("groups")
+        .annotate(own_permissions=Count("user_permissions"))
+        .order_by("-is_superuser", "email")
+    )
 
 
 def user_for_password_reset(*, uid: str, token: str) -> User | None:

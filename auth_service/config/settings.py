@@ -43,6 +43,8 @@ EDGE = {
     "SEAL_KEYS": env.list("EDGE_SEAL_KEYS"),
     # auth signs the events it sends with its own key (edge.messaging.signing).
     "EVENT_SIGNING_KEY": env.str("EVENT_SIGNING_KEY"),
+    # The admin's dashboard (accounts.dashboard).
+    "DASHBOARD_PANELS": ["accounts.dashboard.sign_ups", "accounts.dashboard.staff"],
 }
 
 # auth's signing keys, its alone (``<kid>.pem``, ``current``, retired ``<kid>.pub``); see accounts.keys.

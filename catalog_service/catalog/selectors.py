@@ -2,14 +2,24 @@
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import Case, F, FloatField, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, F, FloatField, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce, TruncDate
 
-from catalog.models import SEARCH_CONFIG, Category, Product, Reservation, ReservationLine, StockMovement
+from catalog.models import (
+    SEARCH_CONFIG,
+    Category,
+    Product,
+    Reservation,
+    ReservationLine,
+    Stock,
+    StockMovement,
+)
 
 # A SKU typed in full is what the customer wants, ahead of any word match.
 SKU_EXACT_RANK = 1.0
@@ -22,13 +32,54 @@ def product_list(*, include_inactive: bool = False) -> QuerySet[Product]:
     return products if include_inactive else products.filter(active=True)
 
 
+def _stock_levels() -> dict[str, Any]:
+    """A product's units ``available`` and its low-stock ``threshold``, as query expressions."""
+    return {
+        "available": F("stock__on_hand") - F("stock__reserved"),
+        "threshold": Coalesce("stock__low_stock_threshold", Value(settings.CATALOG_LOW_STOCK_THRESHOLD)),
+    }
+
+
+def _with_stock_levels(products: QuerySet[Product] | None) -> QuerySet[Product]:
+    products = Product.objects.all() if products is None else products
+    return products.alias(**_stock_levels())
+
+
 def products_running_low(products: QuerySet[Product] | None = None) -> QuerySet[Product]:
     """Products with no more units available than their low-stock threshold (out of stock included)."""
+    return _with_stock_levels(products).filter(available__lte=F("threshold"))
+
+
+@dataclass(frozen=True)
+class StockLevels:
+    products: int
+    # At or below their low-stock threshold, those out of stock included.
+    running_low: int
+    out_of_stock: int
+
+
+def stock_levels(products: QuerySet[Product] | None = None) -> StockLevels:
+    """How many products there are, how many run low and how many are out of stock: one query."""
     products = Product.objects.all() if products is None else products
-    return products.alias(
-        available=F("stock__on_hand") - F("stock__reserved"),
-        threshold=Coalesce("stock__low_stock_threshold", Value(settings.CATALOG_LOW_STOCK_THRESHOLD)),
-    ).filter(available__lte=F("threshold"))
+    # Annotated, not aliased: an aggregate may only count over annotations.
+    counts = products.annotate(**_stock_levels()).aggregate(
+        products=Count("pk"),
+        running_low=Count("pk", filter=Q(available__lte=F("threshold"))),
+        out_of_stock=Count("pk", filter=Q(available__lte=0)),
+    )
+    return StockLevels(**counts)
+
+
+def products_lowest_stock_first(products: QuerySet[Product] | None = None) -> QuerySet[Product]:
+    """The products running low, the fewest units available first, with their stock."""
+    return products_running_low(products).select_related("stock").order_by("available", "sku")
+
+
+def low_stock_threshold_of(stock: Stock) -> int:
+    """The units available at or below which staff are warned of ``stock``'s product."""
+    if stock.low_stock_threshold is None:
+        return settings.CATALOG_LOW_STOCK_THRESHOLD
+    return stock.low_stock_threshold
 
 
 def products_out_of_stock(products: QuerySet[Product] | None = None) -> QuerySet[Product]:
@@ -98,6 +149,22 @@ def category_tree(*, include_inactive: bool = False) -> list[dict[str, Any]]:
 
 def stock_movement_list(*, product: Product) -> QuerySet[StockMovement]:
     return StockMovement.objects.filter(product=product)
+
+
+def stock_movements_latest() -> QuerySet[StockMovement]:
+    """Every product's stock movements, the latest first, with their product."""
+    return StockMovement.objects.select_related("product").order_by("-created_at", "-id")
+
+
+def stock_movements_per_day(*, since: datetime) -> QuerySet[StockMovement, dict[str, Any]]:
+    """How many stock movements of each reason were recorded each day since ``since``."""
+    return (
+        StockMovement.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "reason")
+        .annotate(movements=Count("pk"))
+        .order_by("day", "reason")
+    )
 
 
 def _children_by_parent(edges: Iterable[tuple[int, int | None]]) -> dict[int, list[int]]:

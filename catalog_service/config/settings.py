@@ -50,6 +50,8 @@ EDGE = {
     # from their producers (edge.messaging.signing).
     "EVENT_SIGNING_KEY": env.str("EVENT_SIGNING_KEY"),
     "EVENT_VERIFY_KEYS": env.list("EVENT_VERIFY_KEYS"),
+    # The admin's dashboard (catalog.dashboard).
+    "DASHBOARD_PANELS": ["catalog.dashboard.stock", "catalog.dashboard.movements"],
 }
 
 CATALOG_DEFAULT_CURRENCY = env.str("CATALOG_DEFAULT_CURRENCY", default="EUR")

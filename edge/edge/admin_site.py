@@ -1,4 +1,5 @@
-"""The admin site of every service: login and logout belong to the one login page at the gateway."""
+"""The admin site of every service: its index opens on the service's dashboard (``edge.dashboard``);
+login and logout belong to the one login page at the gateway."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -8,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpR
 from django.utils.http import urlencode
 
 from edge.conf import edge_settings
+from edge.dashboard import dashboard_panels
 
 NOT_STAFF = "Your account is not a staff account."
 
@@ -19,6 +21,7 @@ def csrf_cookie_name(service: str) -> str:
 
 class EdgeAdminSite(admin.AdminSite):
     site_url = None
+    index_template = "edge/admin_index.html"
 
     @property
     def site_header(self) -> str:
@@ -27,6 +30,9 @@ class EdgeAdminSite(admin.AdminSite):
     @property
     def site_title(self) -> str:
         return self.site_header
+
+    def index(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        return super().index(request, {"dashboard": dashboard_panels(request), **(extra_context or {})})
 
     def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         if request.user.is_authenticated:

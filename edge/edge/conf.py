@@ -69,6 +69,9 @@ DEFAULTS: dict[str, Any] = {
     # consumer checks what it receives anyway; on in every test run (edge.testing), so that a
     # producer that breaks its contract fails its own tests before a consumer sees the message.
     "VALIDATE_PUBLISHED_EVENTS": False,
+    # The panels of the service's admin dashboard, above its list of models: dotted paths of
+    # ``f(request) -> edge.dashboard.Panel | None`` (edge.dashboard). Its event health comes last.
+    "DASHBOARD_PANELS": [],
     # A message whose handler fails is retried this often, after exponential backoff with full
     # jitter (a random delay up to 1, 2, 4... seconds, at most the maximum); then it goes to the
     # dead letters, where staff replay it from the admin.

@@ -5,12 +5,14 @@ tests use the real ones.
 """
 
 import json
+import re
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import jwt
 import pytest
@@ -41,6 +43,22 @@ def signed_by_producer(message: object, producer: str | None = None) -> dict[str
     its contract's first producer."""
     producer = producer or EVENT_TYPES[message["type"]].producers[0]
     return message_sign(message, producer=producer, key=TEST_EVENT_SIGNING_KEY).task_kwargs
+
+
+def dashboard_panel(response: Any, key: str) -> Any:
+    """The panel ``key`` of the admin dashboard that ``response`` (an admin index page) shows."""
+    assert response.status_code == 200
+    return next(panel for panel in response.context["dashboard"] if panel.key == key)
+
+
+def dashboard_figures(panel: Any) -> dict[str, object]:
+    return {figure.key: figure.value for figure in panel.figures}
+
+
+def chart_values(chart: str, series: str) -> dict[str, str]:
+    """The values of one series of a chart (edge.charts) by label, as its bars or points carry them."""
+    pattern = rf'data-series="{re.escape(series)}" data-label="([^"]*)" data-value="([^"]*)"'
+    return dict(re.findall(pattern, chart))
 
 
 @pytest.fixture(autouse=True)

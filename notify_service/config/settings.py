@@ -30,6 +30,8 @@ EDGE = {
     # notify sends no event; it handles those it receives only from their producers
     # (edge.messaging.signing).
     "EVENT_VERIFY_KEYS": env.list("EVENT_VERIFY_KEYS"),
+    # The admin's dashboard (notify.dashboard).
+    "DASHBOARD_PANELS": ["notify.dashboard.emails", "notify.dashboard.staff_alerts"],
 }
 
 # EMAIL_URL, e.g. smtp://user:password@mail.example.com:587/?tls=True (django-environ's format).

@@ -1,6 +1,10 @@
 """Reads of notify."""
 
-from django.db.models import QuerySet
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncDate
 
 from notify.models import Notification, StaffAlertSubscriber
 
@@ -19,3 +23,25 @@ def staff_alert_subscribers() -> QuerySet[StaffAlertSubscriber]:
 def staff_alert_list() -> QuerySet[Notification]:
     """The staff alerts, newest first."""
     return Notification.objects.filter(channel=Notification.Channel.LOG)
+
+
+def emails_per_day(*, since: datetime) -> QuerySet[Notification, dict[str, Any]]:
+    """How many emails made each day since ``since`` were sent, and how many failed."""
+    return (
+        Notification.objects.filter(
+            channel=Notification.Channel.EMAIL,
+            status__in=[Notification.Status.SENT, Notification.Status.FAILED],
+            created_at__gte=since,
+        )
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "status")
+        .annotate(emails=Count("pk"))
+        .order_by("day", "status")
+    )
+
+
+def emails_failed() -> QuerySet[Notification]:
+    """Emails that failed and wait for staff to resend them, the latest first."""
+    return Notification.objects.filter(
+        channel=Notification.Channel.EMAIL, status=Notification.Status.FAILED
+    ).order_by("-created_at", "-id")

@@ -33,6 +33,8 @@ EDGE = {
     # from their producers (edge.messaging.signing).
     "EVENT_SIGNING_KEY": env.str("EVENT_SIGNING_KEY"),
     "EVENT_VERIFY_KEYS": env.list("EVENT_VERIFY_KEYS"),
+    # The admin's dashboard (orders.dashboard).
+    "DASHBOARD_PANELS": ["orders.dashboard.sales", "orders.dashboard.statuses", "orders.dashboard.waiting"],
 }
 
 ORDERS_MAX_QUANTITY = env.int("ORDERS_MAX_QUANTITY", default=100)

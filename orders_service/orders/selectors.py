@@ -1,8 +1,11 @@
 """Reads of orders."""
 
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 
 from orders.models import Order, OrderItem, OrderTransition, PriceListEntry
 
@@ -18,3 +21,29 @@ def order_list_for(*, user: Any) -> QuerySet[Order]:
 
 def price_list_for(*, product_ids: list[int]) -> dict[int, PriceListEntry]:
     return PriceListEntry.objects.in_bulk(product_ids)
+
+
+# What the shop has sold: orders the catalog confirmed, whether shipped or delivered since.
+SOLD = [Order.Status.CONFIRMED, Order.Status.SHIPPED, Order.Status.DELIVERED]
+
+
+def orders_per_day(*, since: datetime) -> QuerySet[Order, dict[str, Any]]:
+    """Per day and currency since ``since``: the orders placed, and the revenue of those sold."""
+    return (
+        Order.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "currency")
+        .annotate(orders=Count("pk"), revenue=Sum("total", filter=Q(status__in=SOLD), default=Decimal(0)))
+        .order_by("day", "currency")
+    )
+
+
+def order_counts_by_status() -> dict[str, int]:
+    """How many orders are in each status, every status named (0 when none is)."""
+    counts = dict(Order.objects.order_by().values_list("status").annotate(Count("pk")))
+    return {status: counts.get(status, 0) for status in Order.Status.values}
+
+
+def orders_oldest_in(*, status: str) -> QuerySet[Order]:
+    """Orders in ``status``, the longest waiting first."""
+    return Order.objects.filter(status=status).order_by("created_at", "id")

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from edge.messaging.models import DeadLetter, InboxMessage, OutboxMessage
@@ -36,3 +36,8 @@ def event_health() -> EventHealth:
         ).count(),
         dead_letters_waiting=dead_letters["waiting"],
     )
+
+
+def dead_letters_waiting() -> QuerySet[DeadLetter]:
+    """Dead letters no replay has handled yet, the latest failure first."""
+    return DeadLetter.objects.filter(replayed_at__isnull=True).order_by("-failed_at")

@@ -133,6 +133,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # STATIC FILES: each service sets its own STATIC_URL (/static/<service>/) and STATIC_ROOT.
 # ------------------------------------------------------------------------------------------------
+# edge's own static files (edge/dashboard.css): edge's app config is the admin's.
+STATICFILES_DIRS = [Path(__file__).resolve().parent.parent / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
