@@ -17,7 +17,7 @@ def user_get(*, user_id: int) -> User:
 
 
 def user_list() -> QuerySet[User]:
-    return User.objects.order_by("-date_joined", "-id")
+    return User.objects.prefetch_related("roles").order_by("-date_joined", "-id")
 
 
 def user_for_password_reset(*, uid: str, token: str) -> User | None:

@@ -10,6 +10,7 @@ from django.utils.http import urlencode
 from edge.conf import edge_settings
 
 NOT_STAFF = "Your account is not a staff account."
+NO_ROLE_HERE = "None of your staff roles gives you anything in this admin site."
 
 
 def csrf_cookie_name(service: str) -> str:
@@ -27,6 +28,13 @@ class EdgeAdminSite(admin.AdminSite):
     @property
     def site_title(self) -> str:
         return self.site_header
+
+    def index(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        """Staff see this site where a role of theirs (or superuser status) gives them a permission;
+        the others get 403, as on each model's pages, not Django's empty index page."""
+        if not (request.user.is_superuser or request.user.get_all_permissions()):
+            raise PermissionDenied(NO_ROLE_HERE)
+        return super().index(request, extra_context)
 
     def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         if request.user.is_authenticated:

@@ -34,7 +34,7 @@ from accounts.services import (
     password_reset_request,
     token_pair_issue,
     token_revoke,
-    user_access_set,
+    user_change,
     user_email_confirm,
     user_password_set,
     user_profile_update,
@@ -181,7 +181,8 @@ class JwksView(APIView):
 
 
 class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Staff: find users, and activate, deactivate or grant staff (superuser only by a superuser)."""
+    """Staff: find users, and activate, deactivate, grant staff (superuser only by a superuser) or
+    set their roles (only those the caller holds)."""
 
     permission_classes = [IsStaff]
     serializer_class = StaffUserSerializer
@@ -197,7 +198,5 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         user = self.get_object()
         serializer = UserAccessSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = user_access_set(
-            user=user, actor=StaffActor.for_user(request.user), **serializer.validated_data
-        )
+        user = user_change(user=user, actor=StaffActor.for_user(request.user), **serializer.validated_data)
         return Response(StaffUserSerializer(user).data)
