@@ -175,7 +175,9 @@ def test_staff_whose_roles_give_nothing_in_auth_cannot_see_or_change_users(clien
     editor = _with_roles(UserFactory(is_staff=True), "catalog_editor")
     admin = _logged_in(client, editor)
 
-    assert admin.get("/admin/auth/").status_code == 403
+    # The login lands on auth's index: it opens, with nothing on it.
+    assert admin.get("/admin/auth/").status_code == 200
+    assert admin.get(USERS_ADMIN).status_code == 403
     assert admin.get(f"{USERS_ADMIN}{customer.pk}/change/").status_code == 403
     assert admin.post(f"{USERS_ADMIN}{customer.pk}/change/", _change_form(customer)).status_code == 403
 

@@ -20,6 +20,9 @@ def csrf_cookie_name(service: str) -> str:
 
 class EdgeAdminSite(admin.AdminSite):
     site_url = None
+    # The index of the site the login lands on opens to every staff member, whatever their
+    # roles give there; elsewhere a staff member whom no role gives anything gets 403.
+    index_open_to_all_staff = False
 
     @property
     def site_header(self) -> str:
@@ -32,7 +35,8 @@ class EdgeAdminSite(admin.AdminSite):
     def index(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         """Staff see this site where a role of theirs (or superuser status) gives them a permission;
         the others get 403, as on each model's pages, not Django's empty index page."""
-        if not (request.user.is_superuser or request.user.get_all_permissions()):
+        user = request.user
+        if not (self.index_open_to_all_staff or user.is_superuser or user.get_all_permissions()):
             raise PermissionDenied(NO_ROLE_HERE)
         return super().index(request, extra_context)
 
