@@ -5,7 +5,7 @@ import httpx
 import pytest
 
 from devstack.stack import DEMO_STAFF_EMAIL
-from tests.support import DEMO_STAFF_PASSWORD, Account, create_product, log_in, register
+from tests.support import DEMO_STAFF_PASSWORD, Account, create_product, log_in, log_in_api, register
 
 PRODUCTS = "/admin/catalog/catalog/product/"
 
@@ -45,7 +45,8 @@ def catalog_editor(gateway, mail, staff) -> Account:
     )
     assert granted.status_code == 200, granted.text
     assert granted.json()["roles"] == ["catalog_editor"]
-    return account
+    # Made staff, their earlier tokens are refused: a new one carries the role.
+    return log_in_api(gateway, account.email, account.password)
 
 
 def test_a_catalog_editor_changes_products_but_sees_no_orders_admin_and_changes_no_user(
@@ -59,11 +60,15 @@ def test_a_catalog_editor_changes_products_but_sees_no_orders_admin_and_changes_
     )
     orders_admin = browser.get("/admin/orders/", follow_redirects=True)
     user_page = browser.get(f"/admin/auth/accounts/user/{customer.id}/change/")
+    user_api = gateway.patch(
+        f"/api/auth/users/{customer.id}/", json={"is_active": False}, headers=catalog_editor.auth
+    )
 
     assert changed.status_code == 302
     assert gateway.get(f"/api/catalog/products/{product['id']}/").json()["price"] == "12.00"
     assert orders_admin.status_code == 403
     assert user_page.status_code == 403
+    assert user_api.status_code == 403
 
 
 def test_a_role_removed_in_auth_is_refused_from_the_holders_next_token(

@@ -161,6 +161,20 @@ def test_granting_a_role_keeps_the_users_tokens(
     assert client.get(VERIFY, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 204
 
 
+def test_staff_whose_roles_do_not_let_them_manage_users_get_403_from_the_users_api(as_user, customer):
+    support = _with_roles(UserFactory(is_staff=True), "support")
+    editor = _with_roles(UserFactory(is_staff=True), "catalog_editor")
+
+    assert as_user(support).get(USERS_API).status_code == 200
+    assert (
+        as_user(support).patch(f"{USERS_API}{customer.pk}/", {"is_active": False}, format="json").status_code
+        == 403
+    )
+    assert as_user(editor).get(USERS_API).status_code == 403
+    customer.refresh_from_db()
+    assert customer.is_active
+
+
 def test_a_user_admin_changes_users_in_the_admin_by_their_role_alone(client, user_admin, customer):
     admin = _logged_in(client, user_admin)
 
