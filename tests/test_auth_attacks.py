@@ -142,10 +142,12 @@ def test_an_admin_post_without_a_csrf_token_is_refused(stack, browser, base):
     url = stack.gateway_url if base == "gateway" else stack.service_url("catalog")
 
     with httpx.Client(base_url=url, cookies={"access_token": browser.cookies["access_token"]}) as forged:
-        response = forged.post("/admin/catalog/auth/group/add/", data={"name": "made-by-a-forged-form"})
+        response = forged.post(
+            "/admin/catalog/catalog/category/add/", data={"name": "made-by-a-forged-form", "active": "on"}
+        )
 
     assert response.status_code == 403
-    assert "made-by-a-forged-form" not in browser.get("/admin/catalog/auth/group/").text
+    assert "made-by-a-forged-form" not in browser.get("/admin/catalog/catalog/category/").text
 
 
 @pytest.mark.parametrize(

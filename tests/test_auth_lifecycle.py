@@ -124,7 +124,9 @@ def test_a_deactivated_customer_is_cut_off_at_the_gateway_and_at_each_service(
 def test_removing_staff_closes_every_admin_site_on_the_next_request(gateway, mail, browser, staff_token):
     colleague = register(gateway, mail, full_name="Temporary Colleague")
     granted = gateway.patch(
-        f"/api/auth/users/{colleague.id}/", json={"is_staff": True}, headers=_bearer(staff_token)
+        f"/api/auth/users/{colleague.id}/",
+        json={"is_staff": True, "roles": ["catalog_editor"]},
+        headers=_bearer(staff_token),
     )
     assert granted.status_code == 200
     log_in(browser, colleague.email, colleague.password)

@@ -90,10 +90,12 @@ def staff(request: HttpRequest) -> Panel:
 
 
 def access_of(member: User) -> str:
-    """What a staff member may do, in words: everything, or their groups and own permissions."""
+    """What a staff member may do, in words: everything, or their roles (every admin site), and
+    auth's groups and their own permissions (this one)."""
     if member.is_superuser:
         return "Everything (superuser)"
-    granted = [group.name for group in member.groups.all()]
+    granted = [role.name for role in member.roles.all()]
+    granted += [group.name for group in member.groups.all()]
     if member.own_permissions:
         granted.append(f"{member.own_permissions} permission(s) of their own")
     return ", ".join(granted) or "Nothing yet"

@@ -23,6 +23,22 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **extra_fields)
 
 
+class Role(models.Model):
+    """A staff role of ``edge.roles``: its rows follow that vocabulary after every migrate
+    (``accounts.apps``), as Django's permissions follow the models. What it gives is each
+    service's to say, in its own code."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField("email address", unique=True)
     full_name = models.CharField(max_length=150, blank=True)
@@ -45,6 +61,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False,
         help_text="Staff alerts (stock running out, rejected orders, failed emails, dead letters) "
         "go to this address too, while the account is active staff.",
+    )
+    roles = models.ManyToManyField(
+        Role,
+        blank=True,
+        related_name="users",
+        help_text="Staff roles, carried in the user's tokens: each gives permissions in the admin "
+        "sites of the services that say so.",
     )
     # Every token carries the generation it was issued at; bumping it revokes them all at once
     # (password reset, deactivation, a change of staff or superuser status).

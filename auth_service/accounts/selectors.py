@@ -21,7 +21,7 @@ def user_get(*, user_id: int) -> User:
 
 
 def user_list() -> QuerySet[User]:
-    return User.objects.order_by("-date_joined", "-id")
+    return User.objects.prefetch_related("roles").order_by("-date_joined", "-id")
 
 
 def sign_ups_per_day(*, since: datetime) -> QuerySet[User, dict[str, Any]]:
@@ -45,10 +45,11 @@ def accounts_inactive() -> QuerySet[User]:
 
 
 def staff_with_access() -> QuerySet[User]:
-    """Active staff with what they may do: superuser status, groups and their own permissions."""
+    """Active staff with what they may do: superuser status, roles, auth's groups and their own
+    permissions."""
     return (
         User.objects.filter(is_staff=True, is_active=True)
-        .prefetch_related("groups")
+        .prefetch_related("roles", "groups")
         .annotate(own_permissions=Count("user_permissions"))
         .order_by("-is_superuser", "email")
     )

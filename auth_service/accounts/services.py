@@ -31,7 +31,7 @@ from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.errors import CannotChangeYourself, LoginDelayed, NotYourToken, StaffCredentialsSuperuserOnly
-from accounts.models import RevokedAccessToken, User
+from accounts.models import RevokedAccessToken, Role, User
 from accounts.selectors import user_state_of
 from accounts.throttling import login_attempt_count, login_attempt_forget
 from accounts.tokens import AccessToken, RefreshToken, email_confirmation_token_generator, token_backend
@@ -46,12 +46,14 @@ from edge.grants import (
     StaffActor,
     SuperuserOnly,
     grants_check,
+    roles_grant_check,
     staff_access_grant_check,
     superuser_change_check,
     user_grants_set,
 )
 from edge.messaging.services import publish
 from edge.revocation import access_token_revoke, user_state_store
+from edge.roles import ROLES
 from edge.tokens import Claims
 
 REFRESH_REVOKED = "Token has been revoked."
@@ -200,6 +202,8 @@ def token_pair_issue(*, user: User, auth_time: int | None = None) -> TokenPair:
     refresh["is_staff"] = user.is_staff
     refresh["is_superuser"] = user.is_superuser
     refresh["gen"] = user.token_generation
+    # Every service turns these into its own permissions (edge.roles).
+    refresh["roles"] = sorted(user.roles.values_list("slug", flat=True))
     # Orders are placed only by an account whose owner confirmed its address (OpenID Connect's name).
     refresh["email_verified"] = user.email_confirmed
     refresh["auth_time"] = auth_time or int(time.time())
@@ -481,6 +485,7 @@ def user_access_set(
     )
     if _staff_access_begins(user=user, changes=changes):
         staff_access_grant_check(actor=actor, user=user)
+        roles_grant_check(actor=actor, roles=user.roles.values_list("slug", flat=True))
     before = StaffAlertsSubscription.of(user)
     user = _access_apply(user=user, changes=changes)
     staff_alerts_subscription_announce(user_id=user.pk, before=before, after=StaffAlertsSubscription.of(user))
@@ -500,12 +505,16 @@ def user_change(
     is_superuser: bool | None = None,
     groups: Iterable[Group] | None = None,
     permissions: Iterable[Permission] | None = None,
+    roles: Iterable[Role] | None = None,
 ) -> User:
-    """A staff member's change to an account (the users admin's form): every rule, then every change.
+    """A staff member's change to an account (the users admin's form, the staff users API):
+    every rule, then every change.
 
     Nothing is written before every rule has passed, so a refusal leaves no standing in Redis
     that the rolled-back change no longer backs. The rules are ``_access_changes``'s,
-    ``user_credentials_check``'s for the email, and ``edge.grants``' for groups and permissions.
+    ``user_credentials_check``'s for the email, and ``edge.grants``' for groups, permissions and
+    roles. A role granted arrives with the user's next token; a role removed revokes their tokens,
+    as removing staff status does, so that no admin obeys it a moment longer.
     """
     profile = {
         field: value
@@ -526,14 +535,35 @@ def user_change(
     groups = list(groups) if groups is not None else None
     permissions = list(permissions) if permissions is not None else None
     grants_check(actor=actor, user=user, groups=groups, permissions=permissions)
+    held_roles = set(user.roles.values_list("slug", flat=True))
+    roles_after = {role.slug for role in roles} if roles is not None else held_roles
+    if roles_after != held_roles:
+        superuser_change_check(actor=actor, user=user)
+        roles_grant_check(actor=actor, roles=roles_after - held_roles)
     if _staff_access_begins(user=user, changes=changes):
         staff_access_grant_check(actor=actor, user=user, groups=groups, permissions=permissions)
+        # Roles stored on the account come into force with its staff access.
+        roles_grant_check(actor=actor, roles=roles_after)
     before = StaffAlertsSubscription.of(user)
     user = user_grants_set(actor=actor, user=user, groups=groups, permissions=permissions)
     user = _profile_apply(user=user, **profile)
+    if roles_after != held_roles:
+        user.roles.set(Role.objects.filter(slug__in=roles_after))
     user = _access_apply(user=user, changes=changes)
+    if held_roles - roles_after and not changes:
+        user = user_tokens_revoke_all(user=user)
     staff_alerts_subscription_announce(user_id=user.pk, before=before, after=StaffAlertsSubscription.of(user))
     return user
+
+
+def roles_sync(*, role_model: type[Role] = Role, using: str = "default") -> None:
+    """Make the roles in the database those of ``edge.roles.ROLES``, with their names and
+    descriptions. A role gone from the vocabulary keeps its row and holders, and gives nothing:
+    no service may declare permissions for it (``edge.checks``)."""
+    for role in ROLES.values():
+        role_model._default_manager.using(using).update_or_create(
+            slug=role.slug, defaults={"name": role.name, "description": role.description}
+        )
 
 
 @transaction.atomic

@@ -28,8 +28,13 @@ SPECTACULAR_SETTINGS["TITLE"] = "auth service API"
 LOGGING = logging_config(service="auth", level=LOG_LEVEL)
 
 AUTH_USER_MODEL = "accounts.User"
+# Passwords (the login page, the token endpoint) and auth's own groups and permissions, then
+# the permissions of the token's staff roles, as in every service.
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "edge.backends.RolePermissionBackend"]
 EDGE = {
     **EDGE,
+    # What each staff role of the token gives here (edge.roles).
+    "ROLE_PERMISSIONS": "accounts.roles.ROLE_PERMISSIONS",
     # The users here are the real ones: the admin maps a token to its user instead of a shadow.
     "SHADOW_USERS": False,
     # A token's state that Redis cannot give is read from the database (and the standing

@@ -4,12 +4,20 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 
 from accounts.errors import CannotChangeYourself
-from accounts.models import User
+from accounts.models import Role, User
 from edge.grants import PermissionNotHeld, SuperuserOnly
 from tests.factories import UserFactory
 
 USERS = "/api/auth/users/"
 VERIFY = "/internal/verify"
+
+
+@pytest.fixture
+def staff(db) -> User:
+    """Staff whom the user admin's role lets find and change users (accounts.roles)."""
+    user = UserFactory(is_staff=True)
+    user.roles.set(Role.objects.filter(slug="user_admin"))
+    return user
 
 
 @pytest.fixture

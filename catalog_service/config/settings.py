@@ -46,6 +46,8 @@ SPECTACULAR_SETTINGS["TITLE"] = "catalog service API"
 LOGGING = logging_config(service="catalog", level=LOG_LEVEL)
 EDGE = {
     **EDGE,
+    # What each staff role of the token gives here (edge.roles).
+    "ROLE_PERMISSIONS": "catalog.roles.ROLE_PERMISSIONS",
     # catalog signs the events it sends with its own key, and handles those it receives only
     # from their producers (edge.messaging.signing).
     "EVENT_SIGNING_KEY": env.str("EVENT_SIGNING_KEY"),

@@ -12,6 +12,7 @@ from edge.conf import edge_settings
 from edge.dashboard import dashboard_panels
 
 NOT_STAFF = "Your account is not a staff account."
+NO_ROLE_HERE = "None of your staff roles gives you anything in this admin site."
 
 
 def csrf_cookie_name(service: str) -> str:
@@ -22,6 +23,9 @@ def csrf_cookie_name(service: str) -> str:
 class EdgeAdminSite(admin.AdminSite):
     site_url = None
     index_template = "edge/admin_index.html"
+    # The index of the site the login lands on opens to every staff member, whatever their
+    # roles give there; elsewhere a staff member whom no role gives anything gets 403.
+    index_open_to_all_staff = False
 
     @property
     def site_header(self) -> str:
@@ -32,6 +36,12 @@ class EdgeAdminSite(admin.AdminSite):
         return self.site_header
 
     def index(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        """Staff see this site, its dashboard above the models, where a role of theirs (or
+        superuser status) gives them a permission; the others get 403, as on each model's pages,
+        not Django's empty index page."""
+        user = request.user
+        if not (self.index_open_to_all_staff or user.is_superuser or user.get_all_permissions()):
+            raise PermissionDenied(NO_ROLE_HERE)
         return super().index(request, {"dashboard": dashboard_panels(request), **(extra_context or {})})
 
     def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:

@@ -12,6 +12,7 @@ from edge.revocation import (
     TokenStateUnavailable,
     authenticate,
 )
+from edge.roles import role_permissions
 from edge.tokens import Claims, InvalidToken
 
 MALFORMED_AUTHORIZATION = "Authorization header must be 'Bearer <token>'."
@@ -57,6 +58,19 @@ class TokenUser:
     @property
     def email_verified(self) -> bool:
         return self.claims.email_verified
+
+    @property
+    def token_roles(self) -> tuple[str, ...]:
+        return self.claims.roles
+
+    def get_all_permissions(self, obj: object = None) -> set[str]:
+        """What the token's roles give in this service (edge.roles), as the admin's user holds them."""
+        if obj is not None or not (self.is_active and self.is_staff):
+            return set()
+        return set(role_permissions(self.claims.roles))
+
+    def has_perm(self, perm: str, obj: object = None) -> bool:
+        return self.is_superuser or perm in self.get_all_permissions(obj)
 
     def __str__(self) -> str:
         return self.claims.email

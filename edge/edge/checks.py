@@ -15,6 +15,7 @@ from django.core.checks import CheckMessage, Error, Tags, register
 
 from edge.admin_site import csrf_cookie_name
 from edge.conf import edge_settings
+from edge.roles import ROLES, role_declaration
 from edge.service_table import SERVICE_NAMES, service_named
 
 REQUEST_ID_MIDDLEWARE = "edge.middleware.RequestIdMiddleware"
@@ -236,3 +237,56 @@ def check_gateway_addresses(
             id="edge.E014",
         )
     ]
+
+
+@register(Tags.security)
+def check_role_permissions(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """What this service says each role gives (edge.roles): known roles, existing permissions.
+
+    A misspelt permission would grant nothing, silently; a role outside the vocabulary could
+    never be granted in auth.
+    """
+    try:
+        declaration = role_declaration()
+    except ImportError as error:
+        return [
+            Error(
+                f"EDGE['ROLE_PERMISSIONS'] cannot be imported: {error}",
+                hint="Name the module attribute that declares the roles, e.g. catalog.roles.ROLE_PERMISSIONS.",
+                id="edge.E030",
+            )
+        ]
+    errors: list[CheckMessage] = []
+    existing = _model_permissions()
+    for role, permissions in declaration.items():
+        if role not in ROLES:
+            errors.append(
+                Error(
+                    f"The role {role!r} is given permissions but is no role of edge.roles.ROLES.",
+                    hint=f"Use one of: {', '.join(sorted(ROLES))}.",
+                    id="edge.E031",
+                )
+            )
+        for permission in permissions:
+            if permission not in existing:
+                errors.append(
+                    Error(
+                        f"The role {role!r} gives {permission!r}, which no model of this service has.",
+                        hint="Name it as app_label.codename, e.g. catalog.change_product.",
+                        id="edge.E032",
+                    )
+                )
+    return errors
+
+
+def _model_permissions() -> set[str]:
+    """Every permission the installed models have ("app_label.codename"), as Django creates them."""
+    permissions = set()
+    for model in apps.get_models():
+        opts = model._meta
+        codenames = [f"{action}_{opts.model_name}" for action in opts.default_permissions]
+        codenames += [codename for codename, _ in opts.permissions]
+        permissions.update(f"{opts.app_label}.{codename}" for codename in codenames)
+    return permissions

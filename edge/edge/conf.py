@@ -46,6 +46,9 @@ DEFAULTS: dict[str, Any] = {
     # Other services keep a local "shadow" of each verified user for their admin;
     # auth_service owns the real users and maps a token to one of them instead.
     "SHADOW_USERS": True,
+    # Dotted path of this service's ``{role slug: ["app_label.codename", ...]}``: what each staff
+    # role of the token gives here (edge.roles). Empty: no role gives anything.
+    "ROLE_PERMISSIONS": "",
     # How long an unsent outbox row waits before the relay resends it (the first send is on commit).
     "OUTBOX_RELAY_AFTER_SECONDS": 5.0,
     "OUTBOX_RELAY_INTERVAL_SECONDS": 1.0,

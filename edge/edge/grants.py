@@ -1,12 +1,13 @@
-"""What a staff member may grant, in every admin site: never more than they hold.
+"""What a staff member may grant: never more than they hold.
 
-Every service's admin has Django's users, groups and permissions (auth's users are its own; the
-other services' are shadows of auth's). Someone allowed to change users or groups could
-otherwise give themselves, a colleague, or a group they belong to any permission, or make
-anyone a superuser. So a permission or a group is granted only by someone who holds every
-permission it carries, only a superuser grants superuser status or changes a superuser's
-account, and the services that change users and groups (auth's ``accounts.services``, and
-``group_save`` and ``user_grants_set`` below) check it before they write.
+Staff roles (``edge.roles``) are granted in auth, and give permissions in every service; auth's
+own users also have Django's groups and permissions. Someone allowed to change users or groups
+could otherwise give themselves, a colleague, or a group they belong to any role or permission,
+or make anyone a superuser. So a role is granted only by someone who holds it, a permission or a
+group only by someone who holds every permission it carries, only a superuser grants superuser
+status or changes a superuser's account, and the services that change users and groups (auth's
+``accounts.services``, and ``group_save`` and ``user_grants_set`` below) check it before they
+write.
 """
 
 from collections.abc import Iterable
@@ -26,6 +27,12 @@ class SuperuserOnly(DomainError):
     message = "Only a superuser may grant or change superuser status, or change a superuser."
 
 
+class RoleNotHeld(DomainError):
+    status_code = 403
+    code = "role_not_held"
+    message = "You cannot grant roles you do not hold yourself: {roles}."
+
+
 class PermissionNotHeld(DomainError):
     status_code = 403
     code = "permission_not_held"
@@ -38,14 +45,20 @@ class StaffActor:
 
     id: int | None
     is_superuser: bool
-    # "app_label.codename" of every permission the actor holds, their groups' included.
+    # "app_label.codename" of every permission the actor holds, their groups' and roles' included.
     permissions: frozenset[str] = field(default_factory=frozenset)
+    # The slugs of the staff roles in the actor's token (edge.roles).
+    roles: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
     def for_user(cls, user: Any) -> "StaffActor":
-        """The admin's ``request.user``, or the API's token user (which holds no permissions)."""
-        held = user.get_all_permissions() if hasattr(user, "get_all_permissions") else set()
-        return cls(id=user.pk, is_superuser=user.is_superuser, permissions=frozenset(held))
+        """The admin's ``request.user``, or the API's token user."""
+        return cls(
+            id=user.pk,
+            is_superuser=user.is_superuser,
+            permissions=frozenset(user.get_all_permissions()),
+            roles=frozenset(getattr(user, "token_roles", ())),
+        )
 
 
 # Whoever runs a management command has the shell: a superuser's authority, and no account.
@@ -78,6 +91,20 @@ def groups_grant_check(*, actor: StaffActor, groups: Iterable[Group]) -> None:
         actor=actor,
         permissions=Permission.objects.filter(group__in=[group.pk for group in groups]).distinct(),
     )
+
+
+def roles_grant_check(*, actor: StaffActor, roles: Iterable[str]) -> None:
+    """Refuse with ``RoleNotHeld`` unless the actor holds every one of these roles (slugs).
+
+    A role gives permissions in every service, each by its own declaration, which no single
+    service can read all of: so holding the role itself, as the actor's token says, is what
+    entitles them to pass it on. A superuser grants any.
+    """
+    if actor.is_superuser:
+        return
+    missing = sorted(set(roles) - actor.roles)
+    if missing:
+        raise RoleNotHeld(roles=", ".join(missing))
 
 
 def superuser_change_check(*, actor: StaffActor, user: Any) -> None:

@@ -47,6 +47,8 @@ class Claims:
     # Whether the user has confirmed their email address (OpenID Connect's claim); a token without
     # the claim says no.
     email_verified: bool = False
+    # The slugs of the user's staff roles (edge.roles) when the token was issued.
+    roles: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=4)
@@ -108,6 +110,13 @@ def verify_access_token(raw_token: str) -> Claims:
             generation=int(payload.get("gen", 0)),
             session_id=str(payload.get("sid", "")),
             email_verified=payload.get("email_verified") is True,
+            roles=_roles(payload.get("roles", [])),
         )
     except (TypeError, ValueError) as error:
         raise InvalidToken(INVALID_TOKEN) from error
+
+
+def _roles(claim: object) -> tuple[str, ...]:
+    if not isinstance(claim, list) or not all(isinstance(role, str) for role in claim):
+        raise ValueError("roles must be a list of slugs")
+    return tuple(claim)

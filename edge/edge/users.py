@@ -8,11 +8,20 @@ from edge.tokens import Claims
 
 
 def user_for_claims(claims: Claims) -> AbstractBaseUser | None:
-    """The user for these claims: a shadow user kept in step with them, or auth's own user.
+    """The user for these claims: a shadow user kept in step with them, or auth's own user,
+    holding the token's roles (``token_roles``).
 
     A shadow user takes the primary key of the auth user, so admin history names the
-    same person in every service.
+    same person in every service; it holds no permissions of its own, only its token's roles.
     """
+    user = _user_for_claims(claims)
+    if user is not None:
+        # What edge.roles.RolePermissionBackend turns into this service's permissions.
+        user.token_roles = claims.roles
+    return user
+
+
+def _user_for_claims(claims: Claims) -> AbstractBaseUser | None:
     user_model = get_user_model()
     if not edge_settings.SHADOW_USERS:
         return user_model._default_manager.filter(pk=claims.user_id, is_active=True).first()

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from edge.logging import logging_config
 from edge.settings.base import *  # noqa: F403  the settings every service shares
-from edge.settings.base import CACHES, INSTALLED_APPS, LOG_LEVEL, SPECTACULAR_SETTINGS, env
+from edge.settings.base import CACHES, EDGE, INSTALLED_APPS, LOG_LEVEL, SPECTACULAR_SETTINGS, env
 
 SERVICE_NAME = "edge"
 BASE_DIR = Path(__file__).resolve().parent
@@ -24,3 +24,4 @@ CACHES["default"]["KEY_PREFIX"] = "edge"
 CELERY_TASK_DEFAULT_QUEUE = "edge"
 SPECTACULAR_SETTINGS["TITLE"] = "edge service API"
 LOGGING = logging_config(service="edge", level=LOG_LEVEL)
+EDGE = {**EDGE, "ROLE_PERMISSIONS": "tests.shop.roles.ROLE_PERMISSIONS"}

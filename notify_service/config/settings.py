@@ -25,6 +25,8 @@ SPECTACULAR_SETTINGS["TITLE"] = "notify service API"
 LOGGING = logging_config(service="notify", level=LOG_LEVEL)
 EDGE = {
     **EDGE,
+    # What each staff role of the token gives here (edge.roles).
+    "ROLE_PERMISSIONS": "notify.roles.ROLE_PERMISSIONS",
     # notify opens the reset link auth sealed, and keeps it sealed until the email has gone.
     "SEAL_KEYS": env.list("EDGE_SEAL_KEYS"),
     # notify sends no event; it handles those it receives only from their producers

@@ -29,6 +29,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"OrderStatusEnum": "orders.models
 LOGGING = logging_config(service="orders", level=LOG_LEVEL)
 EDGE = {
     **EDGE,
+    # What each staff role of the token gives here (edge.roles).
+    "ROLE_PERMISSIONS": "orders.roles.ROLE_PERMISSIONS",
     # orders signs the events it sends with its own key, and handles those it receives only
     # from their producers (edge.messaging.signing).
     "EVENT_SIGNING_KEY": env.str("EVENT_SIGNING_KEY"),

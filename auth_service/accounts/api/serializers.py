@@ -12,7 +12,7 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.serializers import TokenObtainSerializer as SimpleTokenObtainSerializer
 from rest_framework_simplejwt.settings import api_settings
 
-from accounts.models import User
+from accounts.models import Role, User
 from accounts.selectors import user_for_email_confirmation, user_for_password_reset
 from accounts.services import login_attempt, token_pair_issue, token_refresh
 from edge import json_fields
@@ -127,6 +127,8 @@ class LogoutSerializer(serializers.Serializer):
 
 
 class StaffUserSerializer(serializers.ModelSerializer):
+    roles = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
+
     class Meta:
         model = User
         fields = [
@@ -136,6 +138,7 @@ class StaffUserSerializer(serializers.ModelSerializer):
             "is_active",
             "is_staff",
             "is_superuser",
+            "roles",
             "date_joined",
             "last_login",
         ]
@@ -148,6 +151,10 @@ class UserAccessSerializer(serializers.Serializer):
     is_active = json_fields.BooleanField(required=False)
     is_staff = json_fields.BooleanField(required=False)
     is_superuser = json_fields.BooleanField(required=False)
+    # The whole set of the user's roles, by slug (edge.roles): [] removes them all.
+    roles = serializers.SlugRelatedField(
+        many=True, required=False, slug_field="slug", queryset=Role.objects.all()
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(self.initial_data) - set(self.fields))

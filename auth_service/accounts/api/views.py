@@ -6,6 +6,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import filters, mixins, permissions, status, viewsets
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -34,7 +35,7 @@ from accounts.services import (
     password_reset_request,
     token_pair_issue,
     token_revoke,
-    user_access_set,
+    user_change,
     user_email_confirm,
     user_password_set,
     user_profile_update,
@@ -44,6 +45,7 @@ from edge.client_address import client_address
 from edge.grants import StaffActor
 from edge.permissions import IsStaff
 from edge.schema import ErrorSerializer
+from edge.users import user_for_claims
 
 PASSWORD_RESET_SENT = "If an account with this email exists, a reset link is on its way."
 REGISTRATION_RECEIVED = (
@@ -180,10 +182,23 @@ class JwksView(APIView):
         return response
 
 
-class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Staff: find users, and activate, deactivate or grant staff (superuser only by a superuser)."""
+class MayManageUsers(IsStaff):
+    """The users admin's rule: staff who may view users (by a role of their token, or auth's own
+    groups and permissions) find them; those who may change users change them."""
 
-    permission_classes = [IsStaff]
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        permission = "accounts.view_user" if request.method in SAFE_METHODS else "accounts.change_user"
+        user = user_for_claims(request.auth)
+        return user is not None and user.has_perm(permission)
+
+
+class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Staff: find users, and activate, deactivate, grant staff (superuser only by a superuser) or
+    set their roles (only those the caller holds)."""
+
+    permission_classes = [MayManageUsers]
     serializer_class = StaffUserSerializer
     filter_backends = [DjangoFilterBackend, filters.SearchFilter]
     filterset_class = UserFilter
@@ -197,7 +212,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         user = self.get_object()
         serializer = UserAccessSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = user_access_set(
-            user=user, actor=StaffActor.for_user(request.user), **serializer.validated_data
-        )
+        # The actor as the admin sees them: what their roles and auth's own grants let them hold.
+        actor = StaffActor.for_user(user_for_claims(request.auth))
+        user = user_change(user=user, actor=actor, **serializer.validated_data)
         return Response(StaffUserSerializer(user).data)

@@ -122,6 +122,12 @@ CACHES = {
 DJANGO_REDIS_IGNORE_EXCEPTIONS = True
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
+# AUTHENTICATION: the token authenticates (edge.middleware, edge.authentication); a staff member's
+# permissions are those their token's roles give in this service (edge.roles). auth puts Django's
+# ModelBackend first, for its login and its own users' groups and permissions.
+# ------------------------------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = ["edge.backends.RolePermissionBackend"]
+
 # PASSWORDS
 # ------------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_user_email_confirmed_at'),
+        ('accounts', '0005_staff_roles'),
     ]
 
     operations = [

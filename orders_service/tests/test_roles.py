@@ -1,0 +1,51 @@
+"""What the staff roles of a token give in the orders admin (orders.roles)."""
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.test import Client
+
+from orders.models import Order
+from tests.factories import OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/orders/orders/order/"
+
+
+@pytest.fixture
+def with_roles(make_token):
+    def client_for(*roles: str) -> Client:
+        client = Client()
+        client.cookies["access_token"] = make_token(12, is_staff=True, roles=list(roles))
+        return client
+
+    return client_for
+
+
+def test_fulfilment_ships_orders(with_roles):
+    order = OrderFactory(status=Order.Status.CONFIRMED)
+
+    with_roles("fulfilment").post(CHANGELIST, {"action": "ship", ACTION_CHECKBOX_NAME: [order.pk]})
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.SHIPPED
+
+
+def test_support_sees_orders_but_cannot_ship_them(with_roles):
+    order = OrderFactory(status=Order.Status.CONFIRMED)
+    support = with_roles("support")
+
+    listed = support.get(CHANGELIST)
+    support.post(CHANGELIST, {"action": "ship", ACTION_CHECKBOX_NAME: [order.pk]})
+
+    assert listed.status_code == 200
+    assert "Ship selected orders" not in listed.text
+    order.refresh_from_db()
+    assert order.status == Order.Status.CONFIRMED
+
+
+def test_a_catalog_editor_sees_no_orders_admin(with_roles):
+    editor = with_roles("catalog_editor")
+
+    assert editor.get("/admin/orders/").status_code == 403
+    assert editor.get(CHANGELIST).status_code == 403
