@@ -488,9 +488,16 @@ class Stack:
             # The gateways start after it: none runs yet to be told the new cache version.
             self.manage("catalog", "load_demo_catalog", environment={"CATALOG_GATEWAYS": ""})
 
+    def metrics_dir(self, service: str) -> Path:
+        """Where every process of one service on this host writes its metrics, which its web
+        process's /metrics sums (edge.metrics): emptied at each start."""
+        return self.runtime / "metrics" / service
+
     def start_services(self) -> None:
         """Each service's processes where the table has them, and nginx; supervisord starts them."""
         for service in SERVICES:
+            shutil.rmtree(self.metrics_dir(service.name), ignore_errors=True)
+            self.metrics_dir(service.name).mkdir(parents=True)
             for role in service.processes:
                 program = self.service_program(service, role)
                 self.programs[program.name] = program
@@ -541,7 +548,10 @@ class Stack:
             program_name(service, role),
             self.service_argv(service.name, role),
             directory=ROOT / service.directory,
-            environment=self.service_settings[service.name],
+            environment={
+                **self.service_settings[service.name],
+                "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir(service.name)),
+            },
             replicas=self.config.replicas_of(role),
         )
 

@@ -30,6 +30,8 @@ EDGE = {
     # notify sends no event; it handles those it receives only from their producers
     # (edge.messaging.signing).
     "EVENT_VERIFY_KEYS": env.list("EVENT_VERIFY_KEYS"),
+    # /metrics reads the notifications by status too.
+    "METRICS_COLLECTORS": ["edge.metrics.EventHealthCollector", "notify.metrics.NotificationCollector"],
 }
 
 # EMAIL_URL, e.g. smtp://user:password@mail.example.com:587/?tls=True (django-environ's format).
