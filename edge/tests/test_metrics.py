@@ -1,5 +1,7 @@
 """/metrics: what a service counted and what its database holds, on its own port alone."""
 
+import socket
+import urllib.request
 from datetime import timedelta
 
 from django.utils import timezone
@@ -8,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from edge.events import UserRegistered
 from edge.messaging.models import OutboxMessage
-from edge.metrics import TaskTimer
+from edge.metrics import TaskTimer, serve_worker_metrics
 
 
 def scrape(client) -> dict[tuple[str, tuple], float]:
@@ -83,3 +85,20 @@ def test_a_task_is_counted_and_timed_with_its_outcome():
         before[1] + 1,
         before[2] + 1,
     )
+
+
+def test_a_worker_of_its_own_serves_its_counts_on_its_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server, _ = serve_worker_metrics(port, "127.0.0.1")
+    try:
+        TaskTimer().ended("task-3", "shop.pack", "SUCCESS")
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+            body = answer.read().decode()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert 'celery_tasks_total{outcome="success",task="shop.pack"}' in body
