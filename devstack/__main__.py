@@ -56,6 +56,9 @@ The stack is up. Gateway: {", ".join(stack.gateway_urls)}
   Admin sites   {"  ".join(f"{gateway}/admin/{service.name}/" for service in SERVICES)}
   API docs      {"  ".join(f"{gateway}/api/{service.name}/docs/" for service in SERVICES)}
   Login         {gateway}/login/   staff account: {DEMO_STAFF_EMAIL}, {password}
+  Celery        {gateway}/admin/flower/ (Flower, for staff)
+  Metrics       {"  ".join(f"{stack.service_url(service.name)}/metrics" for service in SERVICES)}
+                {"  ".join(f"http://{address}/metrics" for address in stack.config.gateway_internal_addresses)} (the gateway's)
   Sent email    {stack.mail_dir} (a Maildir: every message the services send lands here)
   Logs          {stack.logs}/ (one file per process)
   Processes     .venv/bin/supervisorctl -c {stack.supervisor.config_path} status

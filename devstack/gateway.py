@@ -88,7 +88,7 @@ def render_gateway(
         # nginx's workers run as www-data.
         (nginx_dir / "temp" / temp).chmod(0o777)
     logs.mkdir(parents=True, exist_ok=True)
-    for include in ("proxy_headers.conf", "catalog_version.lua"):
+    for include in ("proxy_headers.conf", "catalog_version.lua", "gateway_metrics.lua"):
         shutil.copy(NGINX_SOURCES / include, nginx_dir / include)
     template = string.Template((NGINX_SOURCES / "gateway.conf.template").read_text())
     (nginx_dir / "gateway.conf").write_text(

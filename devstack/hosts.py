@@ -24,7 +24,7 @@ from pathlib import Path
 
 from devstack.errors import StackError
 from devstack.stack import Stack, StackConfig, copy_secrets
-from edge.service_table import SERVICE_NAMES
+from edge.service_table import FLOWER, SERVICE_NAMES
 
 # The private network the hosts are given a /24 of: 10.213.<n>.0/24, one n per running set.
 NETWORK_PREFIX = "10.213"
@@ -241,7 +241,9 @@ class SpreadStack:
                 "netns": host.netns,
                 "database_url": self.data.postgres.admin_url,
                 "redis_url": self.data.redis.url,
-                "redis_service_urls": {name: self.data.redis.url_for(name) for name in SERVICE_NAMES},
+                "redis_service_urls": {
+                    name: self.data.redis.url_for(name) for name in (*SERVICE_NAMES, FLOWER)
+                },
                 "redis_cache_url": self.data.redis_cache.url,
                 "redis_cache_service_urls": {
                     name: self.data.redis_cache.url_for(name) for name in SERVICE_NAMES

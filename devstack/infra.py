@@ -24,7 +24,7 @@ from psycopg import sql
 from devstack.errors import MISSING_PROGRAM, PORT_TAKEN, StackError
 from devstack.processes import Command, last_line, run, wait_until
 from devstack.supervisor import Program, Supervisor
-from edge.service_table import SERVICE_NAMES
+from edge.service_table import FLOWER, SERVICE_NAMES
 
 POSTGRES_USER = "postgres"
 # Where the stack's runtime folders are when the launcher is root (``runtime_dir`` says why).
@@ -282,6 +282,8 @@ class RedisKind:
     arguments: tuple[str, ...]
     # An ACL rule of a service's user; ``{user}`` is the service's name.
     service_rights: str
+    # The ACL rule of Flower's user, on the one server it watches (none: no such user).
+    flower_rights: str = ""
 
 
 # The broker and the token state: nothing may be lost or evicted. An append-only file keeps
@@ -295,6 +297,13 @@ BROKER = RedisKind(
     "redis",
     ("--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"),
     "~* &* +@all -@dangerous",
+    # Flower reads every key (queue lengths, Celery's bindings) and writes only what its consumers
+    # need: the bindings, its queues of events and of answers to its inspections, and its own keys
+    # (edge.flower). It publishes on the channels (its broadcasts: inspect, enable events) and
+    # listens to the workers' events.
+    flower_rights=(
+        "%R~* ~_kombu.binding* ~celeryev.* ~*.reply.celery.pidbox* ~flower.* &* +@all -@dangerous"
+    ),
 )
 # The caches of answers (catalog's pages, each service's default cache): rebuilt on a miss, so
 # kept in memory alone, capped, and the least recently used keys evicted when full. A flood of
@@ -343,7 +352,11 @@ class Redis:
         devstack. A Redis given by REDIS_URL alone is the same URL for every service."""
         if self.given_url:
             return self.given_service_urls.get(name, self.given_url)
-        return self._user_url(name if name in SERVICE_NAMES else ADMIN_USER)
+        return self._user_url(name if name in self._user_names else ADMIN_USER)
+
+    @property
+    def _user_names(self) -> tuple[str, ...]:
+        return (*SERVICE_NAMES, FLOWER) if self.kind.flower_rights else SERVICE_NAMES
 
     def _user_url(self, user: str) -> str:
         return f"redis://{quote(user)}:{quote(self._password(user))}@{self.address}:{self.port}/0"
@@ -360,6 +373,11 @@ class Redis:
             *(
                 f"user {name} on >{self._password(name)} {self.kind.service_rights.format(user=name)}"
                 for name in SERVICE_NAMES
+            ),
+            *(
+                [f"user {FLOWER} on >{self._password(FLOWER)} {self.kind.flower_rights}"]
+                if self.kind.flower_rights
+                else []
             ),
         ]
         config = self.dir / "redis.conf"

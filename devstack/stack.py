@@ -41,6 +41,9 @@ from devstack.processes import Command, last_line, run, wait_until
 from devstack.supervisor import BIN, REPLICA_NUMBER, Program, Supervisor
 from edge.messaging.signing import key_pair, public_key_of
 from edge.service_table import (
+    FLOWER,
+    FLOWER_PORT,
+    FLOWER_URL_PREFIX,
     GATEWAY_INTERNAL_PORT,
     GATEWAY_PORT,
     RELAY,
@@ -162,6 +165,10 @@ class StackConfig:
 
     def service_port(self, name: str) -> int:
         return service_named(name).port + self.port_offset
+
+    @property
+    def flower_port(self) -> int:
+        return FLOWER_PORT + self.port_offset
 
     def database_name(self, service: str) -> str:
         """The database (and role) of one service on this stack's Postgres."""
@@ -338,6 +345,7 @@ class Stack:
             *self.config.gateway_ports,
             *self.config.gateway_internal_ports,
             *(self.config.service_port(s.name) for s in SERVICES),
+            self.config.flower_port,
         ):
             ensure_port_free(port, self.config.local_address)
 
@@ -497,12 +505,20 @@ class Stack:
             # The gateways start after it: none runs yet to be told the new cache version.
             self.manage("catalog", "load_demo_catalog", environment={"CATALOG_GATEWAYS": ""})
 
+    def metrics_dir(self, service: str) -> Path:
+        """Where every process of one service on this host writes its metrics, which its web
+        process's /metrics sums (edge.metrics): emptied at each start."""
+        return self.runtime / "metrics" / service
+
     def start_services(self) -> None:
         """Each service's processes where the table has them, and nginx; supervisord starts them."""
         for service in SERVICES:
+            shutil.rmtree(self.metrics_dir(service.name), ignore_errors=True)
+            self.metrics_dir(service.name).mkdir(parents=True)
             for role in service.processes:
                 program = self.service_program(service, role)
                 self.programs[program.name] = program
+        self.programs[FLOWER] = self.flower_program()
         self.programs.update(self.gateway_programs())
         self.supervisor.apply(self._programs_with_overrides())
 
@@ -550,8 +566,34 @@ class Stack:
             program_name(service, role),
             self.service_argv(service.name, role),
             directory=ROOT / service.directory,
-            environment=self.service_settings[service.name],
+            environment={
+                **self.service_settings[service.name],
+                "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir(service.name)),
+            },
             replicas=self.config.replicas_of(role),
+        )
+
+    def flower_program(self) -> Program:
+        """Flower, on its own port behind the gateway's /admin/flower/ (the staff check is the
+        gateway's: it asks no password of its own), with its own user on the broker."""
+        return Program(
+            FLOWER,
+            [
+                str(BIN / "celery"),
+                "-A",
+                "edge.flower",
+                "flower",
+                f"--address={self.config.listen_address}",
+                f"--port={self.config.flower_port}",
+                f"--url_prefix={FLOWER_URL_PREFIX}",
+            ],
+            directory=ROOT,
+            environment={
+                # In the environment, not on the command line that every user's ps shows.
+                "CELERY_BROKER_URL": self.redis.url_for(FLOWER),
+                # Its API (the pages' refreshes) answers without a login of its own.
+                "FLOWER_UNAUTHENTICATED_API": "true",
+            },
         )
 
     def gateway_programs(
@@ -566,6 +608,7 @@ class Stack:
         The first one also serves ``static_site`` (``render_gateway`` says what it is)."""
         config = self.config
         upstreams = {s.name: f"{config.local_address}:{config.service_port(s.name)}" for s in SERVICES}
+        upstreams[FLOWER] = f"{config.local_address}:{config.flower_port}"
         return {
             name: render_gateway(
                 name,
@@ -633,6 +676,10 @@ class Stack:
     def wait_healthy(self, timeout: float = 90) -> None:
         urls = [f"{self.service_url(service.name)}/api/{service.name}/health/" for service in SERVICES]
         urls.extend(f"{url}/healthz" for url in self.gateway_urls)
+        if FLOWER in self.programs:
+            urls.append(
+                f"http://{self.config.local_address}:{self.config.flower_port}/{FLOWER_URL_PREFIX}/healthcheck"
+            )
         for url in urls:
             wait_until(lambda url=url: self._answers_ok(url), timeout=timeout, what=url)
 

@@ -24,6 +24,8 @@ from jsonschema import Draft7Validator
 
 from devstack.stack import DEMO_STAFF_EMAIL, StackConfig
 from edge.service_table import (
+    FLOWER,
+    FLOWER_PORT,
     GATEWAY_INTERNAL_PORT,
     RELAY,
     SERVICE_NAMES,
@@ -282,7 +284,7 @@ def test_the_dockerfile_builds_any_service_of_the_table_and_no_other() -> None:
     assert not list(REPO.glob("*_service/Dockerfile")), "a service has a Dockerfile of its own again"
 
 
-def test_the_gateway_reaches_each_service_on_its_table_port() -> None:
+def test_the_gateway_reaches_each_service_and_flower_on_their_table_ports() -> None:
     nginx = services()[GATEWAY]
     upstreams = {
         host: int(port)
@@ -292,8 +294,8 @@ def test_the_gateway_reaches_each_service_on_its_table_port() -> None:
         if host in services()
     }
 
-    assert upstreams == {service.name: service.port for service in SERVICES}
-    assert set(nginx["depends_on"]) == set(SERVICE_NAMES), "the gateway waits for every web process"
+    assert upstreams == {**{service.name: service.port for service in SERVICES}, FLOWER: FLOWER_PORT}
+    assert set(nginx["depends_on"]) == {*SERVICE_NAMES, FLOWER}, "the gateway waits for every web process"
 
 
 def fixed_address_problems(compose: dict[str, Any]) -> list[str]:

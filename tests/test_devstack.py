@@ -18,7 +18,7 @@ import pytest
 from devstack.errors import PORT_TAKEN, StackError
 from devstack.infra import installed, port_is_open, remove_runtime_dirs_under
 from devstack.stack import ROOT, Stack, StackConfig
-from edge.service_table import SERVICES
+from edge.service_table import FLOWER, SERVICES
 from tests.deployments import environment_needed
 from tests.support import PORT_OFFSET, eventually
 
@@ -224,7 +224,14 @@ def test_supervisord_runs_the_processes_the_service_table_names_and_no_other(sta
     states = stack.supervisor.states()
 
     # The session's stack sends email to the tests' own SMTP server: no sink runs.
-    assert set(states) == {*expected, "postgres", "redis", "redis-cache", *stack.config.gateway_names}
+    assert set(states) == {
+        *expected,
+        "postgres",
+        "redis",
+        "redis-cache",
+        FLOWER,
+        *stack.config.gateway_names,
+    }
     assert {name: info["statename"] for name, info in states.items()} == dict.fromkeys(states, "RUNNING")
     # Its workers and relays run replicated, each replica in its program's group.
     assert {name for name, info in states.items() if info["group"] == "catalog-worker"} == {

@@ -46,6 +46,7 @@ ROUTES = {
     "= /api/orders/": ["/api/orders/"],
     "~ ^/api/(auth|orders|notify)/": ["/api/auth/me/", "/api/orders/999999/", "/api/notify/notifications/"],
     "~ ^/admin/(${SERVICE_NAMES})/": [f"/admin/{service}/" for service in SERVICE_NAMES],
+    "^~ /admin/flower/": ["/admin/flower/"],
     "= /_gateway_error/400": ["/_gateway_error/400"],
     "= /_gateway_error/414": ["/_gateway_error/414"],
     "= /_auth": ["/_auth"],

@@ -85,6 +85,7 @@ GATEWAY_FILES = {
     "nginx.conf": "/etc/nginx/nginx.conf",
     "proxy_headers.conf": "{NGINX_INCLUDE_DIR}/proxy_headers.conf",
     "catalog_version.lua": "{NGINX_INCLUDE_DIR}/catalog_version.lua",
+    "gateway_metrics.lua": "{NGINX_INCLUDE_DIR}/gateway_metrics.lua",
 }
 # The service whose cache version every gateway holds (nginx/catalog_version.lua).
 CATALOG = service_named("catalog")

@@ -81,6 +81,12 @@ DEFAULTS: dict[str, Any] = {
     "EVENT_MAX_RETRIES": 8,
     "EVENT_RETRY_BACKOFF_SECONDS": 1.0,
     "EVENT_RETRY_BACKOFF_MAX_SECONDS": 60.0,
+    # Dotted paths of Prometheus collectors that read the database when /metrics is scraped
+    # (edge.metrics): a service appends its own.
+    "METRICS_COLLECTORS": ["edge.metrics.EventHealthCollector"],
+    # Where a Celery worker serves its own metrics (edge.metrics.serve_worker_metrics); none when
+    # it shares its metrics folder with its service's web process, which serves them (the local stack).
+    "WORKER_METRICS_PORT": None,
 }
 
 

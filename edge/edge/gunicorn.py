@@ -6,6 +6,11 @@ worker's accept, and while one request waits on Postgres or Redis its process se
 The number of processes is gunicorn's own ``WEB_CONCURRENCY`` or ``--workers``.
 """
 
+import os
+from typing import Any
+
+from prometheus_client import multiprocess
+
 worker_class = "gthread"
 threads = 4
 # Longer than the gateway keeps an idle upstream connection (nginx: 60 s), so it closes first
@@ -14,3 +19,18 @@ keepalive = 75
 # gunicorn (25+) opens a control socket at $HOME/.gunicorn/gunicorn.ctl unless told not to: every
 # service's gunicorn on a host would share that one path, and the image's user has no home.
 control_socket_disable = True
+
+
+# Each worker writes its metrics in this folder, which /metrics sums (edge.metrics).
+METRICS_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+
+
+def on_starting(server: Any) -> None:
+    if METRICS_DIR:
+        os.makedirs(METRICS_DIR, exist_ok=True)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    # A dead worker's live gauges leave the sum; its counters stay in it.
+    if METRICS_DIR:
+        multiprocess.mark_process_dead(worker.pid)

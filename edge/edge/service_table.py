@@ -17,6 +17,11 @@ GATEWAY_PORT = 8080
 # Each gateway's internal port, never published nor routed: catalog pushes its cache version
 # there (nginx/catalog_version.lua). Replicas on one machine take the ports after it too.
 GATEWAY_INTERNAL_PORT = 8090
+# Flower, Celery in view for staff: one for the whole system, behind the gateway at /admin/flower/
+# (its URL prefix), reached by no one else. It logs in to the broker as its own user.
+FLOWER = "flower"
+FLOWER_PORT = 5555
+FLOWER_URL_PREFIX = "admin/flower"
 
 WEB = "web"
 WORKER = "worker"

@@ -1,4 +1,5 @@
-"""The URLs every service has, under its own prefix: admin, API, schema, docs, health."""
+"""The URLs every service has, under its own prefix: admin, API, schema, docs, health; and
+``/metrics``, outside every prefix the gateway routes."""
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
@@ -11,6 +12,7 @@ from drf_spectacular.renderers import (
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from edge.health import HealthView
+from edge.metrics import metrics
 
 
 class SchemaView(SpectacularAPIView):
@@ -33,4 +35,6 @@ def service_urlpatterns(service: str, api_urlconf: str) -> list[URLPattern | URL
         ),
         path(f"api/{service}/health/", HealthView.as_view(), name="health"),
         path(f"api/{service}/", include(api_urlconf)),
+        # Prometheus' scrape, on the service's own port: the gateway routes nothing here.
+        path("metrics", metrics, name="metrics"),
     ]

@@ -34,6 +34,8 @@ EDGE = {
     "EVENT_VERIFY_KEYS": env.list("EVENT_VERIFY_KEYS"),
     # The admin's dashboard (notify.dashboard).
     "DASHBOARD_PANELS": ["notify.dashboard.emails", "notify.dashboard.staff_alerts"],
+    # /metrics reads the notifications by status too.
+    "METRICS_COLLECTORS": ["edge.metrics.EventHealthCollector", "notify.metrics.NotificationCollector"],
 }
 
 # EMAIL_URL, e.g. smtp://user:password@mail.example.com:587/?tls=True (django-environ's format).

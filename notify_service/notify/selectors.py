@@ -45,3 +45,9 @@ def emails_failed() -> QuerySet[Notification]:
     return Notification.objects.filter(
         channel=Notification.Channel.EMAIL, status=Notification.Status.FAILED
     ).order_by("-created_at", "-id")
+
+
+def notification_counts_by_status() -> dict[str, int]:
+    """How many notifications are in each status, every status named (0 for none)."""
+    counts = dict(Notification.objects.values_list("status").annotate(count=Count("pk")).order_by())
+    return {status: counts.get(status, 0) for status in Notification.Status.values}

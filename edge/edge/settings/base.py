@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "edge.messaging",
+    "django_prometheus",
 ]
 
 # MIDDLEWARE: edge.checks holds the order edge relies on.
@@ -51,6 +52,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that every response and log line below it carries the request id.
     "edge.middleware.RequestIdMiddleware",
+    # Times every request from here to PrometheusAfterMiddleware, the last (edge.metrics).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -62,6 +65,8 @@ MIDDLEWARE = [
     "edge.middleware.GatewayAuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Counts each request by its view, method and status.
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 TEMPLATES = [
@@ -241,6 +246,8 @@ EDGE = {
     # On where a stack runs the tests (devstack's end-to-end stack): every event published
     # there is checked against its contract too, not only by the consumer that receives it.
     "VALIDATE_PUBLISHED_EVENTS": env.bool("EDGE_VALIDATE_PUBLISHED_EVENTS", default=False),
+    # A Celery worker in a container of its own serves its metrics on this port (edge.metrics).
+    "WORKER_METRICS_PORT": env.int("WORKER_METRICS_PORT", default=None),
 }
 
 # LOGGING: each service sets LOGGING = logging_config(service=SERVICE_NAME, level=LOG_LEVEL).
