@@ -6,6 +6,8 @@ from typing import Any
 from celery import Celery, signals
 
 from edge.logging import request_id_var
+from edge.service_table import WORKER
+from edge.tracing import tracing_start
 
 REQUEST_ID_HEADER = "request_id"
 
@@ -29,3 +31,9 @@ def _attach_request_id(headers: dict[str, Any] | None = None, **kwargs: Any) -> 
 @signals.task_prerun.connect
 def _restore_request_id(task: Any = None, **kwargs: Any) -> None:
     request_id_var.set(getattr(task.request, REQUEST_ID_HEADER, None) if task else None)
+
+
+@signals.worker_init.connect
+def _start_tracing(**kwargs: Any) -> None:
+    # The worker runs its tasks in threads of this process (edge.settings.base: the thread pool).
+    tracing_start(kind=WORKER)

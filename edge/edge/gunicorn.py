@@ -6,6 +6,11 @@ worker's accept, and while one request waits on Postgres or Redis its process se
 The number of processes is gunicorn's own ``WEB_CONCURRENCY`` or ``--workers``.
 """
 
+from typing import Any
+
+from edge.service_table import WEB
+from edge.tracing import tracing_start
+
 worker_class = "gthread"
 threads = 4
 # Longer than the gateway keeps an idle upstream connection (nginx: 60 s), so it closes first
@@ -14,3 +19,10 @@ keepalive = 75
 # gunicorn (25+) opens a control socket at $HOME/.gunicorn/gunicorn.ctl unless told not to: every
 # service's gunicorn on a host would share that one path, and the image's user has no home.
 control_socket_disable = True
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    # In each worker, before it loads the application: the exporting thread of a tracer set up
+    # in the master would not survive the fork, and Django's instrumentation must add its
+    # middleware before the application is built.
+    tracing_start(kind=WEB)
