@@ -8,9 +8,6 @@ The number of processes is gunicorn's own ``WEB_CONCURRENCY`` or ``--workers``.
 
 from typing import Any
 
-from edge.service_table import WEB
-from edge.tracing import tracing_start
-
 worker_class = "gthread"
 threads = 4
 # Longer than the gateway keeps an idle upstream connection (nginx: 60 s), so it closes first
@@ -24,5 +21,9 @@ control_socket_disable = True
 def post_fork(server: Any, worker: Any) -> None:
     # In each worker, before it loads the application: the exporting thread of a tracer set up
     # in the master would not survive the fork, and Django's instrumentation must add its
-    # middleware before the application is built.
+    # middleware before the application is built. Imported here, in the worker: the master, which
+    # only forks and watches, loads neither Django nor OpenTelemetry.
+    from edge.service_table import WEB
+    from edge.tracing import tracing_start
+
     tracing_start(kind=WEB)

@@ -31,14 +31,8 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from opentelemetry import context, propagate, trace
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation.celery import CeleryInstrumentor
-from opentelemetry.instrumentation.django import DjangoInstrumentor
-from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
-from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased, Sampler, SamplingResult
 from opentelemetry.trace import Link, SpanKind
 from opentelemetry.util.types import Attributes
@@ -93,6 +87,11 @@ def tracing_start(*, kind: str) -> bool:
     global _started
     if _started or not tracing_configured():
         return _started
+    # Imported by the processes that trace alone: the exporter brings protobuf, and each
+    # instrumentation the library it instruments.
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     # Django's instrumentation reads the settings; gunicorn's workers have not loaded them yet.
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     provider = tracer_provider(kind=kind)
@@ -113,6 +112,11 @@ def tracer_provider(*, kind: str) -> TracerProvider:
 def instrument(provider: TracerProvider, *, web: bool) -> None:
     """Spans for Celery's tasks sent and run, psycopg's queries, Redis' commands and, in a web
     process, Django's requests."""
+    from opentelemetry.instrumentation.celery import CeleryInstrumentor
+    from opentelemetry.instrumentation.django import DjangoInstrumentor
+    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
+
     CeleryInstrumentor().instrument(tracer_provider=provider)
     PsycopgInstrumentor().instrument(tracer_provider=provider)
     RedisInstrumentor().instrument(tracer_provider=provider)
@@ -122,6 +126,11 @@ def instrument(provider: TracerProvider, *, web: bool) -> None:
 
 def uninstrument() -> None:
     """Undo ``instrument`` (for tests)."""
+    from opentelemetry.instrumentation.celery import CeleryInstrumentor
+    from opentelemetry.instrumentation.django import DjangoInstrumentor
+    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
+
     for instrumentor in (
         CeleryInstrumentor(),
         PsycopgInstrumentor(),
