@@ -23,6 +23,7 @@ from tests.support import (
     PORT_OFFSET,
     Account,
     MailSink,
+    TraceSink,
     register,
 )
 
@@ -56,7 +57,14 @@ def mail() -> Iterator[MailSink]:
 
 
 @pytest.fixture(scope="session")
-def stack(mail: MailSink) -> Iterator[Stack]:
+def traces() -> Iterator[TraceSink]:
+    sink = TraceSink()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(mail: MailSink, traces: TraceSink) -> Iterator[Stack]:
     state = ROOT / ".stack" / "e2e"
     shutil.rmtree(state, ignore_errors=True)
     config = StackConfig.from_environment(
@@ -90,6 +98,10 @@ def stack(mail: MailSink) -> Iterator[Stack]:
             "EDGE_VALIDATE_PUBLISHED_EVENTS": "true",
             "LOGIN_FREE_FAILURES_PER_CLIENT": str(LOGIN_FREE_FAILURES_PER_CLIENT),
             "LOGIN_FIRST_DELAY_SECONDS": str(LOGIN_FIRST_DELAY_SECONDS),
+            # Every process traces, exporting to the session's receiver (edge.tracing), in
+            # batches sent every half second rather than every five.
+            "OTEL_EXPORTER_OTLP_ENDPOINT": traces.endpoint,
+            "OTEL_BSP_SCHEDULE_DELAY": "500",
         },
     )
     live = Stack(config).start()

@@ -1,21 +1,28 @@
 """What the end-to-end tests share besides fixtures: a mail sink, accounts, waiting, shopping."""
 
+import gzip
 import mailbox
 import os
 import re
 import threading
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 import psycopg
 from celery import Celery
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 
 from devstack.stack import Stack
 from edge.events import EVENT_TYPES
@@ -97,6 +104,75 @@ def _addressed(messages: list[Message], address: str, subject: str) -> list[Mess
     return [
         message for message in messages if address in message["To"] and subject in str(message["Subject"])
     ]
+
+
+@dataclass(frozen=True)
+class ReceivedSpan:
+    # The process that sent it (its resource's service.name: orders-web, catalog-worker...).
+    service: str
+    name: str
+    trace_id: str
+    span_id: str
+    # Empty for a span that starts its trace.
+    parent_span_id: str
+
+
+class TraceSink:
+    """A real OTLP/HTTP receiver on a free local port, as a collector would be: the services'
+    exporters post their spans to ``endpoint``/v1/traces, protobuf as OTLP says, and the tests
+    read them by trace id."""
+
+    def __init__(self) -> None:
+        self._traces: dict[str, list[ReceivedSpan]] = defaultdict(list)
+        self._lock = threading.Lock()
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if self.headers.get("Content-Encoding") == "gzip":
+                    body = gzip.decompress(body)
+                sink.receive(ExportTraceServiceRequest.FromString(body))
+                answer = ExportTraceServiceResponse().SerializeToString()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self._http.server_port}"
+        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
+        self._thread.start()
+
+    def receive(self, request: ExportTraceServiceRequest) -> None:
+        for resource_spans in request.resource_spans:
+            service = next(
+                (
+                    attribute.value.string_value
+                    for attribute in resource_spans.resource.attributes
+                    if attribute.key == "service.name"
+                ),
+                "",
+            )
+            for scope_spans in resource_spans.scope_spans:
+                for span in scope_spans.spans:
+                    received = ReceivedSpan(
+                        service, span.name, span.trace_id.hex(), span.span_id.hex(), span.parent_span_id.hex()
+                    )
+                    with self._lock:
+                        self._traces[received.trace_id].append(received)
+
+    def spans_of(self, trace_id: str) -> list[ReceivedSpan]:
+        with self._lock:
+            return list(self._traces.get(trace_id, ()))
+
+    def stop(self) -> None:
+        self._http.shutdown()
+        self._http.server_close()
 
 
 def text_of(message: Message) -> str:

@@ -8,6 +8,8 @@ from celery import Celery, signals
 
 from edge.logging import request_id_var
 from edge.metrics import TaskTimer, ensure_multiprocess_dir, serve_worker_metrics
+from edge.service_table import WORKER
+from edge.tracing import tracing_start
 
 REQUEST_ID_HEADER = "request_id"
 _task_timer = TaskTimer()
@@ -55,3 +57,7 @@ def _serve_metrics(**kwargs: Any) -> None:
     ensure_multiprocess_dir()
     if edge_settings.WORKER_METRICS_PORT:
         serve_worker_metrics(edge_settings.WORKER_METRICS_PORT)
+@signals.worker_init.connect
+def _start_tracing(**kwargs: Any) -> None:
+    # The worker runs its tasks in threads of this process (edge.settings.base: the thread pool).
+    tracing_start(kind=WORKER)

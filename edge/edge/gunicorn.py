@@ -34,3 +34,14 @@ def child_exit(server: Any, worker: Any) -> None:
     # A dead worker's live gauges leave the sum; its counters stay in it.
     if METRICS_DIR:
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    # In each worker, before it loads the application: the exporting thread of a tracer set up
+    # in the master would not survive the fork, and Django's instrumentation must add its
+    # middleware before the application is built. Imported here, in the worker: the master, which
+    # only forks and watches, loads neither Django nor OpenTelemetry.
+    from edge.service_table import WEB
+    from edge.tracing import tracing_start
+
+    tracing_start(kind=WEB)

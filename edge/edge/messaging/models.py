@@ -14,6 +14,10 @@ class OutboxMessage(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # The W3C trace context of the request or task that published it (edge.tracing), under which
+    # it is sent, by the relay too: its consumers' spans join the publisher's trace. Empty when
+    # the publisher was not traced. Not part of the signed message: it names a trace, no fact.
+    traceparent = models.CharField(max_length=55, blank=True)
 
     class Meta:
         ordering = ["created_at"]

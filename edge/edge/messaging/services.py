@@ -20,6 +20,7 @@ from edge.logging import request_id_var
 from edge.messaging.handlers import registration_for
 from edge.messaging.models import DeadLetter, InboxMessage, OutboxMessage
 from edge.messaging.signing import message_sign, signature_check
+from edge.tracing import current_traceparent, traceparent_context
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,9 @@ def publish(event: Event) -> OutboxMessage:
     if edge_settings.VALIDATE_PUBLISHED_EVENTS:
         # Checked as consumers will read it: the JSON the broker carries, not the Python values.
         event_from_message(json.loads(json.dumps(payload, cls=DjangoJSONEncoder)))
-    message = OutboxMessage.objects.create(event_id=event.event_id, event_type=event.type, payload=payload)
+    message = OutboxMessage.objects.create(
+        event_id=event.event_id, event_type=event.type, payload=payload, traceparent=current_traceparent()
+    )
     # If the broker is down now, the row stays unsent and the relay delivers it later.
     transaction.on_commit(lambda: _send(message, subscribers=event.subscribers), robust=True)
     return message
@@ -85,17 +88,20 @@ def _deliver(message: OutboxMessage, *, subscribers: tuple[str, ...]) -> bool:
         # Signed as it is sent, not as it is written: a row the relay resends after this
         # service's key changed goes out under the new key.
         signed = message_sign(message.payload)
-        for queue in subscribers:
-            current_app.send_task(
-                HANDLE_EVENT_TASK,
-                args=[signed.message],
-                kwargs=signed.task_kwargs,
-                queue=queue,
-                retry=False,
-                # What the worker shows of the task; Celery's own repr of the payload is slow.
-                argsrepr=f"({message.event_type} {message.pk})",
-                kwargsrepr=f"{{producer: {signed.producer}}}",
-            )
+        # Sent in its publisher's trace, from the relay too: the task messages carry it in their
+        # headers (Celery's instrumentation) and the consumers' spans continue it.
+        with traceparent_context(message.traceparent):
+            for queue in subscribers:
+                current_app.send_task(
+                    HANDLE_EVENT_TASK,
+                    args=[signed.message],
+                    kwargs=signed.task_kwargs,
+                    queue=queue,
+                    retry=False,
+                    # What the worker shows of the task; Celery's own repr of the payload is slow.
+                    argsrepr=f"({message.event_type} {message.pk})",
+                    kwargsrepr=f"{{producer: {signed.producer}}}",
+                )
     except Exception as error:
         # A broker outage must not fail the request that published: the relay retries.
         OutboxMessage.objects.filter(pk=message.pk).update(
@@ -121,7 +127,7 @@ def outbox_relay_pending(*, limit: int = 100) -> int:
         claimed = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)
             .filter(sent_at__isnull=True, created_at__lte=timezone.now() - grace)
-            .only("event_id", "event_type", "payload")
+            .only("event_id", "event_type", "payload", "traceparent")
             .order_by("created_at")[:limit]
         )
         sent = [

@@ -20,6 +20,8 @@ from django.utils.module_loading import import_string
 
 from edge.conf import edge_settings
 from edge.messaging.services import messages_prune, outbox_relay_pending
+from edge.service_table import RELAY
+from edge.tracing import tracing_start
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ class Command(BaseCommand):
         self, *args: Any, once: bool = False, heartbeat_file: Path | None = None, **options: Any
     ) -> None:
         self.running = True
+        tracing_start(kind=RELAY)
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         pruned_at = float("-inf")
