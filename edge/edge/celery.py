@@ -57,6 +57,8 @@ def _serve_metrics(**kwargs: Any) -> None:
     ensure_multiprocess_dir()
     if edge_settings.WORKER_METRICS_PORT:
         serve_worker_metrics(edge_settings.WORKER_METRICS_PORT)
+
+
 @signals.worker_init.connect
 def _start_tracing(**kwargs: Any) -> None:
     # The worker runs its tasks in threads of this process (edge.settings.base: the thread pool).
