@@ -8,7 +8,7 @@ bodies and fails on every one accepted. These fields refuse a JSON value of anot
 the field's own ``invalid`` message; a form's values (the browsable API's) pass as before.
 """
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.http import QueryDict
 from rest_framework import serializers
@@ -52,7 +52,18 @@ class IntegerField(JSONTypeMixin, serializers.IntegerField):
 
 
 class BooleanField(JSONTypeMixin, serializers.BooleanField):
+    """From JSON a boolean; from a form "true" or "false", the words OpenAPI gives a boolean in a
+    form (the browsable API's checkbox sends "true"), not DRF's "0", "yes" or "on"."""
+
     json_types = (bool,)
+    FORM_VALUES: ClassVar[dict[str, bool]] = {"true": True, "false": False}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if self._from_form():
+            if data not in self.FORM_VALUES:
+                self.fail("invalid")
+            return self.FORM_VALUES[data]
+        return super().to_internal_value(data)
 
 
 class PrimaryKeyRelatedField(JSONTypeMixin, serializers.PrimaryKeyRelatedField):
