@@ -126,7 +126,10 @@ def main() -> int:
     parser.add_argument(
         "--backup", help="restore: this backup folder (default: the latest of the stack's own backups)"
     )
-    parser.epilog = "test: arguments after -- go to pytest, e.g. --suite end-to-end -- -x -k saga"
+    parser.epilog = (
+        "test: arguments after -- go to pytest, e.g. --suite end-to-end -- -x -k saga, or"
+        " --suite end-to-end -- tests/test_roles.py for that file alone"
+    )
     # Split by hand: argparse cannot take options both before a positional list and after --.
     argv = sys.argv[1:]
     own, pytest_args = (

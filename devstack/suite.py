@@ -31,6 +31,14 @@ def _counts(report: Path) -> tuple[int, int, int]:
     return tests - failed - skipped, failed, skipped
 
 
+def _end_to_end_args(pytest_args: list[str]) -> list[str]:
+    """pytest's arguments for the end-to-end suite: the whole tests/ folder, unless they name
+    tests of their own (``-- tests/test_roles.py``)."""
+    if any(argument.startswith("tests") for argument in pytest_args):
+        return pytest_args
+    return ["tests", *pytest_args]
+
+
 def run_suite(pytest_args: list[str], *, only: list[str] | None = None) -> int:
     """Every suite, or those named in ``only`` (a service, ``edge`` or ``end-to-end``)."""
     state = ROOT / ".stack" / "test"
@@ -51,7 +59,7 @@ def run_suite(pytest_args: list[str], *, only: list[str] | None = None) -> int:
     finally:
         infrastructure.stop()
     if not only or "end-to-end" in only:
-        codes["end-to-end"] = _pytest(ROOT, None, reports / "end-to-end.xml", ["tests", *pytest_args])
+        codes["end-to-end"] = _pytest(ROOT, None, reports / "end-to-end.xml", _end_to_end_args(pytest_args))
 
     passed = failed = skipped = 0
     for name in codes:
