@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
 from edge.messaging.models import DeadLetter, InboxMessage, OutboxMessage
@@ -27,14 +27,13 @@ def event_health() -> EventHealth:
     outbox = OutboxMessage.objects.filter(sent_at__isnull=True).aggregate(
         unsent=Count("pk"), oldest=Min("created_at")
     )
-    dead_letters = DeadLetter.objects.aggregate(waiting=Count("pk", filter=Q(replayed_at__isnull=True)))
     return EventHealth(
         outbox_unsent=outbox["unsent"],
         oldest_unsent_age_seconds=(now - outbox["oldest"]).total_seconds() if outbox["oldest"] else None,
         inbox_handled_last_hour=InboxMessage.objects.filter(
             received_at__gte=now - INBOX_THROUGHPUT_WINDOW
         ).count(),
-        dead_letters_waiting=dead_letters["waiting"],
+        dead_letters_waiting=dead_letters_waiting().count(),
     )
 
 
