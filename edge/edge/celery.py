@@ -6,6 +6,7 @@ from typing import Any
 
 from celery import Celery, signals
 
+from edge.conf import edge_settings
 from edge.logging import request_id_var
 from edge.metrics import TaskTimer, ensure_multiprocess_dir, serve_worker_metrics
 from edge.service_table import WORKER
@@ -52,8 +53,6 @@ def _count_task(
 
 @signals.worker_init.connect
 def _serve_metrics(**kwargs: Any) -> None:
-    from edge.conf import edge_settings
-
     ensure_multiprocess_dir()
     if edge_settings.WORKER_METRICS_PORT:
         serve_worker_metrics(edge_settings.WORKER_METRICS_PORT)
