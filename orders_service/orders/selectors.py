@@ -9,14 +9,27 @@ from django.db.models.functions import TruncDate
 
 from orders.models import Order, OrderItem, OrderTransition, PriceListEntry
 
+# The attributes that hold an order's items and history, in order, once read with it (or, for
+# an order just placed, once written with it): what the API shows of an order.
+ITEMS = "item_list"
+HISTORY = "history_list"
+
+
+def orders_with_lines() -> QuerySet[Order]:
+    return Order.objects.prefetch_related(
+        Prefetch("items", queryset=OrderItem.objects.order_by("id"), to_attr=ITEMS),
+        Prefetch("history", queryset=OrderTransition.objects.order_by("at", "id"), to_attr=HISTORY),
+    )
+
 
 def order_list_for(*, user: Any) -> QuerySet[Order]:
     """Staff see every order; a customer only their own (another's is simply not found)."""
-    orders = Order.objects.prefetch_related(
-        Prefetch("items", queryset=OrderItem.objects.order_by("id")),
-        Prefetch("history", queryset=OrderTransition.objects.order_by("at", "id")),
-    )
+    orders = orders_with_lines()
     return orders if user.is_staff else orders.filter(customer_id=user.id)
+
+
+def order_with_lines(*, order_id: int) -> Order:
+    return orders_with_lines().get(pk=order_id)
 
 
 def price_list_for(*, product_ids: list[int]) -> dict[int, PriceListEntry]:

@@ -22,6 +22,7 @@ from edge.events import (
 from edge.messaging.services import publish
 from orders.errors import EmailNotConfirmed, InvalidTransition
 from orders.models import Order, OrderItem, OrderTransition, PriceListEntry
+from orders.selectors import HISTORY, ITEMS
 
 # The reason an expired order's history and cancellation email give.
 EXPIRED = "expired: the stock was not confirmed within {within} of placing the order"
@@ -77,7 +78,10 @@ def order_place(*, customer: Any, items: list[dict[str, int]], prices: dict[int,
     for line in lines:
         line.order = order
     OrderItem.objects.bulk_create(lines)
-    _record(order, Order.Status.PENDING, actor=Actor.for_user(customer), reason="placed")
+    placed = _record(order, Order.Status.PENDING, actor=Actor.for_user(customer), reason="placed")
+    # What the API answers with: the rows just written, as order_list_for would read them.
+    setattr(order, ITEMS, lines)
+    setattr(order, HISTORY, [placed])
     publish(
         OrderPlaced(
             order_id=order.pk,

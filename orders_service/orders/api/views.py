@@ -19,7 +19,7 @@ from orders.api.serializers import (
     order_serializer_class_for,
 )
 from orders.models import Order
-from orders.selectors import order_list_for
+from orders.selectors import order_list_for, order_with_lines
 from orders.services import Actor, order_cancel, order_deliver, order_place, order_ship
 
 
@@ -61,16 +61,16 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             actor=Actor.for_user(request.user),
             reason=serializer.validated_data["reason"],
         )
-        return Response(order_representation(order, user=request.user))
+        return Response(order_representation(order_with_lines(order_id=order.pk), user=request.user))
 
     @extend_schema(request=None, responses={200: OrderSerializer, 409: ErrorSerializer})
     @action(detail=True, methods=["post"], permission_classes=[IsStaff])
     def ship(self, request: Request, pk: str) -> Response:
         order = order_ship(order=self.get_object(), actor=Actor.for_user(request.user))
-        return Response(order_representation(order, user=request.user))
+        return Response(order_representation(order_with_lines(order_id=order.pk), user=request.user))
 
     @extend_schema(request=None, responses={200: OrderSerializer, 409: ErrorSerializer})
     @action(detail=True, methods=["post"], permission_classes=[IsStaff])
     def deliver(self, request: Request, pk: str) -> Response:
         order = order_deliver(order=self.get_object(), actor=Actor.for_user(request.user))
-        return Response(order_representation(order, user=request.user))
+        return Response(order_representation(order_with_lines(order_id=order.pk), user=request.user))
