@@ -49,7 +49,7 @@ def catalog_editor(gateway, mail, staff) -> Account:
     return log_in_api(gateway, account.email, account.password)
 
 
-def test_a_catalog_editor_changes_products_but_sees_no_orders_admin_and_changes_no_user(
+def test_a_catalog_editor_changes_products_but_moves_no_order_and_changes_no_user(
     browser, gateway, staff, catalog_editor, customer
 ):
     product = create_product(gateway, staff, on_hand=3, price="10.00")
@@ -63,12 +63,22 @@ def test_a_catalog_editor_changes_products_but_sees_no_orders_admin_and_changes_
     user_api = gateway.patch(
         f"/api/auth/users/{customer.id}/", json={"is_active": False}, headers=catalog_editor.auth
     )
+    stock_api = gateway.post(
+        f"/api/catalog/products/{product['id']}/stock/",
+        json={"on_hand": 5, "reason": "counted"},
+        headers=catalog_editor.auth,
+    )
+    # Refused before the order is even looked for: the role gives no change of orders.
+    ship_api = gateway.post("/api/orders/1/ship/", headers=catalog_editor.auth)
 
     assert changed.status_code == 302
     assert gateway.get(f"/api/catalog/products/{product['id']}/").json()["price"] == "12.00"
     assert orders_admin.status_code == 403
     assert user_page.status_code == 403
     assert user_api.status_code == 403
+    assert stock_api.status_code == 200, stock_api.text
+    assert stock_api.json()["on_hand"] == 5
+    assert ship_api.status_code == 403
 
 
 def test_a_role_removed_in_auth_is_refused_from_the_holders_next_token(

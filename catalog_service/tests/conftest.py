@@ -32,7 +32,7 @@ def api_client() -> APIClient:
 @pytest.fixture
 def staff_client(make_token: Callable[..., str]) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(1, is_staff=True)}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(1, is_staff=True, roles=['catalog_editor'])}")
     return client
 
 

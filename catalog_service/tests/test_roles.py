@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import Client
+from rest_framework.test import APIClient
 
 from catalog.models import Product
 from tests.factories import make_product
@@ -48,3 +49,46 @@ def test_staff_without_a_role_for_the_catalog_get_403(with_roles):
 
     assert staff.get("/admin/catalog/").status_code == 403
     assert staff.get(CHANGELIST).status_code == 403
+
+
+@pytest.fixture
+def api_with_roles(make_token):
+    def client_for(*roles: str) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(12, is_staff=True, roles=list(roles))}")
+        return client
+
+    return client_for
+
+
+def test_the_api_gives_a_catalog_editor_what_the_admin_gives(api_with_roles):
+    product = make_product(price="4.50", on_hand=7)
+    editor = api_with_roles("catalog_editor")
+
+    changed = editor.patch(f"/api/catalog/products/{product.pk}/", {"price": "5.00"}, format="json")
+    stocked = editor.post(
+        f"/api/catalog/products/{product.pk}/stock/", {"on_hand": 9, "reason": "counted"}, format="json"
+    )
+
+    assert changed.status_code == 200, changed.json()
+    assert stocked.status_code == 200, stocked.json()
+    assert stocked.json()["on_hand"] == 9
+
+
+@pytest.mark.parametrize(
+    "roles", [(), ("support",), ("fulfilment",)], ids=["no-role", "support", "fulfilment"]
+)
+def test_staff_whose_roles_give_no_catalog_change_are_refused_by_the_api(api_with_roles, roles):
+    product = make_product(price="4.50", on_hand=7)
+    staff = api_with_roles(*roles)
+
+    changed = staff.patch(f"/api/catalog/products/{product.pk}/", {"price": "0.01"}, format="json")
+    stocked = staff.post(
+        f"/api/catalog/products/{product.pk}/stock/", {"on_hand": 0, "reason": "gone"}, format="json"
+    )
+    created = staff.post("/api/catalog/categories/", {"name": "Stolen"}, format="json")
+
+    assert (changed.status_code, stocked.status_code, created.status_code) == (403, 403, 403)
+    assert changed.json()["detail"] == "You do not have permission to perform this action."
+    product.refresh_from_db()
+    assert (str(product.price), product.stock.on_hand) == ("4.50", 7)

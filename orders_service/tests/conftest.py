@@ -20,7 +20,7 @@ def customer_client(api_client, make_token) -> APIClient:
 @pytest.fixture
 def staff_client(make_token) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(1, is_staff=True)}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(1, is_staff=True, roles=['fulfilment'])}")
     return client
 
 

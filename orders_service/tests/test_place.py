@@ -159,7 +159,9 @@ def test_placing_an_order_costs_ten_queries_whatever_its_size(
 
 
 def test_the_answer_to_placing_an_order_is_the_order_as_reading_it_shows(customer_client, tea, cups, key):
-    placed = _place(customer_client, key, [{"product_id": 2, "quantity": 1}, {"product_id": 1, "quantity": 2}])
+    placed = _place(
+        customer_client, key, [{"product_id": 2, "quantity": 1}, {"product_id": 1, "quantity": 2}]
+    )
 
     read = customer_client.get(f"/api/orders/{placed.json()['id']}/")
 

@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
+from rest_framework.test import APIClient
 
 from orders.models import Order
 from tests.factories import OrderFactory
@@ -49,3 +50,40 @@ def test_a_catalog_editor_sees_no_orders_admin(with_roles):
 
     assert editor.get("/admin/orders/").status_code == 403
     assert editor.get(CHANGELIST).status_code == 403
+
+
+@pytest.fixture
+def api_with_roles(make_token):
+    def client_for(*roles: str, user_id: int = 12) -> APIClient:
+        client = APIClient()
+        token = make_token(user_id, is_staff=True, roles=list(roles))
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client
+
+    return client_for
+
+
+def test_the_api_lets_fulfilment_ship_and_cancel_orders(api_with_roles):
+    shipping, cancelling = (
+        OrderFactory(status=Order.Status.CONFIRMED),
+        OrderFactory(status=Order.Status.PENDING),
+    )
+    fulfilment = api_with_roles("fulfilment")
+
+    assert fulfilment.post(f"/api/orders/{shipping.pk}/ship/").status_code == 200
+    assert fulfilment.post(f"/api/orders/{cancelling.pk}/cancel/", {}, format="json").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "roles", [(), ("support",), ("catalog_editor",)], ids=["no-role", "support", "catalog"]
+)
+def test_staff_whose_roles_give_no_order_change_cannot_move_orders_through_the_api(api_with_roles, roles):
+    order = OrderFactory(status=Order.Status.CONFIRMED)
+    staff = api_with_roles(*roles)
+
+    shipped = staff.post(f"/api/orders/{order.pk}/ship/")
+    cancelled = staff.post(f"/api/orders/{order.pk}/cancel/", {}, format="json")
+
+    assert (shipped.status_code, cancelled.status_code) == (403, 403)
+    order.refresh_from_db()
+    assert order.status == Order.Status.CONFIRMED

@@ -19,7 +19,7 @@ from catalog.api.pagination import CappedPageNumberPagination
 from catalog.cache import cached
 from catalog.models import Category, Product
 from catalog.selectors import category_tree, product_list, stock_movement_list
-from edge.permissions import IsStaff, IsStaffOrReadOnly
+from edge.permissions import IsStaff, StaffWithModelPermission, StaffWithModelPermissionOrReadOnly
 from edge.schema import ErrorSerializer
 
 CACHE_HEADER = "X-Cache"
@@ -36,7 +36,7 @@ PRODUCT_LIST_PARAMETERS = (
 class ProductViewSet(viewsets.GenericViewSet):
     """Products: list with filters, search and ordering; detail by id or slug; staff writes."""
 
-    permission_classes = [IsStaffOrReadOnly]
+    permission_classes = [StaffWithModelPermissionOrReadOnly]
     pagination_class = CappedPageNumberPagination
     lookup_value_regex = r"[0-9]+"
 
@@ -111,7 +111,8 @@ class ProductViewSet(viewsets.GenericViewSet):
     @action(
         detail=True,
         methods=["get", "post"],
-        permission_classes=[IsStaff],
+        # Setting the units on hand changes the product, as its admin page does.
+        permission_classes=[StaffWithModelPermission],
         serializer_class=serializers.StockSerializer,
     )
     def stock(self, request: Request, pk: str) -> Response:
@@ -139,7 +140,7 @@ class ProductViewSet(viewsets.GenericViewSet):
 class CategoryViewSet(viewsets.GenericViewSet):
     """The category tree; staff create, move, rename and deactivate categories."""
 
-    permission_classes = [IsStaffOrReadOnly]
+    permission_classes = [StaffWithModelPermissionOrReadOnly]
     serializer_class = serializers.CategorySerializer
     pagination_class = None
     filter_backends = []

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from edge.idempotency.decorators import idempotent
-from edge.permissions import IsStaff
+from edge.permissions import CustomerOrStaffWithModelPermission, StaffWithModelPermission
 from edge.schema import ErrorSerializer
 from orders.api.filters import OrderFilter
 from orders.api.serializers import (
@@ -52,7 +52,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     # 409: the order's status does not allow the move.
     @extend_schema(request=CancelSerializer, responses={200: OrderSerializer, 409: ErrorSerializer})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=[CustomerOrStaffWithModelPermission])
     def cancel(self, request: Request, pk: str) -> Response:
         serializer = CancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -64,13 +64,13 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response(order_representation(order_with_lines(order_id=order.pk), user=request.user))
 
     @extend_schema(request=None, responses={200: OrderSerializer, 409: ErrorSerializer})
-    @action(detail=True, methods=["post"], permission_classes=[IsStaff])
+    @action(detail=True, methods=["post"], permission_classes=[StaffWithModelPermission])
     def ship(self, request: Request, pk: str) -> Response:
         order = order_ship(order=self.get_object(), actor=Actor.for_user(request.user))
         return Response(order_representation(order_with_lines(order_id=order.pk), user=request.user))
 
     @extend_schema(request=None, responses={200: OrderSerializer, 409: ErrorSerializer})
-    @action(detail=True, methods=["post"], permission_classes=[IsStaff])
+    @action(detail=True, methods=["post"], permission_classes=[StaffWithModelPermission])
     def deliver(self, request: Request, pk: str) -> Response:
         order = order_deliver(order=self.get_object(), actor=Actor.for_user(request.user))
         return Response(order_representation(order_with_lines(order_id=order.pk), user=request.user))
