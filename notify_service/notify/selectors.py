@@ -9,10 +9,10 @@ from django.db.models.functions import TruncDate
 from notify.models import Notification, StaffAlertSubscriber
 
 
-def notification_list_for(*, user_id: int, is_staff: bool) -> QuerySet[Notification]:
-    """Staff see every notification; anyone else only their own."""
+def notification_list_for(*, user_id: int, sees_all: bool) -> QuerySet[Notification]:
+    """Every notification for staff who may view them (``sees_all``); anyone else's own."""
     notifications = Notification.objects.all()
-    return notifications if is_staff else notifications.filter(user_id=user_id)
+    return notifications if sees_all else notifications.filter(user_id=user_id)
 
 
 def staff_alert_subscribers() -> QuerySet[StaffAlertSubscriber]:

@@ -15,12 +15,23 @@ def test_a_customer_sees_only_their_own_notifications(api_client, db, make_token
     assert [row["id"] for row in response.json()["results"]] == [mine.id]
 
 
-def test_staff_see_every_notification(api_client, db, make_token):
+def test_staff_whose_role_lets_them_view_notifications_see_every_one(api_client, db, make_token):
     NotificationFactory.create_batch(3)
+    token = make_token(1, is_staff=True, roles=["support"])
 
-    response = api_client.get(NOTIFICATIONS, HTTP_AUTHORIZATION=f"Bearer {make_token(1, is_staff=True)}")
+    response = api_client.get(NOTIFICATIONS, HTTP_AUTHORIZATION=f"Bearer {token}")
 
     assert response.json()["count"] == 3
+
+
+def test_staff_whose_roles_give_no_notifications_see_only_their_own(api_client, db, make_token):
+    mine = NotificationFactory(user_id=1)
+    NotificationFactory(user_id=6)
+    token = make_token(1, is_staff=True, roles=["catalog_editor"])
+
+    response = api_client.get(NOTIFICATIONS, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert [row["id"] for row in response.json()["results"]] == [mine.id]
 
 
 def test_another_users_notification_is_404(api_client, db, make_token):

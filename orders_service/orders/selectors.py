@@ -22,10 +22,15 @@ def orders_with_lines() -> QuerySet[Order]:
     )
 
 
+def sees_every_order(user: Any) -> bool:
+    """Staff whose roles let them view orders (as in the admin); anyone else sees their own."""
+    return user.has_perm("orders.view_order")
+
+
 def order_list_for(*, user: Any) -> QuerySet[Order]:
-    """Staff see every order; a customer only their own (another's is simply not found)."""
+    """Every order for staff who may view them; anyone else's own (another's is simply not found)."""
     orders = orders_with_lines()
-    return orders if user.is_staff else orders.filter(customer_id=user.id)
+    return orders if sees_every_order(user) else orders.filter(customer_id=user.id)
 
 
 def order_with_lines(*, order_id: int) -> Order:

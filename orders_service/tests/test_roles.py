@@ -87,3 +87,13 @@ def test_staff_whose_roles_give_no_order_change_cannot_move_orders_through_the_a
     assert (shipped.status_code, cancelled.status_code) == (403, 403)
     order.refresh_from_db()
     assert order.status == Order.Status.CONFIRMED
+
+
+def test_staff_whose_roles_give_no_orders_see_only_their_own_through_the_api(api_with_roles):
+    mine, theirs = OrderFactory(customer_id=12), OrderFactory(customer_id=13)
+
+    as_catalog_editor = api_with_roles("catalog_editor").get("/api/orders/").json()
+    as_support = api_with_roles("support").get("/api/orders/").json()
+
+    assert [order["id"] for order in as_catalog_editor["results"]] == [mine.pk]
+    assert {order["id"] for order in as_support["results"]} == {mine.pk, theirs.pk}

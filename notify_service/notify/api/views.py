@@ -1,4 +1,5 @@
-"""The notifications API: a user's own notifications; staff see all."""
+"""The notifications API: a user's own notifications; staff whose roles let them view
+notifications see all (as in the admin)."""
 
 from django.db.models import QuerySet
 from rest_framework import viewsets
@@ -13,4 +14,5 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["kind", "status", "channel"]
 
     def get_queryset(self) -> QuerySet[Notification]:
-        return notification_list_for(user_id=self.request.user.id, is_staff=self.request.user.is_staff)
+        user = self.request.user
+        return notification_list_for(user_id=user.id, sees_all=user.has_perm("notify.view_notification"))

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from edge import json_fields
 from orders.models import Order, OrderTransition
-from orders.selectors import HISTORY, ITEMS, price_list_for
+from orders.selectors import HISTORY, ITEMS, price_list_for, sees_every_order
 
 UNKNOWN_PRODUCT = "Unknown product."
 INACTIVE_PRODUCT = "This product is no longer sold."
@@ -111,7 +111,7 @@ class CustomerOrderSerializer(OrderSerializer):
 
 
 def order_serializer_class_for(*, user: Any) -> type[OrderSerializer]:
-    return OrderSerializer if user.is_staff else CustomerOrderSerializer
+    return OrderSerializer if sees_every_order(user) else CustomerOrderSerializer
 
 
 def order_representation(order: Order, *, user: Any) -> dict[str, Any]:
