@@ -11,7 +11,7 @@ from edge.permissions import (
     StaffWithModelPermission,
     StaffWithModelPermissionOrReadOnly,
 )
-from edge.tokens import Claims
+from tests.helpers import token_user
 from tests.shop.models import Greeting
 
 CUSTOMER: dict = {"is_staff": False}
@@ -20,27 +20,12 @@ SUPPORT: dict = {"is_staff": True, "roles": ("support",)}
 SUPERUSER: dict = {"is_staff": True, "is_superuser": True}
 
 
-def user(**claims: object) -> TokenUser:
-    values = {
-        "user_id": 3,
-        "email": "someone@example.com",
-        "is_staff": False,
-        "is_superuser": False,
-        "email_verified": True,
-        "roles": (),
-        "jti": "a-token",
-        "exp": 0,
-        **claims,
-    }
-    return TokenUser(Claims(**values))
-
-
 def view(action: str | None) -> SimpleNamespace:
     return SimpleNamespace(action=action, get_queryset=lambda: Greeting.objects.all())
 
 
 def allowed(permission: type, method: str, who: dict | None, action: str | None = None) -> bool:
-    request = SimpleNamespace(method=method, user=user(**who) if who is not None else None)
+    request = SimpleNamespace(method=method, user=token_user(**who) if who is not None else None)
     return permission().has_permission(request, view(action))
 
 

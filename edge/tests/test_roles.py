@@ -7,9 +7,8 @@ from django.contrib.auth.models import Permission
 from django.core.checks import run_checks
 from django.test import override_settings
 
-from edge.authentication import TokenUser
 from edge.settings.base import EDGE
-from edge.tokens import Claims
+from tests.helpers import token_user
 
 DEAD_LETTERS = "/admin/edge/messaging/deadletter/"
 STAFF_ID = 31
@@ -89,27 +88,15 @@ def test_a_token_whose_roles_are_not_a_list_of_slugs_is_refused(client, make_tok
     assert client.get("/admin/edge/", follow=True).redirect_chain[-1][0].startswith("/login/")
 
 
-def _claims(**overrides: object) -> Claims:
-    values = {
-        "user_id": 5,
-        "email": "u@example.com",
-        "is_staff": True,
-        "is_superuser": False,
-        "jti": "j",
-        "exp": 1,
-    }
-    return Claims(**{**values, **overrides})
-
-
 def test_an_api_caller_holds_what_the_roles_of_its_token_give():
-    support = TokenUser(_claims(roles=("support",)))
-    customer = TokenUser(_claims(is_staff=False, roles=("support",)))
+    support = token_user(is_staff=True, roles=("support",))
+    customer = token_user(roles=("support",))
 
     assert support.has_perm("shop.view_greeting")
     assert not support.has_perm("messaging.change_deadletter")
     # Roles are staff roles: an account that is no longer staff holds nothing by them.
     assert not customer.has_perm("shop.view_greeting")
-    assert TokenUser(_claims(is_superuser=True)).has_perm("messaging.change_deadletter")
+    assert token_user(is_staff=True, is_superuser=True).has_perm("messaging.change_deadletter")
 
 
 def test_every_declared_role_and_permission_must_exist():
