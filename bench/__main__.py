@@ -31,6 +31,10 @@ GATEWAY_ROUNDS = 5
 # The cached product list against the same body as a plain file: rounds that alternate the two.
 CEILING_ROUNDS = 3
 CEILING_FILE = "product-list.json"
+# The Express peer's figures are the median of this many rounds: in two runs ten minutes apart,
+# one round each, it served 4,510 and 3,154 req/s (336 and 483 µs of CPU per request) while the
+# stack's CPU per order moved by 3%, and the peer's unit is what the pipeline's CPU is told in.
+PEER_ROUNDS = 3
 # Far above any rate of orders the bench sends.
 UNLIMITED_ORDER_INTAKE = (10_000, 10_000)
 
@@ -131,12 +135,18 @@ def express_peer(stack: Stack, results: dict[str, Any]) -> None:
         assert httpx.get(url).content == body.read_bytes()
         wrk(url, seconds=1, connections=1, threads=1)
         processes = {"express-gateway": gateway.pid, "express-service": service.pid}
-        before = cpu_seconds_of(processes)
-        report: dict[str, Any] = wrk(url)
-        report["cpu_us_per_request"] = cpu_per_unit(
-            before, cpu_seconds_of(processes), report["requests"], scale=1_000_000
-        )
-        results["peer_express_product_list"] = report
+        rounds = []
+        for _ in range(PEER_ROUNDS):
+            before = cpu_seconds_of(processes)
+            report: dict[str, Any] = wrk(url)
+            report["cpu_us_per_request"] = cpu_per_unit(
+                before, cpu_seconds_of(processes), report["requests"], scale=1_000_000
+            )
+            rounds.append(report)
+        results["peer_express_product_list"] = sorted(rounds, key=lambda run: run["requests_per_s"])[
+            PEER_ROUNDS // 2
+        ]
+        results["peer_express_requests_per_s_by_round"] = [run["requests_per_s"] for run in rounds]
     finally:
         for process in (gateway, service):
             process.terminate()
