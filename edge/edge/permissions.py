@@ -43,14 +43,3 @@ class StaffWithModelPermissionOrReadOnly(StaffWithModelPermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return request.method in SAFE_METHODS or super().has_permission(request, view)
-
-
-class CustomerOrStaffWithModelPermission(StaffWithModelPermission):
-    """A customer acts on what the view's queryset holds of theirs; staff, whose queryset holds
-    everyone's, need the model permission of StaffWithModelPermission."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        if user and user.is_authenticated and not user.is_staff:
-            return True
-        return super().has_permission(request, view)

@@ -6,7 +6,6 @@ import pytest
 
 from edge.authentication import TokenUser
 from edge.permissions import (
-    CustomerOrStaffWithModelPermission,
     IsStaff,
     StaffWithModelPermission,
     StaffWithModelPermissionOrReadOnly,
@@ -79,10 +78,3 @@ def test_the_action_says_which_model_permission_a_write_needs(
 def test_staff_read_where_reads_are_not_public():
     assert allowed(StaffWithModelPermission, "GET", STAFF_WITHOUT_ROLES, "stock") is True
     assert allowed(StaffWithModelPermission, "GET", CUSTOMER, "stock") is False
-
-
-@pytest.mark.parametrize(
-    ("who", "expected"), [(CUSTOMER, True), (STAFF_WITHOUT_ROLES, False), (SUPPORT, False), (SUPERUSER, True)]
-)
-def test_a_customer_acts_on_their_own_and_staff_need_the_permission(who, expected):
-    assert allowed(CustomerOrStaffWithModelPermission, "POST", who, "cancel") is expected

@@ -8,9 +8,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from edge.idempotency.decorators import idempotent
-from edge.permissions import CustomerOrStaffWithModelPermission, StaffWithModelPermission
+from edge.permissions import StaffWithModelPermission
 from edge.schema import ErrorSerializer
 from orders.api.filters import OrderFilter
+from orders.api.permissions import OwnOrderOrMayChangeOrders
 from orders.api.serializers import (
     CancelSerializer,
     OrderCreateSerializer,
@@ -52,7 +53,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     # 409: the order's status does not allow the move.
     @extend_schema(request=CancelSerializer, responses={200: OrderSerializer, 409: ErrorSerializer})
-    @action(detail=True, methods=["post"], permission_classes=[CustomerOrStaffWithModelPermission])
+    @action(detail=True, methods=["post"], permission_classes=[OwnOrderOrMayChangeOrders])
     def cancel(self, request: Request, pk: str) -> Response:
         serializer = CancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
