@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum, prefetch_related_objects
 from django.db.models.functions import TruncDate
 
 from orders.models import Order, OrderItem, OrderTransition, PriceListEntry
@@ -15,11 +15,15 @@ ITEMS = "item_list"
 HISTORY = "history_list"
 
 
-def orders_with_lines() -> QuerySet[Order]:
-    return Order.objects.prefetch_related(
+def _lines() -> tuple[Prefetch, Prefetch]:
+    return (
         Prefetch("items", queryset=OrderItem.objects.order_by("id"), to_attr=ITEMS),
         Prefetch("history", queryset=OrderTransition.objects.order_by("at", "id"), to_attr=HISTORY),
     )
+
+
+def orders_with_lines() -> QuerySet[Order]:
+    return Order.objects.prefetch_related(*_lines())
 
 
 def sees_every_order(user: Any) -> bool:
@@ -33,8 +37,10 @@ def order_list_for(*, user: Any) -> QuerySet[Order]:
     return orders if sees_every_order(user) else orders.filter(customer_id=user.id)
 
 
-def order_with_lines(*, order_id: int) -> Order:
-    return orders_with_lines().get(pk=order_id)
+def order_lines_read(order: Order) -> Order:
+    """The order in hand with its items and history read now (after a move, its new step too)."""
+    prefetch_related_objects([order], *_lines())
+    return order
 
 
 def price_list_for(*, product_ids: list[int]) -> dict[int, PriceListEntry]:

@@ -1,5 +1,7 @@
 """The orders API: place (idempotently), list and read, and move an order along its life cycle."""
 
+from typing import Any
+
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -20,7 +22,7 @@ from orders.api.serializers import (
     order_serializer_class_for,
 )
 from orders.models import Order
-from orders.selectors import order_list_for, order_with_lines
+from orders.selectors import order_lines_read, order_list_for
 from orders.services import Actor, order_cancel, order_deliver, order_place, order_ship
 
 
@@ -62,16 +64,20 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             actor=Actor.for_user(request.user),
             reason=serializer.validated_data["reason"],
         )
-        return Response(order_representation(order_with_lines(order_id=order.pk), user=request.user))
+        return Response(self._moved(order))
 
     @extend_schema(request=None, responses={200: OrderSerializer, 409: ErrorSerializer})
     @action(detail=True, methods=["post"], permission_classes=[StaffWithModelPermission])
     def ship(self, request: Request, pk: str) -> Response:
         order = order_ship(order=self.get_object(), actor=Actor.for_user(request.user))
-        return Response(order_representation(order_with_lines(order_id=order.pk), user=request.user))
+        return Response(self._moved(order))
 
     @extend_schema(request=None, responses={200: OrderSerializer, 409: ErrorSerializer})
     @action(detail=True, methods=["post"], permission_classes=[StaffWithModelPermission])
     def deliver(self, request: Request, pk: str) -> Response:
         order = order_deliver(order=self.get_object(), actor=Actor.for_user(request.user))
-        return Response(order_representation(order_with_lines(order_id=order.pk), user=request.user))
+        return Response(self._moved(order))
+
+    def _moved(self, order: Order) -> dict[str, Any]:
+        """The answer to a move along the life cycle: the order with its history as it is now."""
+        return order_representation(order_lines_read(order), user=self.request.user)
