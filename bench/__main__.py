@@ -99,7 +99,7 @@ def cached_against_ceiling(stack: Stack, url: str, results: dict[str, Any]) -> N
         runs["product_list_cached"].append(_warm_then_wrk(stack, url))
         runs["product_list_static_ceiling"].append(_warm_then_wrk(stack, ceiling_url))
     for name, measured in runs.items():
-        results[name] = sorted(measured, key=lambda run: run["requests_per_s"])[CEILING_ROUNDS // 2]
+        results[name] = _median_round(measured, "requests_per_s")
     results["cached_list_vs_static_ceiling_rps_by_round"] = [
         _ratio(cached["requests_per_s"], ceiling["requests_per_s"])
         for cached, ceiling in zip(
@@ -143,9 +143,7 @@ def express_peer(stack: Stack, results: dict[str, Any]) -> None:
                 before, cpu_seconds_of(processes), report["requests"], scale=1_000_000
             )
             rounds.append(report)
-        results["peer_express_product_list"] = sorted(rounds, key=lambda run: run["requests_per_s"])[
-            PEER_ROUNDS // 2
-        ]
+        results["peer_express_product_list"] = _median_round(rounds, "requests_per_s")
         results["peer_express_requests_per_s_by_round"] = [run["requests_per_s"] for run in rounds]
     finally:
         for process in (gateway, service):
@@ -170,7 +168,7 @@ def gateway_overhead(stack: Stack, results: dict[str, Any], token: str) -> None:
             # Few connections: this compares latency, not who saturates the two cores first.
             runs[name].append(wrk(url, seconds=5, connections=4, headers=headers))
     for name, measured in runs.items():
-        results[name] = sorted(measured, key=lambda run: run["p50_ms"])[GATEWAY_ROUNDS // 2]
+        results[name] = _median_round(measured, "p50_ms")
     for figure in ("p50_ms", "mean_ms"):
         results[f"me_gateway_vs_direct_{figure}_by_round"] = [
             _ratio(gateway[figure], direct[figure])
@@ -238,6 +236,11 @@ def _wait_for(url: str, timeout: float = 15) -> None:
         except httpx.HTTPError:
             time.sleep(0.1)
     raise TimeoutError(url)
+
+
+def _median_round(rounds: list[dict[str, Any]], figure: str) -> dict[str, Any]:
+    """The round whose ``figure`` is the median of an odd number of rounds, with all its figures."""
+    return sorted(rounds, key=lambda run: run[figure])[len(rounds) // 2]
 
 
 def _ratio(numerator: float, denominator: float) -> float:
