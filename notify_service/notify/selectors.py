@@ -9,10 +9,13 @@ from django.db.models.functions import TruncDate
 from notify.models import Notification, StaffAlertSubscriber
 
 
-def notification_list_for(*, user_id: int, sees_all: bool) -> QuerySet[Notification]:
-    """Every notification for staff who may view them (``sees_all``); anyone else's own."""
+def notification_list_for(*, user: Any) -> QuerySet[Notification]:
+    """Every notification for staff whose roles let them view them (as in the admin); anyone
+    else's own."""
     notifications = Notification.objects.all()
-    return notifications if sees_all else notifications.filter(user_id=user_id)
+    return (
+        notifications if user.has_perm("notify.view_notification") else notifications.filter(user_id=user.id)
+    )
 
 
 def staff_alert_subscribers() -> QuerySet[StaffAlertSubscriber]:

@@ -14,5 +14,4 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["kind", "status", "channel"]
 
     def get_queryset(self) -> QuerySet[Notification]:
-        user = self.request.user
-        return notification_list_for(user_id=user.id, sees_all=user.has_perm("notify.view_notification"))
+        return notification_list_for(user=self.request.user)
