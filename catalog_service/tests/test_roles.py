@@ -2,7 +2,6 @@
 
 import pytest
 from django.test import Client
-from rest_framework.test import APIClient
 
 from catalog.models import Product
 from tests.factories import make_product
@@ -51,19 +50,9 @@ def test_staff_without_a_role_for_the_catalog_get_403(with_roles):
     assert staff.get(CHANGELIST).status_code == 403
 
 
-@pytest.fixture
-def api_with_roles(make_token):
-    def client_for(*roles: str) -> APIClient:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(12, is_staff=True, roles=list(roles))}")
-        return client
-
-    return client_for
-
-
-def test_the_api_gives_a_catalog_editor_what_the_admin_gives(api_with_roles):
+def test_the_api_gives_a_catalog_editor_what_the_admin_gives(staff_api_client):
     product = make_product(price="4.50", on_hand=7)
-    editor = api_with_roles("catalog_editor")
+    editor = staff_api_client("catalog_editor")
 
     changed = editor.patch(f"/api/catalog/products/{product.pk}/", {"price": "5.00"}, format="json")
     stocked = editor.post(
@@ -78,9 +67,9 @@ def test_the_api_gives_a_catalog_editor_what_the_admin_gives(api_with_roles):
 @pytest.mark.parametrize(
     "roles", [(), ("support",), ("fulfilment",)], ids=["no-role", "support", "fulfilment"]
 )
-def test_staff_whose_roles_give_no_catalog_change_are_refused_by_the_api(api_with_roles, roles):
+def test_staff_whose_roles_give_no_catalog_change_are_refused_by_the_api(staff_api_client, roles):
     product = make_product(price="4.50", on_hand=7)
-    staff = api_with_roles(*roles)
+    staff = staff_api_client(*roles)
 
     changed = staff.patch(f"/api/catalog/products/{product.pk}/", {"price": "0.01"}, format="json")
     stocked = staff.post(

@@ -245,3 +245,19 @@ def make_token(signing_key: rsa.RSAPrivateKey, jwks_server: JwksServer) -> Calla
         return jwt.encode(payload, key or signing_key, algorithm, headers={"kid": kid})
 
     return make
+
+
+@pytest.fixture
+def staff_api_client(make_token: Callable[..., str]) -> Callable[..., Any]:
+    """``staff_api_client(*roles, user_id=12)``: a DRF test client whose bearer token is a staff
+    member's with those roles (edge.roles)."""
+    # DRF's test module reads Django's settings as it loads: pytest loads this plugin before them.
+    from rest_framework.test import APIClient
+
+    def client_for(*roles: str, user_id: int = 12) -> APIClient:
+        client = APIClient()
+        token = make_token(user_id, is_staff=True, roles=list(roles))
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client
+
+    return client_for

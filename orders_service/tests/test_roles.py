@@ -3,7 +3,6 @@
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
-from rest_framework.test import APIClient
 
 from orders.models import Order
 from tests.factories import OrderFactory
@@ -52,23 +51,12 @@ def test_a_catalog_editor_sees_no_orders_admin(with_roles):
     assert editor.get(CHANGELIST).status_code == 403
 
 
-@pytest.fixture
-def api_with_roles(make_token):
-    def client_for(*roles: str, user_id: int = 12) -> APIClient:
-        client = APIClient()
-        token = make_token(user_id, is_staff=True, roles=list(roles))
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-        return client
-
-    return client_for
-
-
-def test_the_api_lets_fulfilment_ship_and_cancel_orders(api_with_roles):
+def test_the_api_lets_fulfilment_ship_and_cancel_orders(staff_api_client):
     shipping, cancelling = (
         OrderFactory(status=Order.Status.CONFIRMED),
         OrderFactory(status=Order.Status.PENDING),
     )
-    fulfilment = api_with_roles("fulfilment")
+    fulfilment = staff_api_client("fulfilment")
 
     assert fulfilment.post(f"/api/orders/{shipping.pk}/ship/").status_code == 200
     assert fulfilment.post(f"/api/orders/{cancelling.pk}/cancel/", {}, format="json").status_code == 200
@@ -81,10 +69,10 @@ def test_the_api_lets_fulfilment_ship_and_cancel_orders(api_with_roles):
     ids=["no-role", "support", "catalog"],
 )
 def test_staff_whose_roles_give_no_order_change_cannot_move_orders_through_the_api(
-    api_with_roles, roles, cancel_status
+    staff_api_client, roles, cancel_status
 ):
     order = OrderFactory(status=Order.Status.CONFIRMED)
-    staff = api_with_roles(*roles)
+    staff = staff_api_client(*roles)
 
     shipped = staff.post(f"/api/orders/{order.pk}/ship/")
     cancelled = staff.post(f"/api/orders/{order.pk}/cancel/", {}, format="json")
@@ -95,20 +83,20 @@ def test_staff_whose_roles_give_no_order_change_cannot_move_orders_through_the_a
 
 
 @pytest.mark.parametrize("roles", [(), ("support",)], ids=["no-role", "support"])
-def test_staff_cancel_their_own_order_as_any_customer_does(api_with_roles, roles):
+def test_staff_cancel_their_own_order_as_any_customer_does(staff_api_client, roles):
     own = OrderFactory(customer_id=12, status=Order.Status.PENDING)
 
-    cancelled = api_with_roles(*roles, user_id=12).post(f"/api/orders/{own.pk}/cancel/", {}, format="json")
+    cancelled = staff_api_client(*roles, user_id=12).post(f"/api/orders/{own.pk}/cancel/", {}, format="json")
 
     assert cancelled.status_code == 200, cancelled.json()
     assert cancelled.json()["status"] == Order.Status.CANCELLED
 
 
-def test_staff_whose_roles_give_no_orders_see_only_their_own_through_the_api(api_with_roles):
+def test_staff_whose_roles_give_no_orders_see_only_their_own_through_the_api(staff_api_client):
     mine, theirs = OrderFactory(customer_id=12), OrderFactory(customer_id=13)
 
-    as_catalog_editor = api_with_roles("catalog_editor").get("/api/orders/").json()
-    as_support = api_with_roles("support").get("/api/orders/").json()
+    as_catalog_editor = staff_api_client("catalog_editor").get("/api/orders/").json()
+    as_support = staff_api_client("support").get("/api/orders/").json()
 
     assert [order["id"] for order in as_catalog_editor["results"]] == [mine.pk]
     assert {order["id"] for order in as_support["results"]} == {mine.pk, theirs.pk}
