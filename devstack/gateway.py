@@ -80,8 +80,8 @@ def render_gateway(
     and with ``catalog_cache`` public catalog answers. It takes in ``order_intake`` orders (a
     rate per second and a burst) over all customers, and refuses the rest. It believes the ``X-Forwarded-For`` of
     ``trusted_proxies`` alone (addresses or networks). ``static_site`` (a listen and a folder)
-    adds a server of that folder's files to the same nginx, logged as the gateway logs: what
-    this machine's nginx can serve at best (the bench's ceiling)."""
+    adds a server of that folder's files to the same nginx, logged as the gateway logs and with
+    its open-file cache: what this machine's nginx can serve at best (the bench's ceiling)."""
     nginx = installed("nginx", "nginx", "/usr/sbin/nginx")
     for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cache"):
         (nginx_dir / "temp" / temp).mkdir(parents=True, exist_ok=True)

@@ -56,36 +56,65 @@ end
 
 local M = {}
 
+-- The series a request is counted in, built once per worker for each pair of label values
+-- (strings built per request are work on the path of every cached read). The pairs are few:
+-- the services of the routes, HTTP statuses, cache statuses.
+local function memoized(build)
+    local by_first = {}
+    return function(first, second)
+        local by_second = by_first[first]
+        if not by_second then
+            by_second = {}
+            by_first[first] = by_second
+        end
+        local key = by_second[second]
+        if not key then
+            key = build(first, second)
+            by_second[second] = key
+        end
+        return key
+    end
+end
+
+local requests_series = memoized(function(service, status)
+    return 'gateway_requests_total{service="' .. service .. '",status="' .. status .. '"}'
+end)
+local cache_series = memoized(function(service, status)
+    return 'gateway_cache_requests_total{service="' .. service .. '",status="' .. status .. '"}'
+end)
+
 -- The service a request went to: the one its path names (/api/<service>/, /admin/<service>/,
 -- /static/<service>/), auth for the other routes it serves (the login pages), or "gateway" when
--- no service was asked (the gateway's own answers, its refusals) or its cache answered. Only a
--- request the gateway passed on is labelled with a name from its path, so a client cannot make
--- up labels.
-local function service_of(var)
-    local proxied = (var.upstream_addr or "") ~= ""
-    local cached = (var.upstream_cache_status or "") ~= ""
-    if not proxied and not cached then
+-- no service was asked (the gateway's own answers, its refusals). Only a request the gateway
+-- passed on or answered from its cache is labelled with a name from its path, so a client
+-- cannot make up labels.
+local function service_of(var, cache_status)
+    if cache_status == "" and (var.upstream_addr or "") == "" then
         return "gateway"
     end
-    return string.match(var.uri, "^/api/([%w_-]+)/")
-        or string.match(var.uri, "^/admin/([%w_-]+)/")
-        or string.match(var.uri, "^/static/([%w_-]+)/")
+    local uri = var.uri
+    return string.match(uri, "^/api/([%w_-]+)/")
+        or string.match(uri, "^/admin/([%w_-]+)/")
+        or string.match(uri, "^/static/([%w_-]+)/")
         or "auth"
 end
 
 -- The main server's log phase: every request, whichever location answered it.
 function M.request_done()
     local var = ngx.var
-    local service = service_of(var)
-    local labels = 'service="' .. service .. '"'
-    add("gateway_requests_total{" .. labels .. ',status="' .. ngx.status .. '"}')
+    local cache_status = var.upstream_cache_status or ""
+    local service = service_of(var, cache_status)
+    add(requests_series(service, ngx.status))
+    if cache_status ~= "" then
+        add(cache_series(service, cache_status))
+        -- A hit asked no service: it has no upstream time to observe.
+        if cache_status == "HIT" then
+            return
+        end
+    end
     local seconds = total_seconds(var.upstream_response_time)
     if seconds then
-        observe("gateway_upstream_response_seconds", labels, seconds)
-    end
-    local cache_status = var.upstream_cache_status
-    if cache_status and cache_status ~= "" then
-        add("gateway_cache_requests_total{" .. labels .. ',status="' .. cache_status .. '"}')
+        observe("gateway_upstream_response_seconds", 'service="' .. service .. '"', seconds)
     end
 end
 
