@@ -1,7 +1,6 @@
 """What the staff roles of a token give in the catalog's admin (catalog.roles)."""
 
 import pytest
-from django.test import Client
 
 from catalog.models import Product
 from tests.factories import make_product
@@ -10,20 +9,10 @@ from tests.test_admin import CHANGELIST, product_form
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def with_roles(make_token):
-    def client_for(*roles: str) -> Client:
-        client = Client()
-        client.cookies["access_token"] = make_token(12, is_staff=True, roles=list(roles))
-        return client
-
-    return client_for
-
-
-def test_a_catalog_editor_changes_a_product(with_roles):
+def test_a_catalog_editor_changes_a_product(staff_admin_client):
     product = make_product(price="4.50", on_hand=7)
 
-    response = with_roles("catalog_editor").post(
+    response = staff_admin_client("catalog_editor").post(
         f"{CHANGELIST}{product.pk}/change/", product_form(product, price="5.00")
     )
 
@@ -31,9 +20,9 @@ def test_a_catalog_editor_changes_a_product(with_roles):
     assert str(Product.objects.get(pk=product.pk).price) == "5.00"
 
 
-def test_fulfilment_sees_products_but_cannot_change_them(with_roles):
+def test_fulfilment_sees_products_but_cannot_change_them(staff_admin_client):
     product = make_product(price="4.50", on_hand=7)
-    fulfilment = with_roles("fulfilment")
+    fulfilment = staff_admin_client("fulfilment")
 
     listed = fulfilment.get(CHANGELIST)
     changed = fulfilment.post(f"{CHANGELIST}{product.pk}/change/", product_form(product, price="5.00"))
@@ -43,8 +32,8 @@ def test_fulfilment_sees_products_but_cannot_change_them(with_roles):
     assert str(Product.objects.get(pk=product.pk).price) == "4.50"
 
 
-def test_staff_without_a_role_for_the_catalog_get_403(with_roles):
-    staff = with_roles("user_admin")
+def test_staff_without_a_role_for_the_catalog_get_403(staff_admin_client):
+    staff = staff_admin_client("user_admin")
 
     assert staff.get("/admin/catalog/").status_code == 403
     assert staff.get(CHANGELIST).status_code == 403

@@ -73,10 +73,9 @@ def test_a_failed_email_on_the_dashboard_is_resent_by_its_button(
     assert len(mail.outbox) == 1
 
 
-def test_staff_who_may_only_view_notifications_get_no_resend_button(make_token):
-    viewer = Client()
+def test_staff_who_may_only_view_notifications_get_no_resend_button(staff_admin_client):
     # Fulfilment sees the emails; resending one is support's.
-    viewer.cookies["access_token"] = make_token(7, is_staff=True, roles=["fulfilment"])
+    viewer = staff_admin_client("fulfilment")
     made(0, status=Notification.Status.FAILED, error="SMTPServerDisconnected")
 
     (table,) = dashboard_panel(viewer.get(INDEX), "emails").tables

@@ -99,9 +99,8 @@ def test_the_dashboard_sits_above_the_list_of_models_and_shows_the_event_health(
     assert 'data-figure="dead-letters-waiting"' in page
 
 
-def test_staff_whose_roles_give_nothing_in_orders_see_no_dashboard(make_token):
-    client = Client()
-    client.cookies["access_token"] = make_token(2, is_staff=True, roles=["catalog_editor"])
+def test_staff_whose_roles_give_nothing_in_orders_see_no_dashboard(staff_admin_client):
+    client = staff_admin_client("catalog_editor")
     placed(0, status=Order.Status.PENDING)
 
     response = client.get(INDEX)

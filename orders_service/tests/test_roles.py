@@ -2,7 +2,6 @@
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.test import Client
 
 from orders.models import Order
 from tests.factories import OrderFactory
@@ -12,28 +11,18 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/orders/orders/order/"
 
 
-@pytest.fixture
-def with_roles(make_token):
-    def client_for(*roles: str) -> Client:
-        client = Client()
-        client.cookies["access_token"] = make_token(12, is_staff=True, roles=list(roles))
-        return client
-
-    return client_for
-
-
-def test_fulfilment_ships_orders(with_roles):
+def test_fulfilment_ships_orders(staff_admin_client):
     order = OrderFactory(status=Order.Status.CONFIRMED)
 
-    with_roles("fulfilment").post(CHANGELIST, {"action": "ship", ACTION_CHECKBOX_NAME: [order.pk]})
+    staff_admin_client("fulfilment").post(CHANGELIST, {"action": "ship", ACTION_CHECKBOX_NAME: [order.pk]})
 
     order.refresh_from_db()
     assert order.status == Order.Status.SHIPPED
 
 
-def test_support_sees_orders_but_cannot_ship_them(with_roles):
+def test_support_sees_orders_but_cannot_ship_them(staff_admin_client):
     order = OrderFactory(status=Order.Status.CONFIRMED)
-    support = with_roles("support")
+    support = staff_admin_client("support")
 
     listed = support.get(CHANGELIST)
     support.post(CHANGELIST, {"action": "ship", ACTION_CHECKBOX_NAME: [order.pk]})
@@ -44,8 +33,8 @@ def test_support_sees_orders_but_cannot_ship_them(with_roles):
     assert order.status == Order.Status.CONFIRMED
 
 
-def test_a_catalog_editor_sees_no_orders_admin(with_roles):
-    editor = with_roles("catalog_editor")
+def test_a_catalog_editor_sees_no_orders_admin(staff_admin_client):
+    editor = staff_admin_client("catalog_editor")
 
     assert editor.get("/admin/orders/").status_code == 403
     assert editor.get(CHANGELIST).status_code == 403
