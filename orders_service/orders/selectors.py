@@ -22,19 +22,19 @@ def _lines() -> tuple[Prefetch, Prefetch]:
     )
 
 
-def orders_with_lines() -> QuerySet[Order]:
-    return Order.objects.prefetch_related(*_lines())
-
-
 def sees_every_order(user: Any) -> bool:
     """Staff whose roles let them view orders (as in the admin); anyone else sees their own."""
     return user.has_perm("orders.view_order")
 
 
-def order_list_for(*, user: Any) -> QuerySet[Order]:
+def orders_visible_to(*, user: Any) -> QuerySet[Order]:
     """Every order for staff who may view them; anyone else's own (another's is simply not found)."""
-    orders = orders_with_lines()
-    return orders if sees_every_order(user) else orders.filter(customer_id=user.id)
+    return Order.objects.all() if sees_every_order(user) else Order.objects.filter(customer_id=user.id)
+
+
+def order_list_for(*, user: Any) -> QuerySet[Order]:
+    """The orders ``user`` may see, with their items and history."""
+    return orders_visible_to(user=user).prefetch_related(*_lines())
 
 
 def order_lines_read(order: Order) -> Order:

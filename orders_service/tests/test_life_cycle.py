@@ -1,6 +1,8 @@
 """The order life cycle as the API shows it: who may move an order where, and its history."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from edge.events import OrderCancelled, OrderDelivered, OrderShipped
 from edge.messaging.models import OutboxMessage
@@ -54,6 +56,19 @@ def test_staff_ship_then_deliver(staff_client):
     assert [step["to_status"] for step in delivered.json()["history"]] == ["shipped", "delivered"]
     assert delivered.json()["history"][0]["actor_kind"] == "staff"
     assert len(_events(OrderShipped.type)) == len(_events(OrderDelivered.type)) == 1
+
+
+def test_shipping_reads_the_orders_items_and_history_once_after_the_move(staff_client):
+    order = OrderFactory(status=Order.Status.CONFIRMED)
+
+    with CaptureQueriesContext(connection) as queries:
+        shipped = staff_client.post(f"/api/orders/{order.id}/ship/")
+
+    reads = [query["sql"] for query in queries if query["sql"].startswith("SELECT")]
+    assert shipped.status_code == 200
+    assert sum('FROM "orders_orderitem"' in sql for sql in reads) == 1
+    assert sum('FROM "orders_ordertransition"' in sql for sql in reads) == 1
+    assert [step["to_status"] for step in shipped.json()["history"]] == ["shipped"]
 
 
 def test_a_customer_sees_that_staff_moved_their_order_but_not_who(customer_client, staff_client):
