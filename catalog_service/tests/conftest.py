@@ -30,10 +30,8 @@ def api_client() -> APIClient:
 
 
 @pytest.fixture
-def staff_client(make_token: Callable[..., str]) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(1, is_staff=True, roles=['catalog_editor'])}")
-    return client
+def staff_client(staff_api_client: Callable[..., APIClient]) -> APIClient:
+    return staff_api_client("catalog_editor", user_id=1)
 
 
 @pytest.fixture

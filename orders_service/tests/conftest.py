@@ -18,10 +18,8 @@ def customer_client(api_client, make_token) -> APIClient:
 
 
 @pytest.fixture
-def staff_client(make_token) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(1, is_staff=True, roles=['fulfilment'])}")
-    return client
+def staff_client(staff_api_client) -> APIClient:
+    return staff_api_client("fulfilment", user_id=1)
 
 
 @pytest.fixture
