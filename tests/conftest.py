@@ -24,6 +24,7 @@ from tests.support import (
     Account,
     MailSink,
     TraceSink,
+    new_client_address,
     register,
 )
 
@@ -111,8 +112,11 @@ def stack(mail: MailSink, traces: TraceSink) -> Iterator[Stack]:
 
 @pytest.fixture
 def gateway(stack: Stack) -> Iterator[httpx.Client]:
-    """An API client of the gateway (it keeps cookies, as a browser would)."""
-    with httpx.Client(base_url=stack.gateway_url, timeout=15) as client:
+    """An API client of the gateway (it keeps cookies, as a browser would), at an address of
+    its own: the test's registrations and logins count against no other test's."""
+    with httpx.Client(
+        base_url=stack.gateway_url, headers={"X-Forwarded-For": new_client_address()}, timeout=15
+    ) as client:
         yield client
 
 
@@ -123,8 +127,10 @@ def customer(gateway: httpx.Client, mail: MailSink) -> Account:
 
 @pytest.fixture
 def browser(stack: Stack) -> Iterator[httpx.Client]:
-    """A cookie-keeping client with no session yet."""
-    with httpx.Client(base_url=stack.gateway_url, timeout=15) as client:
+    """A cookie-keeping client with no session yet, at an address of its own."""
+    with httpx.Client(
+        base_url=stack.gateway_url, headers={"X-Forwarded-For": new_client_address()}, timeout=15
+    ) as client:
         yield client
 
 

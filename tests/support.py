@@ -4,6 +4,7 @@ import gzip
 import mailbox
 import os
 import re
+import secrets
 import threading
 import time
 import uuid
@@ -173,6 +174,13 @@ class TraceSink:
     def stop(self) -> None:
         self._http.shutdown()
         self._http.server_close()
+
+
+def new_client_address() -> str:
+    """A client address of its own (198.18.0.0/15, kept for tests), sent as X-Forwarded-For
+    through the stack's trusted proxy: the gateway's per-address limits and auth's count one
+    test's clients apart from every other's."""
+    return f"198.{18 + secrets.randbelow(2)}.{secrets.randbelow(256)}.{1 + secrets.randbelow(254)}"
 
 
 def text_of(message: Message) -> str:

@@ -13,18 +13,19 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.support import LOGIN_FIRST_DELAY_SECONDS, LOGIN_FREE_FAILURES_PER_CLIENT, Account, log_in
+from tests.support import (
+    LOGIN_FIRST_DELAY_SECONDS,
+    LOGIN_FREE_FAILURES_PER_CLIENT,
+    Account,
+    log_in,
+    new_client_address,
+)
 
 TOKEN = "/api/auth/token/"
 PASSWORD_CHANGE = "/api/auth/password/change/"
 # auth's LOGIN_FREE_FAILURES_PER_ACCOUNT, as it comes.
 FREE_FAILURES = 5
 UNTRUSTED = "127.0.0.2"
-
-
-def _new_address() -> str:
-    """A client address of this test alone (198.18.0.0/15, kept for tests)."""
-    return f"198.{18 + secrets.randbelow(2)}.{secrets.randbelow(256)}.{1 + secrets.randbelow(254)}"
 
 
 def _client_at(base_url: str, address: str | None = None, local_address: str | None = None) -> httpx.Client:
@@ -35,7 +36,7 @@ def _client_at(base_url: str, address: str | None = None, local_address: str | N
 
 @pytest.fixture
 def attacker(stack) -> Iterator[httpx.Client]:
-    with _client_at(stack.gateway_url, _new_address()) as client:
+    with _client_at(stack.gateway_url, new_client_address()) as client:
         yield client
 
 
@@ -70,7 +71,7 @@ def test_the_owner_logs_in_at_once_from_another_address_while_a_stranger_waits(s
     _fail_freely(attacker, customer.email)
     assert _guess(attacker, customer.email).status_code == 429
 
-    with _client_at(stack.gateway_url, _new_address()) as owner:
+    with _client_at(stack.gateway_url, new_client_address()) as owner:
         response = _guess(owner, customer.email, customer.password)
 
     assert response.status_code == 200
@@ -109,7 +110,7 @@ def test_the_login_page_the_token_endpoint_and_password_change_share_one_count(a
 
 def test_guessing_many_accounts_from_one_address_meets_delays_but_not_the_owner(stack, customer):
     """Password spraying: LOGIN_FREE_FAILURES_PER_CLIENT failures over every account."""
-    with _client_at(stack.gateway_url, _new_address()) as sprayer:
+    with _client_at(stack.gateway_url, new_client_address()) as sprayer:
         answers = []
         for number in range(LOGIN_FREE_FAILURES_PER_CLIENT + 1):
             answers.append(_guess(sprayer, f"sprayed-{number}-{secrets.token_hex(4)}@example.com"))
@@ -117,7 +118,7 @@ def test_guessing_many_accounts_from_one_address_meets_delays_but_not_the_owner(
             time.sleep(0.25)
         sprayed = _guess(sprayer, customer.email, customer.password)
 
-    with _client_at(stack.gateway_url, _new_address()) as owner:
+    with _client_at(stack.gateway_url, new_client_address()) as owner:
         assert _guess(owner, customer.email, customer.password).status_code == 200
     assert [answer.status_code for answer in answers] == [401] * LOGIN_FREE_FAILURES_PER_CLIENT + [429]
     assert answers[-1].json()["code"] == "login_delayed"
@@ -130,7 +131,7 @@ def test_an_untrusted_clients_x_forwarded_for_does_not_escape_the_count(stack, c
             spoofer.post(
                 TOKEN,
                 json={"email": customer.email, "password": "wrong-guess"},
-                headers={"X-Forwarded-For": _new_address(), "X-Real-IP": _new_address()},
+                headers={"X-Forwarded-For": new_client_address(), "X-Real-IP": new_client_address()},
             ).status_code
             for _ in range(FREE_FAILURES + 1)
         ]
@@ -145,7 +146,7 @@ def test_guesses_straight_at_auth_are_counted_whatever_x_real_ip_they_send(stack
             direct.post(
                 TOKEN,
                 json={"email": customer.email, "password": "wrong-guess"},
-                headers={"X-Real-IP": _new_address()},
+                headers={"X-Real-IP": new_client_address()},
             ).status_code
             for _ in range(FREE_FAILURES + 1)
         ]
@@ -161,13 +162,16 @@ def test_a_burst_from_one_address_gets_the_gateways_429_json_and_another_address
         return client.post(TOKEN, json={})
 
     limited = None
-    with _client_at(stack.gateway_url, _new_address()) as burst, ThreadPoolExecutor(max_workers=20) as pool:
+    with (
+        _client_at(stack.gateway_url, new_client_address()) as burst,
+        ThreadPoolExecutor(max_workers=20) as pool,
+    ):
         for _ in range(10):
             answers = list(pool.map(lambda _: post_empty(burst), range(20)))
             limited = next((answer for answer in answers if answer.status_code == 429), None)
             if limited:
                 break
-        with _client_at(stack.gateway_url, _new_address()) as other:
+        with _client_at(stack.gateway_url, new_client_address()) as other:
             elsewhere = post_empty(other)
 
     assert limited is not None, "200 requests, 20 at once, never met the gateway's limit"
