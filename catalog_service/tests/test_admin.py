@@ -19,41 +19,34 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/catalog/catalog/product/"
 
 
-@pytest.fixture
-def admin_client(make_token) -> Client:
-    client = Client()
-    client.cookies["access_token"] = make_token(1, is_staff=True, is_superuser=True)
-    return client
-
-
 def shown(response) -> set[str]:
     assert response.status_code == 200
     return {product.sku for product in response.context["cl"].result_list}
 
 
-def test_the_low_stock_filter_shows_products_with_few_units_available(admin_client):
+def test_the_low_stock_filter_shows_products_with_few_units_available(superuser_admin_client):
     make_product(sku="PLENTY", on_hand=50)
     make_product(sku="FEW", on_hand=3)
     make_product(sku="NONE", on_hand=0)
 
-    assert shown(admin_client.get(CHANGELIST, {"stock": "low"})) == {"FEW", "NONE"}
-    assert shown(admin_client.get(CHANGELIST, {"stock": "out"})) == {"NONE"}
+    assert shown(superuser_admin_client.get(CHANGELIST, {"stock": "low"})) == {"FEW", "NONE"}
+    assert shown(superuser_admin_client.get(CHANGELIST, {"stock": "out"})) == {"NONE"}
 
 
-def test_products_are_found_by_sku_or_name_and_filtered_by_category(admin_client):
+def test_products_are_found_by_sku_or_name_and_filtered_by_category(superuser_admin_client):
     tea = CategoryFactory()
     make_product(sku="TEA-1", name="Sencha", category=tea)
     make_product(sku="BREAD-1", name="Rye bread")
 
-    assert shown(admin_client.get(CHANGELIST, {"q": "sencha"})) == {"TEA-1"}
-    assert shown(admin_client.get(CHANGELIST, {"q": "bread-1"})) == {"BREAD-1"}
-    assert shown(admin_client.get(CHANGELIST, {"category__id__exact": tea.pk})) == {"TEA-1"}
+    assert shown(superuser_admin_client.get(CHANGELIST, {"q": "sencha"})) == {"TEA-1"}
+    assert shown(superuser_admin_client.get(CHANGELIST, {"q": "bread-1"})) == {"BREAD-1"}
+    assert shown(superuser_admin_client.get(CHANGELIST, {"category__id__exact": tea.pk})) == {"TEA-1"}
 
 
-def test_the_product_page_shows_the_stock_ledger(admin_client):
+def test_the_product_page_shows_the_stock_ledger(superuser_admin_client):
     product = make_product(on_hand=7)
 
-    page = admin_client.get(f"{CHANGELIST}{product.pk}/change/")
+    page = superuser_admin_client.get(f"{CHANGELIST}{product.pk}/change/")
 
     assert page.status_code == 200
     assert "Initial stock" in page.text
@@ -83,12 +76,14 @@ def form_errors(response) -> dict[str, list[str]]:
     return response.context["adminform"].form.errors
 
 
-def test_changing_stock_in_the_form_needs_a_reason_and_writes_the_ledger(admin_client):
+def test_changing_stock_in_the_form_needs_a_reason_and_writes_the_ledger(superuser_admin_client):
     product = make_product(sku="TEA-1", name="Sencha", price="4.50", on_hand=7)
     form = product_form(product, price="5.00", on_hand="9")
 
-    refused = admin_client.post(f"{CHANGELIST}{product.pk}/change/", form)
-    saved = admin_client.post(f"{CHANGELIST}{product.pk}/change/", {**form, "stock_reason": "Delivery"})
+    refused = superuser_admin_client.post(f"{CHANGELIST}{product.pk}/change/", form)
+    saved = superuser_admin_client.post(
+        f"{CHANGELIST}{product.pk}/change/", {**form, "stock_reason": "Delivery"}
+    )
 
     assert refused.status_code == 200
     assert saved.status_code == 302
@@ -97,24 +92,24 @@ def test_changing_stock_in_the_form_needs_a_reason_and_writes_the_ledger(admin_c
     assert published(ProductChanged, product_id=product.pk, price="5.00")
 
 
-def test_bulk_deactivate_and_activate(admin_client):
+def test_bulk_deactivate_and_activate(superuser_admin_client):
     products = [make_product(), make_product()]
     ids = [str(product.pk) for product in products]
 
-    admin_client.post(CHANGELIST, {"action": "deactivate", ACTION_CHECKBOX_NAME: ids})
+    superuser_admin_client.post(CHANGELIST, {"action": "deactivate", ACTION_CHECKBOX_NAME: ids})
     assert not Product.objects.filter(active=True).exists()
-    admin_client.post(CHANGELIST, {"action": "activate", ACTION_CHECKBOX_NAME: ids})
+    superuser_admin_client.post(CHANGELIST, {"action": "activate", ACTION_CHECKBOX_NAME: ids})
 
     assert Product.objects.filter(active=True).count() == 2
     assert len(published(ProductChanged, change="deactivated")) == 2
 
 
-def test_bulk_price_change_asks_for_the_percentage_first(admin_client):
+def test_bulk_price_change_asks_for_the_percentage_first(superuser_admin_client):
     product = make_product(price="10.00")
     selection = {"action": "change_price", ACTION_CHECKBOX_NAME: [str(product.pk)]}
 
-    asked = admin_client.post(CHANGELIST, selection)
-    applied = admin_client.post(CHANGELIST, {**selection, "apply": "1", "percentage": "15"})
+    asked = superuser_admin_client.post(CHANGELIST, selection)
+    applied = superuser_admin_client.post(CHANGELIST, {**selection, "apply": "1", "percentage": "15"})
 
     assert asked.status_code == 200
     assert "percentage" in asked.text
@@ -123,10 +118,10 @@ def test_bulk_price_change_asks_for_the_percentage_first(admin_client):
     assert product.price == Decimal("11.50")
 
 
-def test_products_export_to_csv(admin_client):
+def test_products_export_to_csv(superuser_admin_client):
     make_product(sku="TEA-1", name="Sencha", price="4.50", on_hand=7)
 
-    response = admin_client.post(
+    response = superuser_admin_client.post(
         "/admin/catalog/catalog/product/export/", {"format": "0", "resource": "0", **_all_export_fields()}
     )
 
@@ -137,14 +132,14 @@ def test_products_export_to_csv(admin_client):
     assert "4.50" in lines[1]
 
 
-def test_a_csv_import_creates_and_updates_products_through_the_services(admin_client):
+def test_a_csv_import_creates_and_updates_products_through_the_services(superuser_admin_client):
     tea = CategoryFactory(slug="tea")
     make_product(sku="TEA-1", name="Sencha", price="4.50", category=tea)
     csv = (
         "sku,name,category,price,currency,active\nTEA-1,Sencha,tea,5.00,EUR,1\nTEA-2,Matcha,tea,12.00,EUR,1\n"
     )
 
-    _import(admin_client, csv)
+    _import(superuser_admin_client, csv)
 
     assert dict(Product.objects.values_list("sku", "price")) == {
         "TEA-1": Decimal("5.00"),
@@ -154,7 +149,7 @@ def test_a_csv_import_creates_and_updates_products_through_the_services(admin_cl
     assert Stock.objects.filter(product__sku="TEA-2").exists()
 
 
-def test_a_csv_with_bad_rows_reports_them_by_line_and_saves_nothing(admin_client):
+def test_a_csv_with_bad_rows_reports_them_by_line_and_saves_nothing(superuser_admin_client):
     CategoryFactory(slug="tea")
     csv = (
         "sku,name,category,price,currency,active\n"
@@ -163,7 +158,7 @@ def test_a_csv_with_bad_rows_reports_them_by_line_and_saves_nothing(admin_client
         "TEA-3,Genmaicha,coffee,4.00,EUR,1\n"
     )
 
-    response = _import(admin_client, csv)
+    response = _import(superuser_admin_client, csv)
 
     assert not Product.objects.exists()
     invalid = response.context["result"].invalid_rows
@@ -201,7 +196,7 @@ def _import(client: Client, csv: str):
     return client.post("/admin/catalog/catalog/product/process_import/", confirm)
 
 
-def test_a_product_added_in_the_admin_gets_its_stock_and_is_announced(admin_client):
+def test_a_product_added_in_the_admin_gets_its_stock_and_is_announced(superuser_admin_client):
     category = CategoryFactory()
     form = {
         "sku": "TEA-9",
@@ -218,8 +213,8 @@ def test_a_product_added_in_the_admin_gets_its_stock_and_is_announced(admin_clie
         "movements-INITIAL_FORMS": "0",
     }
 
-    assert admin_client.get(f"{CHANGELIST}add/").status_code == 200
-    response = admin_client.post(f"{CHANGELIST}add/", form)
+    assert superuser_admin_client.get(f"{CHANGELIST}add/").status_code == 200
+    response = superuser_admin_client.post(f"{CHANGELIST}add/", form)
 
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     product = Product.objects.get(sku="TEA-9")
@@ -227,18 +222,20 @@ def test_a_product_added_in_the_admin_gets_its_stock_and_is_announced(admin_clie
     assert published(ProductChanged, product_id=product.pk, change="created")
 
 
-def test_a_category_added_in_the_admin(admin_client):
-    response = admin_client.post("/admin/catalog/catalog/category/add/", {"name": "Tea", "slug": "tea"})
+def test_a_category_added_in_the_admin(superuser_admin_client):
+    response = superuser_admin_client.post(
+        "/admin/catalog/catalog/category/add/", {"name": "Tea", "slug": "tea"}
+    )
 
     assert response.status_code == 302
     assert Category.objects.get().slug == "tea"
 
 
-def test_a_category_cannot_be_moved_under_its_own_child_in_the_admin(admin_client):
+def test_a_category_cannot_be_moved_under_its_own_child_in_the_admin(superuser_admin_client):
     root = CategoryFactory()
     child = CategoryFactory(parent=root)
 
-    response = admin_client.post(
+    response = superuser_admin_client.post(
         f"/admin/catalog/catalog/category/{root.pk}/change/",
         {"name": root.name, "slug": root.slug, "parent": child.pk, "active": "on"},
     )
@@ -249,11 +246,11 @@ def test_a_category_cannot_be_moved_under_its_own_child_in_the_admin(admin_clien
     assert root.parent is None
 
 
-def test_a_product_cannot_move_into_an_inactive_category_in_the_admin(admin_client):
+def test_a_product_cannot_move_into_an_inactive_category_in_the_admin(superuser_admin_client):
     product = make_product(price="4.50")
     closed = CategoryFactory(active=False)
 
-    response = admin_client.post(
+    response = superuser_admin_client.post(
         f"{CHANGELIST}{product.pk}/change/", product_form(product, category=str(closed.pk), price="9.00")
     )
 
@@ -263,10 +260,10 @@ def test_a_product_cannot_move_into_an_inactive_category_in_the_admin(admin_clie
     assert product.price == Decimal("4.50")
 
 
-def test_a_category_cannot_be_added_under_an_inactive_one_in_the_admin(admin_client):
+def test_a_category_cannot_be_added_under_an_inactive_one_in_the_admin(superuser_admin_client):
     closed = CategoryFactory(active=False)
 
-    response = admin_client.post(
+    response = superuser_admin_client.post(
         "/admin/catalog/catalog/category/add/", {"name": "Tea", "slug": "tea", "parent": closed.pk}
     )
 
@@ -274,13 +271,13 @@ def test_a_category_cannot_be_added_under_an_inactive_one_in_the_admin(admin_cli
     assert not Category.objects.filter(slug="tea").exists()
 
 
-def test_stock_below_what_is_reserved_is_refused_on_the_form_and_nothing_is_saved(admin_client):
+def test_stock_below_what_is_reserved_is_refused_on_the_form_and_nothing_is_saved(superuser_admin_client):
     product = make_product(price="4.50", on_hand=5)
     services.stock_reserve_for_order(
         order_id=1, customer_id=5, items=[{"product_id": product.pk, "quantity": 4}]
     )
 
-    response = admin_client.post(
+    response = superuser_admin_client.post(
         f"{CHANGELIST}{product.pk}/change/",
         product_form(product, price="6.00", on_hand="3", stock_reason="Count"),
     )

@@ -1,7 +1,6 @@
 """The catalog admin's dashboard: the active products running low, and the stock's latest moves."""
 
 import pytest
-from django.test import Client
 
 from catalog import services
 from catalog.models import StockMovement
@@ -13,15 +12,8 @@ pytestmark = pytest.mark.django_db
 INDEX = "/admin/catalog/"
 
 
-@pytest.fixture
-def admin_client(make_token) -> Client:
-    client = Client()
-    client.cookies["access_token"] = make_token(1, is_staff=True, is_superuser=True)
-    return client
-
-
 def test_the_dashboard_counts_active_products_out_of_stock_and_below_their_own_threshold(
-    admin_client, settings
+    superuser_admin_client, settings
 ):
     settings.CATALOG_LOW_STOCK_THRESHOLD = 5
     make_product(sku="PLENTY", on_hand=50)
@@ -31,7 +23,7 @@ def test_the_dashboard_counts_active_products_out_of_stock_and_below_their_own_t
     services.stock_set_low_threshold(product=watched, threshold=25)
     make_product(sku="GONE", on_hand=0, active=False)
 
-    stock = dashboard_panel(admin_client.get(INDEX), "stock")
+    stock = dashboard_panel(superuser_admin_client.get(INDEX), "stock")
 
     assert dashboard_figures(stock) == {"out-of-stock": 1, "running-low": 3, "active-products": 4}
     (table,) = stock.tables
@@ -46,23 +38,23 @@ def test_the_dashboard_counts_active_products_out_of_stock_and_below_their_own_t
         "Low, not out": "2",
         "Above their threshold": "1",
     }
-    assert admin_client.get(stock.figures[0].url).status_code == 200
+    assert superuser_admin_client.get(stock.figures[0].url).status_code == 200
 
 
-def test_the_dashboard_says_so_when_nothing_runs_low(admin_client):
+def test_the_dashboard_says_so_when_nothing_runs_low(superuser_admin_client):
     make_product(sku="PLENTY", on_hand=50)
 
-    page = admin_client.get(INDEX).content.decode()
+    page = superuser_admin_client.get(INDEX).content.decode()
 
     assert "every active product has more units than its threshold" in page
     assert 'data-figure="out-of-stock">' in page
 
 
-def test_the_dashboard_shows_the_latest_stock_movements_with_links_to_their_product(admin_client):
+def test_the_dashboard_shows_the_latest_stock_movements_with_links_to_their_product(superuser_admin_client):
     tea = make_product(sku="TEA", on_hand=10)
     services.stock_adjust(product=tea, on_hand=4, note="Counted", actor_id=1)
 
-    movements = dashboard_panel(admin_client.get(INDEX), "movements")
+    movements = dashboard_panel(superuser_admin_client.get(INDEX), "movements")
 
     (latest,) = movements.tables
     assert [row.cells[:4] for row in latest.rows] == [

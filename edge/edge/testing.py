@@ -265,6 +265,15 @@ def staff_api_client(make_token: Callable[..., str]) -> Callable[..., Any]:
 
 
 @pytest.fixture
+def superuser_admin_client(make_token: Callable[..., str]) -> Client:
+    """A Django test client signed in to the admin as a superuser, the way the gateway's login
+    leaves a browser (its access token in a cookie)."""
+    client = Client()
+    client.cookies["access_token"] = make_token(1, is_staff=True, is_superuser=True)
+    return client
+
+
+@pytest.fixture
 def staff_admin_client(make_token: Callable[..., str]) -> Callable[..., Any]:
     """``staff_admin_client(*roles, user_id=12)``: a Django test client signed in to the admin as
     the gateway's login leaves a browser, with a staff member's token with those roles."""

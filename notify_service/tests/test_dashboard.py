@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.test import Client
 from django.utils import timezone
 
 from edge.dashboard import day_labels, last_days
@@ -18,13 +17,6 @@ pytestmark = pytest.mark.django_db
 INDEX = "/admin/notify/"
 
 
-@pytest.fixture
-def admin_client(make_token) -> Client:
-    client = Client()
-    client.cookies["access_token"] = make_token(1, is_staff=True, is_superuser=True)
-    return client
-
-
 def made(days_ago: int, **fields) -> Notification:
     notification = NotificationFactory(**fields)
     Notification.objects.filter(pk=notification.pk).update(
@@ -33,7 +25,7 @@ def made(days_ago: int, **fields) -> Notification:
     return notification
 
 
-def test_the_dashboard_counts_the_emails_sent_and_failed_each_day(admin_client):
+def test_the_dashboard_counts_the_emails_sent_and_failed_each_day(superuser_admin_client):
     made(0, status=Notification.Status.SENT)
     made(0, status=Notification.Status.SENT)
     made(0, status=Notification.Status.FAILED, error="SMTPServerDisconnected")
@@ -42,7 +34,7 @@ def test_the_dashboard_counts_the_emails_sent_and_failed_each_day(admin_client):
     made(0, status=Notification.Status.SENT, channel=Notification.Channel.LOG)
     made(45, status=Notification.Status.FAILED, error="SMTPServerDisconnected")
 
-    emails = dashboard_panel(admin_client.get(INDEX), "emails")
+    emails = dashboard_panel(superuser_admin_client.get(INDEX), "emails")
 
     # The failure of 45 days ago is off the chart, but still waits for a resend.
     assert dashboard_figures(emails) == {"emails-sent": 3, "emails-failed": 1, "emails-failed-waiting": 2}
@@ -52,17 +44,17 @@ def test_the_dashboard_counts_the_emails_sent_and_failed_each_day(admin_client):
 
 
 def test_a_failed_email_on_the_dashboard_is_resent_by_its_button(
-    admin_client, django_capture_on_commit_callbacks
+    superuser_admin_client, django_capture_on_commit_callbacks
 ):
     failed = made(0, status=Notification.Status.FAILED, error="SMTPServerDisconnected\nat line 3")
 
-    page = admin_client.get(INDEX)
+    page = superuser_admin_client.get(INDEX)
 
     (table,) = dashboard_panel(page, "emails").tables
     assert [row.cells[:3] for row in table.rows] == [[failed.email, "Welcome", "SMTPServerDisconnected"]]
     assert table.action.changelist_url == "/admin/notify/notify/notification/"
     with django_capture_on_commit_callbacks(execute=True):
-        resent = admin_client.post(
+        resent = superuser_admin_client.post(
             table.action.changelist_url,
             {"action": table.action.action, "_selected_action": failed.pk},
             follow=True,
@@ -84,12 +76,12 @@ def test_staff_who_may_only_view_notifications_get_no_resend_button(staff_admin_
     assert table.action is None
 
 
-def test_the_dashboard_shows_the_latest_staff_alerts(admin_client):
+def test_the_dashboard_shows_the_latest_staff_alerts(superuser_admin_client):
     made(1, channel=Notification.Channel.LOG, subject="Dead letters are waiting")
     made(0, channel=Notification.Channel.LOG, subject="Outbox backlog")
     made(0, subject="Welcome to Commerce")
 
-    (alerts,) = dashboard_panel(admin_client.get(INDEX), "staff-alerts").tables
+    (alerts,) = dashboard_panel(superuser_admin_client.get(INDEX), "staff-alerts").tables
 
     assert [row.cells[0] for row in alerts.rows] == ["Outbox backlog", "Dead letters are waiting"]
     assert alerts.more_url == "/admin/notify/notify/notification/?channel__exact=log"

@@ -2,7 +2,6 @@
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.test import Client
 
 from orders.errors import InvalidTransition
 from orders.models import Order
@@ -13,18 +12,11 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/orders/orders/order/"
 
 
-@pytest.fixture
-def admin_client(make_token) -> Client:
-    client = Client()
-    client.cookies["access_token"] = make_token(1, is_staff=True, is_superuser=True)
-    return client
-
-
-def test_shipping_a_selection_ships_what_can_ship_and_names_each_order_that_cannot(admin_client):
+def test_shipping_a_selection_ships_what_can_ship_and_names_each_order_that_cannot(superuser_admin_client):
     confirmed = OrderFactory(status=Order.Status.CONFIRMED)
     pending = OrderFactory(status=Order.Status.PENDING)
 
-    response = admin_client.post(
+    response = superuser_admin_client.post(
         CHANGELIST,
         {"action": "ship", ACTION_CHECKBOX_NAME: [confirmed.pk, pending.pk]},
         follow=True,

@@ -4,7 +4,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from edge.dashboard import day_labels, last_days
@@ -17,13 +16,6 @@ pytestmark = pytest.mark.django_db
 INDEX = "/admin/orders/"
 
 
-@pytest.fixture
-def admin_client(make_token) -> Client:
-    client = Client()
-    client.cookies["access_token"] = make_token(1, is_staff=True, is_superuser=True)
-    return client
-
-
 def placed(days_ago: int, **fields) -> Order:
     order = OrderFactory(**fields)
     Order.objects.filter(pk=order.pk).update(created_at=timezone.now() - timedelta(days=days_ago))
@@ -31,13 +23,13 @@ def placed(days_ago: int, **fields) -> Order:
     return order
 
 
-def test_the_dashboard_counts_orders_and_revenue_of_the_last_30_days(admin_client):
+def test_the_dashboard_counts_orders_and_revenue_of_the_last_30_days(superuser_admin_client):
     placed(0, status=Order.Status.CONFIRMED, total=Decimal("12.50"))
     placed(0, status=Order.Status.DELIVERED, total=Decimal("7.50"))
     placed(2, status=Order.Status.REJECTED, total=Decimal("99.00"))
     placed(40, status=Order.Status.CONFIRMED, total=Decimal("1000.00"))
 
-    sales = dashboard_panel(admin_client.get(INDEX), "sales")
+    sales = dashboard_panel(superuser_admin_client.get(INDEX), "sales")
 
     # A rejected order sold nothing; one older than 30 days is off the chart.
     assert dashboard_figures(sales) == {"orders-last-days": 3, "revenue-last-days-EUR": Decimal("20.00")}
@@ -51,12 +43,12 @@ def test_the_dashboard_counts_orders_and_revenue_of_the_last_30_days(admin_clien
     assert (revenue[today], revenue[two_days_ago]) == ("20.00", "0")
 
 
-def test_the_dashboard_counts_orders_by_status_and_links_each_to_its_list(admin_client):
+def test_the_dashboard_counts_orders_by_status_and_links_each_to_its_list(superuser_admin_client):
     placed(0, status=Order.Status.PENDING)
     placed(0, status=Order.Status.PENDING)
     placed(0, status=Order.Status.SHIPPED)
 
-    statuses = dashboard_panel(admin_client.get(INDEX), "statuses")
+    statuses = dashboard_panel(superuser_admin_client.get(INDEX), "statuses")
 
     figures = {figure.key: (figure.value, figure.url) for figure in statuses.figures}
     assert figures["status-pending"] == (2, "/admin/orders/orders/order/?status__exact=pending")
@@ -72,13 +64,13 @@ def test_the_dashboard_counts_orders_by_status_and_links_each_to_its_list(admin_
     }
 
 
-def test_the_dashboard_lists_the_oldest_pending_and_unshipped_orders_first(admin_client):
+def test_the_dashboard_lists_the_oldest_pending_and_unshipped_orders_first(superuser_admin_client):
     newer = placed(1, status=Order.Status.PENDING)
     older = placed(3, status=Order.Status.PENDING)
     unshipped = placed(2, status=Order.Status.CONFIRMED)
     placed(5, status=Order.Status.SHIPPED)
 
-    response = admin_client.get(INDEX)
+    response = superuser_admin_client.get(INDEX)
 
     pending, confirmed = dashboard_panel(response, "waiting").tables
     assert [row.pk for row in pending.rows] == [older.pk, newer.pk]
@@ -87,12 +79,12 @@ def test_the_dashboard_lists_the_oldest_pending_and_unshipped_orders_first(admin
     assert f'href="/admin/orders/orders/order/{older.pk}/change/"' in response.content.decode()
     # The whole list, sorted by the time of placing, ascending.
     assert pending.more_url == "/admin/orders/orders/order/?status__exact=pending&o=6"
-    listed = admin_client.get(pending.more_url).context["cl"].result_list
+    listed = superuser_admin_client.get(pending.more_url).context["cl"].result_list
     assert [order.pk for order in listed] == [older.pk, newer.pk]
 
 
-def test_the_dashboard_sits_above_the_list_of_models_and_shows_the_event_health(admin_client):
-    page = admin_client.get(INDEX).content.decode()
+def test_the_dashboard_sits_above_the_list_of_models_and_shows_the_event_health(superuser_admin_client):
+    page = superuser_admin_client.get(INDEX).content.decode()
 
     assert page.index('id="dashboard"') < page.index('id="content-main"')
     assert 'data-panel="event-health"' in page
@@ -110,12 +102,12 @@ def test_staff_whose_roles_give_nothing_in_orders_see_no_dashboard(staff_admin_c
 
 
 def test_the_dashboard_takes_a_handful_of_queries_however_many_orders_there_are(
-    admin_client, django_assert_max_num_queries
+    superuser_admin_client, django_assert_max_num_queries
 ):
     for days_ago in range(20):
         placed(days_ago, status=Order.Status.PENDING)
         placed(days_ago, status=Order.Status.CONFIRMED)
-    admin_client.get(INDEX)
+    superuser_admin_client.get(INDEX)
 
     with django_assert_max_num_queries(12):
-        admin_client.get(INDEX)
+        superuser_admin_client.get(INDEX)
