@@ -114,7 +114,8 @@ def _kustomize(directory: Path) -> str:
 
 def rendered(overlay: str) -> Resources:
     """The overlay as kubectl's kustomize renders it: a fresh copy each time, to break at will."""
-    return [resource for resource in yaml.safe_load_all(_kustomize(K8S / "overlays" / overlay)) if resource]
+    documents = yaml.load_all(_kustomize(K8S / "overlays" / overlay), Loader=yaml.CSafeLoader)
+    return [resource for resource in documents if resource]
 
 
 def the(resources: Resources, kind: str, name: str) -> dict[str, Any]:
