@@ -24,6 +24,7 @@ from tests.support import (
     Account,
     MailSink,
     TraceSink,
+    client_at,
     new_client_address,
     register,
 )
@@ -114,9 +115,7 @@ def stack(mail: MailSink, traces: TraceSink) -> Iterator[Stack]:
 def gateway(stack: Stack) -> Iterator[httpx.Client]:
     """An API client of the gateway (it keeps cookies, as a browser would), at an address of
     its own: the test's registrations and logins count against no other test's."""
-    with httpx.Client(
-        base_url=stack.gateway_url, headers={"X-Forwarded-For": new_client_address()}, timeout=15
-    ) as client:
+    with client_at(stack.gateway_url, new_client_address()) as client:
         yield client
 
 
@@ -128,9 +127,7 @@ def customer(gateway: httpx.Client, mail: MailSink) -> Account:
 @pytest.fixture
 def browser(stack: Stack) -> Iterator[httpx.Client]:
     """A cookie-keeping client with no session yet, at an address of its own."""
-    with httpx.Client(
-        base_url=stack.gateway_url, headers={"X-Forwarded-For": new_client_address()}, timeout=15
-    ) as client:
+    with client_at(stack.gateway_url, new_client_address()) as client:
         yield client
 
 

@@ -183,6 +183,14 @@ def new_client_address() -> str:
     return f"198.{18 + secrets.randbelow(2)}.{secrets.randbelow(256)}.{1 + secrets.randbelow(254)}"
 
 
+def client_at(base_url: str, address: str | None = None, local_address: str | None = None) -> httpx.Client:
+    """A cookie-keeping client whose requests say they come from ``address`` (X-Forwarded-For),
+    connecting from ``local_address`` when given (127.0.0.2: a client nobody trusts)."""
+    headers = {"X-Forwarded-For": address} if address else {}
+    transport = httpx.HTTPTransport(local_address=local_address) if local_address else None
+    return httpx.Client(base_url=base_url, headers=headers, transport=transport, timeout=15)
+
+
 def text_of(message: Message) -> str:
     """The plain text part of an email, decoded."""
     plain = next(part for part in message.walk() if part.get_content_type() == "text/plain")

@@ -17,6 +17,7 @@ from tests.support import (
     LOGIN_FIRST_DELAY_SECONDS,
     LOGIN_FREE_FAILURES_PER_CLIENT,
     Account,
+    client_at,
     log_in,
     new_client_address,
 )
@@ -28,15 +29,9 @@ FREE_FAILURES = 5
 UNTRUSTED = "127.0.0.2"
 
 
-def _client_at(base_url: str, address: str | None = None, local_address: str | None = None) -> httpx.Client:
-    headers = {"X-Forwarded-For": address} if address else {}
-    transport = httpx.HTTPTransport(local_address=local_address) if local_address else None
-    return httpx.Client(base_url=base_url, headers=headers, transport=transport, timeout=15)
-
-
 @pytest.fixture
 def attacker(stack) -> Iterator[httpx.Client]:
-    with _client_at(stack.gateway_url, new_client_address()) as client:
+    with client_at(stack.gateway_url, new_client_address()) as client:
         yield client
 
 
@@ -71,7 +66,7 @@ def test_the_owner_logs_in_at_once_from_another_address_while_a_stranger_waits(s
     _fail_freely(attacker, customer.email)
     assert _guess(attacker, customer.email).status_code == 429
 
-    with _client_at(stack.gateway_url, new_client_address()) as owner:
+    with client_at(stack.gateway_url, new_client_address()) as owner:
         response = _guess(owner, customer.email, customer.password)
 
     assert response.status_code == 200
@@ -110,7 +105,7 @@ def test_the_login_page_the_token_endpoint_and_password_change_share_one_count(a
 
 def test_guessing_many_accounts_from_one_address_meets_delays_but_not_the_owner(stack, customer):
     """Password spraying: LOGIN_FREE_FAILURES_PER_CLIENT failures over every account."""
-    with _client_at(stack.gateway_url, new_client_address()) as sprayer:
+    with client_at(stack.gateway_url, new_client_address()) as sprayer:
         answers = []
         for number in range(LOGIN_FREE_FAILURES_PER_CLIENT + 1):
             answers.append(_guess(sprayer, f"sprayed-{number}-{secrets.token_hex(4)}@example.com"))
@@ -118,7 +113,7 @@ def test_guessing_many_accounts_from_one_address_meets_delays_but_not_the_owner(
             time.sleep(0.25)
         sprayed = _guess(sprayer, customer.email, customer.password)
 
-    with _client_at(stack.gateway_url, new_client_address()) as owner:
+    with client_at(stack.gateway_url, new_client_address()) as owner:
         assert _guess(owner, customer.email, customer.password).status_code == 200
     assert [answer.status_code for answer in answers] == [401] * LOGIN_FREE_FAILURES_PER_CLIENT + [429]
     assert answers[-1].json()["code"] == "login_delayed"
@@ -126,7 +121,7 @@ def test_guessing_many_accounts_from_one_address_meets_delays_but_not_the_owner(
 
 
 def test_an_untrusted_clients_x_forwarded_for_does_not_escape_the_count(stack, customer):
-    with _client_at(stack.gateway_url, local_address=UNTRUSTED) as spoofer:
+    with client_at(stack.gateway_url, local_address=UNTRUSTED) as spoofer:
         answers = [
             spoofer.post(
                 TOKEN,
@@ -141,7 +136,7 @@ def test_an_untrusted_clients_x_forwarded_for_does_not_escape_the_count(stack, c
 
 def test_guesses_straight_at_auth_are_counted_whatever_x_real_ip_they_send(stack, customer):
     """auth believes X-Real-IP from the gateway alone (GATEWAY_ADDRESSES): not from 127.0.0.2."""
-    with _client_at(stack.service_url("auth"), local_address=UNTRUSTED) as direct:
+    with client_at(stack.service_url("auth"), local_address=UNTRUSTED) as direct:
         answers = [
             direct.post(
                 TOKEN,
@@ -163,7 +158,7 @@ def test_a_burst_from_one_address_gets_the_gateways_429_json_and_another_address
 
     limited = None
     with (
-        _client_at(stack.gateway_url, new_client_address()) as burst,
+        client_at(stack.gateway_url, new_client_address()) as burst,
         ThreadPoolExecutor(max_workers=20) as pool,
     ):
         for _ in range(10):
@@ -171,7 +166,7 @@ def test_a_burst_from_one_address_gets_the_gateways_429_json_and_another_address
             limited = next((answer for answer in answers if answer.status_code == 429), None)
             if limited:
                 break
-        with _client_at(stack.gateway_url, new_client_address()) as other:
+        with client_at(stack.gateway_url, new_client_address()) as other:
             elsewhere = post_empty(other)
 
     assert limited is not None, "200 requests, 20 at once, never met the gateway's limit"
