@@ -264,23 +264,26 @@ def staff_api_client(make_token: Callable[..., str]) -> Callable[..., Any]:
     return client_for
 
 
-@pytest.fixture
-def superuser_admin_client(make_token: Callable[..., str]) -> Client:
-    """A Django test client signed in to the admin as a superuser, the way the gateway's login
-    leaves a browser (its access token in a cookie)."""
+def _admin_client_with(token: str) -> Client:
+    """A Django test client signed in to the admin the way the gateway's login leaves a browser:
+    its access token in a cookie."""
     client = Client()
-    client.cookies["access_token"] = make_token(1, is_staff=True, is_superuser=True)
+    client.cookies["access_token"] = token
     return client
 
 
 @pytest.fixture
+def superuser_admin_client(make_token: Callable[..., str]) -> Client:
+    """A Django test client signed in to the admin as a superuser."""
+    return _admin_client_with(make_token(1, is_staff=True, is_superuser=True))
+
+
+@pytest.fixture
 def staff_admin_client(make_token: Callable[..., str]) -> Callable[..., Any]:
-    """``staff_admin_client(*roles, user_id=12)``: a Django test client signed in to the admin as
-    the gateway's login leaves a browser, with a staff member's token with those roles."""
+    """``staff_admin_client(*roles, user_id=12)``: a Django test client signed in to the admin
+    with a staff member's token with those roles."""
 
     def client_for(*roles: str, user_id: int = 12) -> Client:
-        client = Client()
-        client.cookies["access_token"] = make_token(user_id, is_staff=True, roles=list(roles))
-        return client
+        return _admin_client_with(make_token(user_id, is_staff=True, roles=list(roles)))
 
     return client_for

@@ -61,8 +61,7 @@ def test_an_empty_chart_still_draws():
 
 
 @pytest.mark.django_db
-def test_the_event_health_counts_what_waits_and_lists_dead_letters_to_replay(client, make_token):
-    client.cookies["access_token"] = make_token(9, is_staff=True, is_superuser=True)
+def test_the_event_health_counts_what_waits_and_lists_dead_letters_to_replay(superuser_admin_client):
     publish(UserRegistered(user_id=1, email="ann@example.com", full_name="Ann"))
     OutboxMessage.objects.update(created_at=timezone.now() - timedelta(minutes=3))
     message = UserRegistered(user_id=2, email="back@example.com", full_name="Bo").to_message()
@@ -75,7 +74,7 @@ def test_the_event_health_counts_what_waits_and_lists_dead_letters_to_replay(cli
         attempts=9,
     )
 
-    health = dashboard_panel(client.get(INDEX), "event-health")
+    health = dashboard_panel(superuser_admin_client.get(INDEX), "event-health")
 
     assert dashboard_figures(health) == {
         "outbox-unsent": 1,
@@ -86,13 +85,13 @@ def test_the_event_health_counts_what_waits_and_lists_dead_letters_to_replay(cli
     (table,) = health.tables
     assert [row.pk for row in table.rows] == [dead.pk]
     assert table.more_url == "/admin/edge/messaging/deadletter/?replayed_at__isempty=1"
-    assert list(client.get(table.more_url).context["cl"].result_list) == [dead]
-    replayed = client.post(
+    assert list(superuser_admin_client.get(table.more_url).context["cl"].result_list) == [dead]
+    replayed = superuser_admin_client.post(
         table.action.changelist_url, {"action": table.action.action, "_selected_action": dead.pk}, follow=True
     )
     assert "1 dead letter(s) handled." in replayed.content.decode()
     assert Greeting.objects.filter(email="back@example.com").exists()
-    after = dashboard_panel(client.get(INDEX), "event-health")
+    after = dashboard_panel(superuser_admin_client.get(INDEX), "event-health")
     assert dashboard_figures(after)["dead-letters-waiting"] == 0
     assert dashboard_figures(after)["inbox-handled"] == 1
     assert DeadLetter.objects.get().replayed_at is not None

@@ -37,12 +37,6 @@ def _signed(message: dict) -> dict:
     return {"message": message, **signed_by_producer(message)}
 
 
-@pytest.fixture
-def staff_client(client, make_token):
-    client.cookies["access_token"] = make_token(9, is_staff=True, is_superuser=True)
-    return client
-
-
 def test_a_message_of_an_unknown_type_is_dead_lettered_at_once():
     message = {**_registered(), "type": "user.teleported"}
 
@@ -160,20 +154,22 @@ def test_an_event_that_breaks_its_contract_is_refused_at_publish_in_tests():
     assert not OutboxMessage.objects.exists()
 
 
-def test_the_admin_lists_dead_letters_by_reason_and_finds_one_by_event_id(staff_client):
+def test_the_admin_lists_dead_letters_by_reason_and_finds_one_by_event_id(superuser_admin_client):
     _deliver({**_registered(), "version": 2})
     invalid = {**_registered(), "user_id": "one"}
     _deliver(invalid)
 
-    by_reason = staff_client.get("/admin/edge/messaging/deadletter/", {"reason": "invalid_payload"})
-    by_id = staff_client.get("/admin/edge/messaging/deadletter/", {"q": invalid["event_id"]})
+    by_reason = superuser_admin_client.get("/admin/edge/messaging/deadletter/", {"reason": "invalid_payload"})
+    by_id = superuser_admin_client.get("/admin/edge/messaging/deadletter/", {"q": invalid["event_id"]})
 
     assert by_reason.status_code == 200
     assert [dead.reason for dead in by_reason.context["cl"].result_list] == ["invalid_payload"]
     assert [dead.event_id for dead in by_id.context["cl"].result_list] == [invalid["event_id"]]
 
 
-def test_replaying_a_dead_letter_whose_cause_is_gone_handles_it_once_and_marks_it_replayed(staff_client):
+def test_replaying_a_dead_letter_whose_cause_is_gone_handles_it_once_and_marks_it_replayed(
+    superuser_admin_client,
+):
     # As if the handler had failed on every delivery during an outage that is over now.
     message = _registered("back@example.com")
     dead = dead_letter_record(
@@ -184,11 +180,11 @@ def test_replaying_a_dead_letter_whose_cause_is_gone_handles_it_once_and_marks_i
         attempts=9,
     )
 
-    response = staff_client.post(
+    response = superuser_admin_client.post(
         "/admin/edge/messaging/deadletter/", {"action": "replay", "_selected_action": [dead.pk]}, follow=True
     )
     # A second replay finds nothing left to replay: it was handled.
-    staff_client.post(
+    superuser_admin_client.post(
         "/admin/edge/messaging/deadletter/", {"action": "replay", "_selected_action": [dead.pk]}
     )
 
@@ -198,11 +194,13 @@ def test_replaying_a_dead_letter_whose_cause_is_gone_handles_it_once_and_marks_i
     assert dead.replays == 1
     assert Greeting.objects.filter(email="back@example.com").count() == 1
     assert InboxMessage.objects.filter(event_id=message["event_id"]).exists()
-    unreplayed = staff_client.get("/admin/edge/messaging/deadletter/", {"replayed_at__isnull": "True"})
+    unreplayed = superuser_admin_client.get(
+        "/admin/edge/messaging/deadletter/", {"replayed_at__isnull": "True"}
+    )
     assert list(unreplayed.context["cl"].result_list) == []
 
 
-def test_a_replay_that_fails_again_keeps_the_dead_letter_with_its_latest_error(staff_client):
+def test_a_replay_that_fails_again_keeps_the_dead_letter_with_its_latest_error(superuser_admin_client):
     dead = dead_letter_record(
         **_signed(_registered("fail@example.com")),
         reason="retries_exhausted",
@@ -211,7 +209,7 @@ def test_a_replay_that_fails_again_keeps_the_dead_letter_with_its_latest_error(s
         attempts=9,
     )
 
-    response = staff_client.post(
+    response = superuser_admin_client.post(
         "/admin/edge/messaging/deadletter/", {"action": "replay", "_selected_action": [dead.pk]}, follow=True
     )
 
@@ -224,14 +222,16 @@ def test_a_replay_that_fails_again_keeps_the_dead_letter_with_its_latest_error(s
     assert not Greeting.objects.exists()
 
 
-def test_replaying_a_message_handled_meanwhile_marks_it_replayed_and_does_nothing_twice(staff_client):
+def test_replaying_a_message_handled_meanwhile_marks_it_replayed_and_does_nothing_twice(
+    superuser_admin_client,
+):
     message = _registered("meanwhile@example.com")
     _deliver(message)
     dead = dead_letter_record(
         **_signed(message), reason="retries_exhausted", error="x", queue="edge", attempts=9
     )
 
-    staff_client.post(
+    superuser_admin_client.post(
         "/admin/edge/messaging/deadletter/", {"action": "replay", "_selected_action": [dead.pk]}
     )
 
@@ -240,7 +240,7 @@ def test_replaying_a_message_handled_meanwhile_marks_it_replayed_and_does_nothin
     assert Greeting.objects.filter(email="meanwhile@example.com").count() == 1
 
 
-def test_staff_who_may_only_view_dead_letters_cannot_replay_them(client, make_token):
+def test_staff_who_may_only_view_dead_letters_cannot_replay_them(staff_admin_client):
     dead = dead_letter_record(
         **_signed(_registered("viewer@example.com")),
         reason="retries_exhausted",
@@ -249,7 +249,7 @@ def test_staff_who_may_only_view_dead_letters_cannot_replay_them(client, make_to
         attempts=9,
     )
     # Support's role gives a view of the dead letters, and no change (tests.shop.roles).
-    client.cookies["access_token"] = make_token(11, is_staff=True, roles=["support"])
+    client = staff_admin_client("support", user_id=11)
 
     listed = client.get("/admin/edge/messaging/deadletter/")
     client.post("/admin/edge/messaging/deadletter/", {"action": "replay", "_selected_action": [dead.pk]})
@@ -261,5 +261,5 @@ def test_staff_who_may_only_view_dead_letters_cannot_replay_them(client, make_to
     assert not Greeting.objects.exists()
 
 
-def test_dead_letters_cannot_be_added_by_hand(staff_client):
-    assert staff_client.get("/admin/edge/messaging/deadletter/add/").status_code == 403
+def test_dead_letters_cannot_be_added_by_hand(superuser_admin_client):
+    assert superuser_admin_client.get("/admin/edge/messaging/deadletter/add/").status_code == 403
