@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
-from bench.cpu import cpu_per_unit, cpu_seconds_by_part, cpu_seconds_of
-from bench.pipeline import OrderLoad, capacity, overload, steady_load
+from bench.cpu import cpu_per_unit, cpu_seconds_by_part, cpu_seconds_of, stack_cpu
+from bench.pipeline import OrderLoad, capacity, machinery_floor, overload, steady_load
 from bench.wrk import wrk
 from devstack.infra import free_port
 from devstack.stack import DEMO_STAFF_EMAIL, ROOT, Stack, StackConfig
@@ -250,11 +250,18 @@ def _ratio(numerator: float, denominator: float) -> float:
 def pipeline_cpu_per_order_peer_units(results: dict[str, Any]) -> float:
     """The stack's CPU per order (the load generator's left out) over the Express peer's CPU per
     request of the same run: how many of the peer's requests one order costs."""
-    per_order_ms = sum(
-        ms for part, ms in results["order_pipeline"]["cpu_ms_per_order"].items() if part != "load-generator"
-    )
-    peer_per_request_ms = _cpu_us_per_request(results["peer_express_product_list"]) / 1000
-    return _ratio(per_order_ms, peer_per_request_ms)
+    per_order_ms = stack_cpu(results["order_pipeline"]["cpu_ms_per_order"])
+    return _ratio(per_order_ms, _peer_cpu_ms_per_request(results))
+
+
+def pipeline_floor_peer_units(results: dict[str, Any]) -> float:
+    """The machinery's floor under an order's CPU (bench.pipeline.machinery_floor) in the same
+    units: no change to the work an order does can take its cost below this."""
+    return _ratio(results["pipeline_floor"]["floor_ms_per_order"], _peer_cpu_ms_per_request(results))
+
+
+def _peer_cpu_ms_per_request(results: dict[str, Any]) -> float:
+    return _cpu_us_per_request(results["peer_express_product_list"]) / 1000
 
 
 def _cpu_us_per_request(scenario: dict[str, Any]) -> float:
@@ -264,6 +271,7 @@ def _cpu_us_per_request(scenario: dict[str, Any]) -> float:
 def summary(results: dict[str, Any]) -> dict[str, Any]:
     return {
         "pipeline_cpu_per_order_peer_units": pipeline_cpu_per_order_peer_units(results),
+        "pipeline_floor_peer_units": pipeline_floor_peer_units(results),
         "pipeline_capacity_orders_per_s": results["pipeline_capacity"]["orders_per_s"],
         "cached_list_vs_express_rps": _ratio(
             results["product_list_cached"]["requests_per_s"],
@@ -335,6 +343,12 @@ def print_table(results: dict[str, Any]) -> None:
         f"  CPU per order {sum(cpu.values()):.1f} ms: "
         + ", ".join(f"{part} {ms}" for part, ms in cpu.items())
     )
+    floor = results["pipeline_floor"]
+    print(
+        f"  floor {floor['floor_ms_per_order']} ms: a POST answered from the idempotency store"
+        f" {stack_cpu(floor['post_cpu_ms']):.1f} ms + {floor['events_per_order']} x an event sent"
+        f" again and found handled {stack_cpu(floor['event_cpu_ms']):.1f} ms"
+    )
     steps = results["pipeline_capacity"]["steps"]
     print(
         f"\ncapacity: {results['pipeline_capacity']['orders_per_s']} orders/s ("
@@ -380,6 +394,7 @@ def main() -> int:
         auth_cache(stack, results, token)
         load = OrderLoad(stack, token)
         results["order_pipeline"] = steady_load(load)
+        results["pipeline_floor"] = machinery_floor(load)
         results["pipeline_capacity"] = capacity(load)
         results["overload"] = overload(load, results["pipeline_capacity"]["orders_per_s"])
         results["ratios"] = summary(results)

@@ -1,6 +1,7 @@
 """The order pipeline through the gateway, every order accounted for: a steady load (1,000 orders
-at 50 a second) and what each order costs in CPU; the capacity, the highest rate the stack keeps
-up with; and an overload at twice that rate, which the gateway must shed without losing an order.
+at 50 a second) and what each order costs in CPU; the floor under that cost, what the machinery
+alone costs; the capacity, the highest rate the stack keeps up with; and an overload at twice
+that rate, which the gateway must shed without losing an order.
 """
 
 import http.client
@@ -18,10 +19,12 @@ from typing import Any
 
 import httpx
 import psycopg
+import redis
 
-from bench.cpu import cpu_per_unit, cpu_seconds_by_part
+from bench.cpu import LOAD_GENERATOR, cpu_per_unit, cpu_seconds_by_part, stack_cpu
 from devstack.gateway import ORDER_INTAKE_BURST
 from devstack.stack import Stack
+from edge.service_table import SERVICES
 
 STEADY_ORDERS = 1000
 STEADY_RATE_PER_S = 50
@@ -48,6 +51,12 @@ RECOVERED_WITHIN_BASELINE_P99_TIMES = 2
 # more: at 50 a second each orders every 3 s, within the 5 s the gateway keeps a token's check,
 # as a shop's customers placing orders one after another would.
 CUSTOMERS = 150
+# The machinery's floor: order POSTs answered again from the idempotency store, at the steady
+# rate (so that the gateway's token check is cached as often), and events sent again.
+FLOOR_REQUESTS = 500
+FLOOR_EVENTS = 500
+# An order is one POST and three events: order.placed, stock.reserved and order.confirmed.
+EVENTS_PER_ORDER = 3
 # The link of a registration's confirmation email: /register/confirm/<uid>/<token>/.
 CONFIRMATION_LINK = re.compile(r"/register/confirm/(?P<uid>[\w-]+)/(?P<token>[\w-]+)/")
 SETTLE_TIMEOUT_S = 180
@@ -75,11 +84,12 @@ class OrderClient:
         self.address = httpx.URL(gateway_url)
         self.local = threading.local()
 
-    def post(self, token: str, product_id: int) -> tuple[int, bytes, str | None]:
+    def post(self, token: str, product_id: int, *, key: str | None = None) -> tuple[int, bytes, str | None]:
+        """One order of one unit, under a new Idempotency-Key unless ``key`` is one used before."""
         body = json.dumps({"items": [{"product_id": product_id, "quantity": 1}]})
         headers = {
             "Authorization": f"Bearer {token}",
-            "Idempotency-Key": str(uuid.uuid4()),
+            "Idempotency-Key": key or str(uuid.uuid4()),
             "Content-Type": "application/json",
         }
         try:
@@ -146,6 +156,10 @@ class OrderLoad:
     def settle(self, answers: Iterable[Answer]) -> list[int]:
         """Wait until every accepted order is confirmed or rejected and its email sent."""
         order_ids = sorted(answer.order_id for answer in answers if answer.order_id is not None)
+        self.settle_orders(order_ids)
+        return order_ids
+
+    def settle_orders(self, order_ids: list[int]) -> None:
         _wait(
             lambda: (
                 _confirmed_count(self.stack, order_ids) + _rejected_count(self.stack, order_ids)
@@ -157,7 +171,6 @@ class OrderLoad:
             lambda: _emails_sent(self.stack, order_ids) >= _confirmed_count(self.stack, order_ids),
             "every confirmation email to be sent",
         )
-        return order_ids
 
     def account(self, product_id: int, answers: list[Answer]) -> dict[str, Any]:
         """What happened to the orders accepted among ``answers`` (settled), and how fast."""
@@ -202,6 +215,67 @@ def steady_load(
         # What one order costs, from POST to email: at 50 a second, 2 cores give 40 ms.
         "cpu_ms_per_order": cpu_per_unit(cpu_before, cpu_after, len(order_ids)),
     }
+
+
+def machinery_floor(
+    load: OrderLoad, *, requests: int = FLOOR_REQUESTS, events: int = FLOOR_EVENTS
+) -> dict[str, Any]:
+    """The CPU an order costs before any work of its own: its POST answered from the idempotency
+    store, as a retry is (the gateway, the token check, DRF, the key's lookup), and
+    EVENTS_PER_ORDER times an event sent again by its relay and found handled by its consumer's
+    inbox (the signing, the broker, Celery, the signature check and the inbox's INSERT)."""
+    product_id = load.product(on_hand=len(load.tokens) * 10)
+    keyed = [(token, str(uuid.uuid4())) for token in load.tokens]
+    placed = [load.client.post(token, product_id, key=key) for token, key in keyed]
+    load.settle_orders(sorted(json.loads(body)["id"] for status, body, _ in placed if status == 201))
+    before = _cpu_seconds(load.stack)
+    start = time.monotonic()
+    statuses = []
+    for number in range(requests):
+        time.sleep(max(0.0, start + number / STEADY_RATE_PER_S - time.monotonic()))
+        token, key = keyed[number % len(keyed)]
+        statuses.append(load.client.post(token, product_id, key=key)[0])
+    post = cpu_per_unit(before, _cpu_seconds(load.stack), requests)
+    before = _cpu_seconds(load.stack)
+    resent = _send_again(load.stack, "orders", "order.placed", events)
+    event = cpu_per_unit(before, _cpu_seconds(load.stack), resent)
+    return {
+        "post_replays": requests,
+        "post_replays_answered_201": statuses.count(201),
+        "post_cpu_ms": post,
+        "events_sent_again": resent,
+        "event_cpu_ms": event,
+        "events_per_order": EVENTS_PER_ORDER,
+        "floor_ms_per_order": round(stack_cpu(post) + EVENTS_PER_ORDER * stack_cpu(event), 1),
+    }
+
+
+def _send_again(stack: Stack, service: str, event_type: str, count: int) -> int:
+    """Have ``service``'s relay send its latest ``count`` sent events of a type once more (as
+    after a broker outage), and wait until their consumers have taken them; how many."""
+    resent = _query(
+        stack,
+        service,
+        "UPDATE messaging_outboxmessage SET sent_at = NULL, created_at = created_at - interval '1 hour' "
+        "WHERE event_id IN (SELECT event_id FROM messaging_outboxmessage WHERE event_type = %s "
+        "AND sent_at IS NOT NULL ORDER BY created_at DESC LIMIT %s) RETURNING event_id",
+        [event_type, count],
+    )
+    _wait(
+        lambda: not _query(stack, service, "SELECT 1 FROM messaging_outboxmessage WHERE sent_at IS NULL", []),
+        "the relay to send the events again",
+    )
+    broker = redis.Redis.from_url(stack.redis.url)
+    _wait(
+        # Celery's queues are Redis lists; kombu keeps the messages taken but not acknowledged
+        # in one hash.
+        lambda: (
+            not any(broker.llen(service.queue) for service in SERVICES if service.queue)
+            and not broker.hlen("unacked")
+        ),
+        "the consumers to take the events sent again",
+    )
+    return len(resent)
 
 
 def capacity(load: OrderLoad) -> dict[str, Any]:
@@ -368,7 +442,7 @@ def _confirmation_links(stack: Stack, links: dict[str, dict[str, str]]) -> dict[
 
 def _cpu_seconds(stack: Stack) -> dict[str, float]:
     # The load generator shares the cores with the stack: its CPU is measured too, apart.
-    return {**cpu_seconds_by_part(stack), "load-generator": time.process_time()}
+    return {**cpu_seconds_by_part(stack), LOAD_GENERATOR: time.process_time()}
 
 
 def _stocked_product(client: httpx.Client, staff: dict[str, str], *, on_hand: int) -> int:
