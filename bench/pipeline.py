@@ -253,6 +253,7 @@ def machinery_floor(
 def _send_again(stack: Stack, service: str, event_type: str, count: int) -> int:
     """Have ``service``'s relay send its latest ``count`` sent events of a type once more (as
     after a broker outage), and wait until their consumers have taken them; how many."""
+    # Dated back past the relay's grace period, which it waits before sending a row again.
     resent = _query(
         stack,
         service,
@@ -265,16 +266,16 @@ def _send_again(stack: Stack, service: str, event_type: str, count: int) -> int:
         lambda: not _query(stack, service, "SELECT 1 FROM messaging_outboxmessage WHERE sent_at IS NULL", []),
         "the relay to send the events again",
     )
-    broker = redis.Redis.from_url(stack.redis.url)
-    _wait(
-        # Celery's queues are Redis lists; kombu keeps the messages taken but not acknowledged
-        # in one hash.
-        lambda: (
-            not any(broker.llen(service.queue) for service in SERVICES if service.queue)
-            and not broker.hlen("unacked")
-        ),
-        "the consumers to take the events sent again",
-    )
+    with redis.Redis.from_url(stack.redis.url) as broker:
+        _wait(
+            # Celery's queues are Redis lists; kombu keeps the messages taken but not acknowledged
+            # in one hash.
+            lambda: (
+                not any(broker.llen(consumer.queue) for consumer in SERVICES if consumer.queue)
+                and not broker.hlen("unacked")
+            ),
+            "the consumers to take the events sent again",
+        )
     return len(resent)
 
 
