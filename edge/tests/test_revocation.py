@@ -163,12 +163,11 @@ def test_with_nobody_answering_the_token_check_a_token_redis_cannot_vouch_for_is
 
 @pytest.mark.django_db
 def test_with_redis_and_auth_both_out_of_reach_the_admin_answers_503_not_the_login_page(
-    client, redis_down, make_token, auth_check
+    superuser_admin_client, redis_down, auth_check
 ):
-    client.cookies["access_token"] = make_token(9, is_staff=True, is_superuser=True)
     auth_check.stop()
 
-    response = client.get("/admin/edge/")
+    response = superuser_admin_client.get("/admin/edge/")
 
     assert response.status_code == 503
     assert response.json()["code"] == "token_state_unavailable"
@@ -176,10 +175,8 @@ def test_with_redis_and_auth_both_out_of_reach_the_admin_answers_503_not_the_log
 
 
 @pytest.mark.django_db
-def test_with_redis_down_the_admin_lets_in_whom_auth_accepts(client, redis_down, make_token, auth_check):
-    client.cookies["access_token"] = make_token(9, is_staff=True, is_superuser=True)
-
-    assert client.get("/admin/edge/").status_code == 200
+def test_with_redis_down_the_admin_lets_in_whom_auth_accepts(superuser_admin_client, redis_down, auth_check):
+    assert superuser_admin_client.get("/admin/edge/").status_code == 200
 
 
 def test_with_redis_down_a_revocation_fails_loudly_rather_than_being_lost(redis_down):
